@@ -1,0 +1,51 @@
+# chainclub — `make run` and `make test` each set themselves up on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PROTOS := $(shell find protos -name '*.proto')
+
+.PHONY: install protos protos-check run test unit integration e2e lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+protos: $(STAMP)
+	$(BIN)/python -m grpc_tools.protoc -I protos --python_out=protos --pyi_out=protos \
+		--grpc_python_out=protos $(PROTOS)
+
+# CI: regenerating the committed code must change nothing.
+protos-check: protos
+	git diff --exit-code -- protos || (echo "generated protos are stale: run 'make protos' and commit" && exit 1)
+	test -z "$$(git status --porcelain -- protos)" || (git status --porcelain -- protos; echo "untracked generated files"; exit 1)
+
+run: $(STAMP)
+	$(BIN)/chainclub dev
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest -q -m integration
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -q -m e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,92 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class MemberRegistered(_message.Message):
+    __slots__ = ("member_no", "home_store_path", "source", "referrer_member_no", "joined_at", "card_no", "card_type")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    REFERRER_MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    JOINED_AT_FIELD_NUMBER: _ClassVar[int]
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    home_store_path: str
+    source: str
+    referrer_member_no: str
+    joined_at: _timestamp_pb2.Timestamp
+    card_no: str
+    card_type: str
+    def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., source: _Optional[str] = ..., referrer_member_no: _Optional[str] = ..., joined_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., card_no: _Optional[str] = ..., card_type: _Optional[str] = ...) -> None: ...
+
+class MemberUpdated(_message.Message):
+    __slots__ = ("member_no", "home_store_path", "changed_fields")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    home_store_path: str
+    changed_fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class MemberAnonymized(_message.Message):
+    __slots__ = ("member_no", "home_store_path")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    home_store_path: str
+    def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ...) -> None: ...
+
+class CardIssued(_message.Message):
+    __slots__ = ("card_no", "member_no", "card_type", "home_store_path", "account_id")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    member_no: str
+    card_type: str
+    home_store_path: str
+    account_id: str
+    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+
+class CardStatusChanged(_message.Message):
+    __slots__ = ("card_no", "member_no", "from_status", "to_status", "home_store_path", "acting_store_path", "actor")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    FROM_STATUS_FIELD_NUMBER: _ClassVar[int]
+    TO_STATUS_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    ACTING_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    member_no: str
+    from_status: str
+    to_status: str
+    home_store_path: str
+    acting_store_path: str
+    actor: str
+    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., from_status: _Optional[str] = ..., to_status: _Optional[str] = ..., home_store_path: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class CardReplaced(_message.Message):
+    __slots__ = ("old_card_no", "new_card_no", "member_no", "home_store_path", "account_id")
+    OLD_CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    NEW_CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    old_card_no: str
+    new_card_no: str
+    member_no: str
+    home_store_path: str
+    account_id: str
+    def __init__(self, old_card_no: _Optional[str] = ..., new_card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
