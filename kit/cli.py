@@ -1,0 +1,81 @@
+"""The ``chainclub`` command: ``dev``, ``serve <name>``, ``migrate``, ``makemigration``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+
+from kit.config import DATABASES, SERVICES, get_settings
+
+
+def _service_main(name: str):  # type: ignore[no-untyped-def]
+    # Resolved by name at run time: kit knows no service, each brings its own main.py.
+    return importlib.import_module(f"services.{name}.main")
+
+
+async def _migrate(names: list[str]) -> None:
+    from kit.db import Database, ensure_database
+    from kit.migrations import upgrade
+
+    settings = get_settings()
+    for name in names:
+        url = settings.database_url_for(name)
+        await ensure_database(url)
+        db = Database(url, pool_size=1)
+        try:
+            print(f"{name}: at {await upgrade(db, name)}")
+        finally:
+            await db.dispose()
+
+
+async def _makemigration(name: str, message: str) -> None:
+    from kit.db import Database, ensure_database
+    from kit.migrations import autogenerate, upgrade
+
+    settings = get_settings()
+    url = settings.database_url_for(name)
+    await ensure_database(url)
+    db = Database(url, pool_size=1)
+    try:
+        await upgrade(db, name)
+        await autogenerate(db, name, message)
+    finally:
+        await db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chainclub", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev", help="start the whole suite (embedded PostgreSQL and NATS unless URLs are set)")
+    serve = sub.add_parser("serve", help="run one process")
+    serve.add_argument("name", choices=[*SERVICES, "gateway"])
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("names", nargs="*", help=f"any of {', '.join(DATABASES)} (default: all)")
+    mk = sub.add_parser("makemigration", help="autogenerate a migration from a service's models")
+    mk.add_argument("name", choices=list(DATABASES))
+    mk.add_argument("-m", "--message", required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "dev":
+        from kit.dev import run_dev
+
+        return asyncio.run(run_dev(get_settings()))
+    if args.command == "serve":
+        asyncio.run(_service_main(args.name).main(get_settings()))
+        return 0
+    if args.command == "migrate":
+        unknown = set(args.names) - set(DATABASES)
+        if unknown:
+            parser.error(f"unknown database(s): {', '.join(sorted(unknown))}")
+        asyncio.run(_migrate(args.names or list(DATABASES)))
+        return 0
+    if args.command == "makemigration":
+        asyncio.run(_makemigration(args.name, args.message))
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

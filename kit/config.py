@@ -1,0 +1,115 @@
+"""Process settings from the environment (prefix ``CHAINCLUB_``), validated at start.
+
+One class for every process: the fields a process does not use cost nothing, and one place
+documents every knob. Production refuses development secrets (see ``check_production``).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("members", "wallet", "loyalty", "notify")
+DATABASES = (*SERVICES, "gateway")
+DEV_ADMIN_PASSWORD = "admin"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHAINCLUB_", extra="ignore")
+
+    profile: Literal["dev", "test", "prod"] = "dev"
+    run_dir: Path = Path(".run")
+    version: str = "0.1.0"
+
+    # Servers. A URL that is set is used as it is; when unset, `chainclub dev` starts the
+    # embedded ones and passes their URLs to its children.
+    database_url: str | None = None
+    db_prefix: str = "chainclub_"
+    db_pool_size: int = 10
+    nats_url: str | None = None
+    nats_stream_replicas: int = 1
+    nats_sync_always: bool = False
+
+    # Where processes listen (`chainclub dev` derives all of them from these bases).
+    host: str = "127.0.0.1"
+    members_addr: str = "127.0.0.1:50051"
+    wallet_addr: str = "127.0.0.1:50052"
+    loyalty_addr: str = "127.0.0.1:50053"
+    notify_addr: str = "127.0.0.1:50054"
+    gateway_port: int = 8000
+    metrics_port: int = 0  # a service's Prometheus port; 0 = none
+    metrics_base_port: int = 9100  # `chainclub dev`: members 9101, wallet 9102, ...; 0 = none
+    nats_port: int = 4222  # the embedded NATS of `chainclub dev`
+    grpc_grace_seconds: float = 10.0
+
+    # Tokens: an Ed25519 private key (PEM) signs; JWKS JSON lists extra verification keys
+    # (rotation). Unset in dev/test = a fixed development key, refused in production.
+    jwt_private_key: str | None = None
+    jwt_public_jwks: str | None = None
+    jwt_issuer: str = "chainclub"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+
+    admin_password: str | None = None
+    login_max_failures: int = 5
+    login_failure_window: int = 900
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    otel_exporter: Literal["none", "console"] = "none"
+
+    relay_batch: int = Field(100, ge=1, le=1000)
+    relay_poll_seconds: float = 1.0
+
+    def service_addr(self, service: str) -> str:
+        return getattr(self, f"{service}_addr")
+
+    def database_url_for(self, service: str) -> str:
+        """The database of one service: ``CHAINCLUB_<SERVICE>_DATABASE_URL`` as it is, else the
+        server of ``CHAINCLUB_DATABASE_URL`` with the database ``<db_prefix><service>``."""
+        own = os.environ.get(f"CHAINCLUB_{service.upper()}_DATABASE_URL")
+        if own:
+            return own
+        if not self.database_url:
+            raise RuntimeError(
+                "CHAINCLUB_DATABASE_URL is not set: start the suite with `chainclub dev` "
+                "(embedded PostgreSQL) or point it at a PostgreSQL server"
+            )
+        from kit.db import with_database
+
+        return with_database(self.database_url, f"{self.db_prefix}{service}")
+
+    def effective_admin_password(self) -> str:
+        if self.admin_password:
+            return self.admin_password
+        if self.profile == "prod":
+            raise RuntimeError("CHAINCLUB_ADMIN_PASSWORD must be set in production")
+        return DEV_ADMIN_PASSWORD
+
+    def check_production(self, *, signs_tokens: bool = False) -> None:
+        """Refuse development secrets outside dev/test."""
+        if self.profile != "prod":
+            return
+        problems = []
+        if signs_tokens and not self.jwt_private_key:
+            problems.append("CHAINCLUB_JWT_PRIVATE_KEY (the development signing key is refused)")
+        if not signs_tokens and not (self.jwt_private_key or self.jwt_public_jwks):
+            problems.append("CHAINCLUB_JWT_PUBLIC_JWKS or CHAINCLUB_JWT_PRIVATE_KEY")
+        if signs_tokens and self.admin_password in (None, "", DEV_ADMIN_PASSWORD):
+            problems.append("CHAINCLUB_ADMIN_PASSWORD (not the development default)")
+        from kit.auth import is_dev_key
+
+        if self.jwt_private_key and is_dev_key(self.jwt_private_key):
+            problems.append("CHAINCLUB_JWT_PRIVATE_KEY is the development key")
+        if problems:
+            raise RuntimeError("production profile refuses to start; set " + "; ".join(problems))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,101 @@
+"""PostgreSQL for one service: URL handling, database creation, a pooled async engine and a
+session factory. Each service owns one database and nothing else touches it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# Constraint names Alembic can refer to, the same in every service.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING)
+
+
+def with_database(server_url: str, database: str) -> str:
+    """The same server, another database (query such as ``?host=/socket/dir`` kept)."""
+    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Any ``postgresql://`` URL as the asyncpg dialect's URL."""
+    return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """Any PostgreSQL URL as a DSN asyncpg's own ``connect`` accepts."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def ensure_database(url: str) -> bool:
+    """Create the database of ``url`` when missing; True if it was created."""
+    target = make_url(url)
+    admin = asyncpg_dsn(with_database(url, "postgres"))
+    conn = await asyncpg.connect(admin, timeout=10)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", target.database)
+        if exists:
+            return False
+        try:
+            await conn.execute(f'CREATE DATABASE "{target.database}"')
+        except asyncpg.DuplicateDatabaseError:
+            return False  # another process won the race
+        return True
+    finally:
+        await conn.close()
+
+
+async def wait_for_server(url: str, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Exception | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(with_database(url, "postgres")), timeout=5)
+            await conn.close()
+            return
+        except (OSError, asyncpg.PostgresError) as exc:
+            last = exc
+            await asyncio.sleep(0.3)
+    raise TimeoutError(f"PostgreSQL at {make_url(url).render_as_string()} did not answer: {last}")
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+class Database:
+    """An engine and its session factory; ``transaction()`` is one unit of work."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = create_engine(url, pool_size=pool_size)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Commit on success, roll back on any exception."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
