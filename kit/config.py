@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     refresh_token_ttl: int = 30 * 24 * 3600
 
     admin_password: str | None = None
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per username or client id in the window
+    login_ip_max_failures: int = 50  # per client address (counters behind one NAT add up)
     login_failure_window: int = 900
 
     log_level: str = "INFO"

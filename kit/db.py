@@ -99,3 +99,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def in_scope(column, scope: str):  # type: ignore[no-untyped-def]
+    """SQL for ``kit.auth.may_access(scope, column)``: the path equals the scope or lies below
+    it. ``starts_with`` rather than LIKE, because ``_`` in an org code is a LIKE wildcard."""
+    from sqlalchemy import func, or_
+
+    return or_(column == scope, func.starts_with(column, scope + "/"))

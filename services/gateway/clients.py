@@ -1,0 +1,49 @@
+"""gRPC channels to the services, opened once per process (never per request)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from kit.auth import Principal
+from kit.config import SERVICES, Settings
+from kit.logs import request_id_var
+from kit.telemetry import current_traceparent
+
+
+class ServiceClients:
+    def __init__(self, settings: Settings) -> None:
+        self.channels: dict[str, grpc.aio.Channel] = {
+            name: grpc.aio.insecure_channel(
+                settings.service_addr(name),
+                options=[("grpc.keepalive_time_ms", 30000), ("grpc.enable_retries", 1)],
+            )
+            for name in SERVICES
+        }
+
+    @staticmethod
+    def metadata(principal: Principal) -> tuple[tuple[str, str], ...]:
+        """Forward the caller's own token; each service re-checks scope with it."""
+        md = [("authorization", f"Bearer {principal.token}")]
+        if (rid := request_id_var.get()) is not None:
+            md.append(("x-request-id", rid))
+        if (tp := current_traceparent()) is not None:
+            md.append(("traceparent", tp))
+        return tuple(md)
+
+    async def health(self, timeout: float = 1.5) -> dict[str, str]:
+        async def check(name: str, channel: grpc.aio.Channel) -> tuple[str, str]:
+            try:
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=timeout
+                )
+                return name, health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+            except grpc.aio.AioRpcError as exc:
+                return name, "UNAVAILABLE" if exc.code() == grpc.StatusCode.UNAVAILABLE else exc.code().name
+
+        return dict(await asyncio.gather(*(check(n, c) for n, c in self.channels.items())))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.channels.values()))

@@ -1,0 +1,81 @@
+"""FastAPI dependencies as ``Annotated`` aliases: the process state, the caller, paging."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+
+from kit.auth import Principal
+from kit.errors import InvalidArgument, Unauthenticated
+from services.gateway.state import GatewayState
+
+
+def _state(request: Request) -> GatewayState:
+    return request.app.state.gateway
+
+
+State = Annotated[GatewayState, Depends(_state)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <access_token>'")
+    return token.strip()
+
+
+def _principal(request: Request, state: State) -> Principal:
+    token = _bearer(request)
+    if token is None:
+        raise Unauthenticated("this endpoint needs a bearer token (POST /api/v1/auth/token)")
+    return state.keys.verify(token)
+
+
+def _optional_principal(request: Request, state: State) -> Principal | None:
+    token = _bearer(request)
+    return None if token is None else state.keys.verify(token)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    after: Any | None
+
+    @staticmethod
+    def cursor_for(key: Any) -> str:
+        return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _page(
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Page:
+    after = None
+    if cursor:
+        try:
+            after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        except ValueError:
+            raise InvalidArgument("cursor is not one this API returned", field="cursor") from None
+    return Page(limit, after)
+
+
+Paging = Annotated[Page, Depends(_page)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def request_id(request: Request) -> str:
+    return request.scope.get("state", {}).get("request_id", "")

@@ -1,0 +1,98 @@
+"""Composition root of the gateway: `chainclub serve gateway` (FastAPI under uvicorn)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from kit.auth import KeySet
+from kit.config import Settings
+from kit.db import Database, ensure_database
+from kit.logs import setup_logging
+from kit.migrations import upgrade
+from kit.telemetry import setup_tracing
+from services.gateway import problems
+from services.gateway.clients import ServiceClients
+from services.gateway.domain import ROOT
+from services.gateway.middleware import RequestContext
+from services.gateway.models import org_units, users
+from services.gateway.routes import audit, auth, catalog, health, org
+from services.gateway.routes import users as users_routes
+from services.gateway.state import GatewayState
+
+log = logging.getLogger("gateway")
+
+
+async def bootstrap(db: Database, hasher: PasswordHasher, admin_password: str) -> None:
+    """The root ``HQ`` and the bootstrap ``admin`` exist (an existing admin keeps its password)."""
+    async with db.transaction() as session:
+        await session.execute(
+            insert(org_units).values(code=ROOT, name="Headquarters", kind="hq", parent=None, path=ROOT)
+            .on_conflict_do_nothing()
+        )
+        exists = (await session.execute(select(users.c.username).where(users.c.username == "admin"))).first()
+        if exists is None:
+            password_hash = await asyncio.to_thread(hasher.hash, admin_password)
+            await session.execute(
+                insert(users).values(
+                    username="admin", password_hash=password_hash, role="hq_admin", org_unit=ROOT, created_by="bootstrap"
+                ).on_conflict_do_nothing()
+            )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.check_production(signs_tokens=True)
+        url = settings.database_url_for("gateway")
+        await ensure_database(url)
+        db = Database(url, pool_size=settings.db_pool_size)
+        await upgrade(db, "gateway")
+        hasher = PasswordHasher()
+        await bootstrap(db, hasher, settings.effective_admin_password())
+        clients = ServiceClients(settings)
+        app.state.gateway = GatewayState(settings, db, KeySet.from_settings(settings), clients, hasher)
+        try:
+            yield
+        finally:
+            await clients.close()
+            await db.dispose()
+
+    app = FastAPI(
+        title="chainclub gateway",
+        version=settings.version,
+        description="The REST API of chainclub (see API.md). Money is integer fen.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for module in (health, auth, org, users_routes, catalog, audit):
+        app.include_router(module.router)
+    app.add_middleware(RequestContext)
+    return app
+
+
+def server(settings: Settings, port: int | None = None) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.gateway_port if port is None else port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=15,
+    )
+    return uvicorn.Server(config)
+
+
+async def main(settings: Settings) -> None:
+    setup_logging("gateway", settings.log_level, settings.log_json)
+    setup_tracing("gateway", settings.otel_exporter)
+    await server(settings).serve()

@@ -1,0 +1,74 @@
+"""Every error leaves the gateway as application/problem+json (RFC 9457) with a ``code``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kit.errors import ChainclubError, problem, problem_for
+
+log = logging.getLogger("gateway.problems")
+MEDIA = "application/problem+json"
+
+_HTTP_CODES = {
+    400: "invalid_argument",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "invalid_argument",
+    415: "invalid_argument",
+    422: "invalid_argument",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def problem_response(status: int, body: dict, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=MEDIA, headers=headers)
+
+
+def _field(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ChainclubError)
+    async def chainclub_error(request: Request, exc: ChainclubError) -> JSONResponse:
+        status, body = problem_for(exc)
+        headers = {"Retry-After": exc.extra["retry_after"]} if "retry_after" in exc.extra else None
+        if status == 401:
+            headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+        if exc.reason == "invalid_argument" and "errors" not in body:
+            body["errors"] = [{"field": exc.extra.get("field", "body"), "message": exc.detail}]
+        return problem_response(status, body, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem_response(
+                400, problem(400, "invalid_argument", "the request body is not valid JSON", title="Malformed JSON")
+            )
+        items = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in errors]
+        detail = "; ".join(f"{i['field']}: {i['message']}" for i in items)
+        return problem_response(422, problem(422, "invalid_argument", detail, errors=items))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "invalid_argument" if exc.status_code < 500 else "internal")
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no such resource: {request.url.path}"
+        return problem_response(exc.status_code, problem(exc.status_code, code, detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(500, problem(500, "internal", "an internal error occurred; it has been logged"))

@@ -1,0 +1,33 @@
+from fastapi import APIRouter, Query, Request
+
+from services.gateway import catalog, schemas
+from services.gateway.deps import CurrentPrincipal, OptionalPrincipal, Paging, State
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+
+@router.post("/products", status_code=201, response_model=schemas.Product)
+async def create_product(body: schemas.ProductCreate, request: Request, state: State, p: CurrentPrincipal):
+    return await catalog.create_product(state, request, p, body)
+
+
+@router.get("/products", response_model=schemas.ProductList)
+async def list_products(state: State, p: CurrentPrincipal, page: Paging):
+    return await catalog.list_products(state, p, page)
+
+
+@router.get("/products/{sku}", response_model=schemas.Product | schemas.CatalogItem)
+async def get_product(sku: str, state: State, p: OptionalPrincipal):
+    return await catalog.get_product(state, p, sku)
+
+
+@router.patch("/products/{sku}", response_model=schemas.Product)
+async def patch_product(sku: str, body: schemas.ProductUpdate, request: Request, state: State, p: CurrentPrincipal):
+    return await catalog.patch_product(state, request, p, sku, body)
+
+
+@router.get("/catalog", response_model=schemas.Catalog)
+async def get_catalog(
+    state: State, p: OptionalPrincipal, page: Paging, category: str | None = Query(default=None, max_length=100)
+):
+    return await catalog.catalog(state, p, page, category)
