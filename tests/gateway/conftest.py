@@ -1,0 +1,95 @@
+"""A real gateway (uvicorn on a free port) over the session's real PostgreSQL, with a database
+of its own; tests talk to it over real HTTP with httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from kit.config import Settings
+from kit.dev import free_port
+from kit.testing import Infra
+from services.gateway.main import server
+
+
+@dataclass
+class Gateway:
+    url: str
+    settings: Settings
+    http: httpx.AsyncClient
+    admin: str  # an hq_admin access token
+
+    async def token(self, username: str, password: str) -> str:
+        r = await self.http.post(
+            "/api/v1/auth/token", data={"grant_type": "password", "username": username, "password": password}
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
+    async def terminal_token(self, client_id: str, secret: str) -> str:
+        r = await self.http.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]
+
+    async def call(self, method: str, path: str, token: str | None = None, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+        headers = dict(kw.pop("headers", {}))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return await self.http.request(method, path, headers=headers, **kw)
+
+    async def unit(self, kind: str, parent: str, code: str | None = None) -> dict:
+        code = code or f"{kind[0].upper()}{uuid.uuid4().hex[:10].upper()}"
+        r = await self.call(
+            "POST", "/api/v1/org-units", self.admin, json={"code": code, "name": code, "kind": kind, "parent": parent}
+        )
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def user(self, role: str, org_unit: str, price_level: str | None = None) -> tuple[str, str]:
+        """Create a user as HQ admin; returns (username, access token)."""
+        username = f"{role}_{uuid.uuid4().hex[:8]}"
+        body = {"username": username, "password": "s3cret-pass", "role": role, "org_unit": org_unit}
+        if price_level:
+            body["price_level"] = price_level
+        r = await self.call("POST", "/api/v1/users", self.admin, json=body)
+        assert r.status_code == 201, r.text
+        return username, await self.token(username, "s3cret-pass")
+
+
+@pytest.fixture(scope="session")
+async def gateway(infra: Infra) -> AsyncIterator[Gateway]:
+    port = free_port()
+    settings = Settings(
+        profile="test",
+        database_url=infra.database_url,
+        db_prefix=f"gw{uuid.uuid4().hex[:8]}_",
+        nats_url=infra.nats_url,
+        gateway_port=port,
+        login_ip_max_failures=100000,
+        # no services run here: readiness must report them unavailable
+        members_addr=f"127.0.0.1:{free_port()}",
+        wallet_addr=f"127.0.0.1:{free_port()}",
+        loyalty_addr=f"127.0.0.1:{free_port()}",
+        notify_addr=f"127.0.0.1:{free_port()}",
+    )
+    srv = server(settings, port)
+    task = asyncio.create_task(srv.serve())
+    while not srv.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=url, timeout=20) as http:
+        gw = Gateway(url, settings, http, "")
+        gw.admin = await gw.token("admin", "admin")
+        yield gw
+    srv.should_exit = True
+    await task
