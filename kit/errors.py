@@ -163,9 +163,7 @@ def from_rpc_error(exc: grpc.RpcError) -> ChainclubError:
     return ChainclubError(detail, reason=reason)
 
 
-def problem(
-    status: int, code: str, detail: str, *, title: str | None = None, **extra: Any
-) -> dict[str, Any]:
+def problem(status: int, code: str, detail: str, *, title: str | None = None, **extra: Any) -> dict[str, Any]:
     """An RFC 9457 problem document."""
     spec = REASONS.get(code)
     body: dict[str, Any] = {

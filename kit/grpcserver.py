@@ -69,7 +69,9 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             )
         return handler  # client/bidi streaming: not used by chainclub
 
-    def _enter(self, metadata: dict[str, str]) -> list[tuple[contextvars.ContextVar[Any], contextvars.Token[Any]]]:
+    def _enter(
+        self, metadata: dict[str, str]
+    ) -> list[tuple[contextvars.ContextVar[Any], contextvars.Token[Any]]]:
         auth = metadata.get("authorization", "")
         if not auth.lower().startswith("bearer "):
             raise Unauthenticated("no bearer token in the call metadata")

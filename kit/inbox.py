@@ -109,7 +109,9 @@ class Consumer:
             try:
                 if sub is None:
                     await self.bus.ensure_consumer(self.spec)
-                    sub = await self.bus.js.pull_subscribe_bind(durable=self.spec.durable, stream=self.spec.stream)
+                    sub = await self.bus.js.pull_subscribe_bind(
+                        durable=self.spec.durable, stream=self.spec.stream
+                    )
                 msgs = await sub.fetch(self.batch, timeout=1)
             except (TimeoutError, nats.errors.TimeoutError):
                 continue  # nothing yet
@@ -166,7 +168,13 @@ class Consumer:
                     await msg.nak(delay=self.spec.delay_after(delivered))
 
     async def _bury(self, msg: Msg, delivered: int, error: str, event_id: str | None) -> None:
-        log.error("consumer %s: dead letter %s after %d deliveries: %s", self.spec.durable, msg.subject, delivered, error)
+        log.error(
+            "consumer %s: dead letter %s after %d deliveries: %s",
+            self.spec.durable,
+            msg.subject,
+            delivered,
+            error,
+        )
         async with self.db.transaction() as session:
             await session.execute(
                 self.dead_letter.insert().values(

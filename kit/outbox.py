@@ -151,7 +151,15 @@ class Relay:
         async with self.db.transaction() as session:
             rows = (
                 await session.execute(
-                    select(t.c.id, t.c.event_id, t.c.subject, t.c.type, t.c.payload, t.c.traceparent, t.c.created_at)
+                    select(
+                        t.c.id,
+                        t.c.event_id,
+                        t.c.subject,
+                        t.c.type,
+                        t.c.payload,
+                        t.c.traceparent,
+                        t.c.created_at,
+                    )
                     .where(t.c.sent_at.is_(None))
                     .order_by(t.c.id)
                     .limit(self.batch)
@@ -161,8 +169,14 @@ class Relay:
             if not rows:
                 return 0
             results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
-            sent = [row.id for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
-            failed = [(row.id, res) for row, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
+            sent = [
+                row.id for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)
+            ]
+            failed = [
+                (row.id, res)
+                for row, res in zip(rows, results, strict=True)
+                if isinstance(res, BaseException)
+            ]
             if sent:
                 await session.execute(update(t).where(t.c.id.in_(sent)).values(sent_at=datetime.now(UTC)))
             for row_id, exc in failed:
@@ -190,5 +204,9 @@ class Relay:
 async def unsent_count(db: Database, table: Table) -> int:
     async with db.sessions() as session:
         return int(
-            (await session.execute(select(func.count()).select_from(table).where(table.c.sent_at.is_(None)))).scalar_one()
+            (
+                await session.execute(
+                    select(func.count()).select_from(table).where(table.c.sent_at.is_(None))
+                )
+            ).scalar_one()
         )

@@ -86,7 +86,12 @@ class Service:
         revision = await upgrade(db, name)
         if not s.nats_url:
             raise RuntimeError("CHAINCLUB_NATS_URL is not set (start the suite with `chainclub dev`)")
-        bus = Bus(s.nats_url, name=f"chainclub-{name}", replicas=s.nats_stream_replicas, sync_always=s.nats_sync_always)
+        bus = Bus(
+            s.nats_url,
+            name=f"chainclub-{name}",
+            replicas=s.nats_stream_replicas,
+            sync_always=s.nats_sync_always,
+        )
         bus.start()
         rt = Runtime(name, s, db, bus, KeySet.from_settings(s), self.spec.tables, revision)
         self.runtime = rt
@@ -94,14 +99,22 @@ class Service:
         if self.spec.produces:
             self._tasks.append(asyncio.create_task(self._provision(bus, StreamSpec.for_service(name))))
             self._relay = Relay(
-                db, self.spec.tables.outbox, bus, source=f"chainclub/{name}",
-                batch=s.relay_batch, poll_seconds=s.relay_poll_seconds,
+                db,
+                self.spec.tables.outbox,
+                bus,
+                source=f"chainclub/{name}",
+                batch=s.relay_batch,
+                poll_seconds=s.relay_poll_seconds,
             )
             self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{name}-relay"))
         for cdef in self.spec.consumers:
             consumer = Consumer(
-                cdef.spec, cdef.routes(rt), db=db, bus=bus,
-                inbox=self.spec.tables.inbox, dead_letter=self.spec.tables.dead_letter,
+                cdef.spec,
+                cdef.routes(rt),
+                db=db,
+                bus=bus,
+                inbox=self.spec.tables.inbox,
+                dead_letter=self.spec.tables.dead_letter,
             )
             self._consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=cdef.spec.durable))

@@ -22,8 +22,10 @@ from services.gateway.state import GatewayState
 def _check_levels(levels: dict[str, object]) -> None:
     for level, price in levels.items():
         if not PRICE_LEVEL.match(level):
-            raise InvalidArgument(f"price level {level!r} must be an upper-case letter then up to 7 letters/digits",
-                                  field=f"price_levels.{level}")
+            raise InvalidArgument(
+                f"price level {level!r} must be an upper-case letter then up to 7 letters/digits",
+                field=f"price_levels.{level}",
+            )
         if price is not None and not (0 <= price <= 10**12):  # type: ignore[operator]
             raise InvalidArgument("a price is fen between 0 and 10^12", field=f"price_levels.{level}")
 
@@ -44,7 +46,9 @@ async def _region_paths(session: AsyncSession, prices: dict[str, object]) -> dic
 async def _full(session: AsyncSession, skus: list[str]) -> dict[str, schemas.Product]:
     rows = (await session.execute(select(products).where(products.c.sku.in_(skus)))).all()
     levels: dict[str, dict[str, int]] = defaultdict(dict)
-    for r in (await session.execute(select(product_price_levels).where(product_price_levels.c.sku.in_(skus)))).all():
+    for r in (
+        await session.execute(select(product_price_levels).where(product_price_levels.c.sku.in_(skus)))
+    ).all():
         levels[r.sku][r.level] = r.price
     regions: dict[str, dict[str, int]] = defaultdict(dict)
     query = (
@@ -56,22 +60,33 @@ async def _full(session: AsyncSession, skus: list[str]) -> dict[str, schemas.Pro
         regions[r.sku][r.code] = r.price
     return {
         r.sku: schemas.Product(
-            sku=r.sku, name=r.name, category=r.category, retail_price=r.retail_price,
-            price_levels=levels[r.sku], region_prices=regions[r.sku], active=r.active,
+            sku=r.sku,
+            name=r.name,
+            category=r.category,
+            retail_price=r.retail_price,
+            price_levels=levels[r.sku],
+            region_prices=regions[r.sku],
+            active=r.active,
         )
         for r in rows
     }
 
 
-async def _set_prices(session: AsyncSession, sku: str, levels: dict, region_paths: dict[str, str], regions: dict) -> None:
+async def _set_prices(
+    session: AsyncSession, sku: str, levels: dict, region_paths: dict[str, str], regions: dict
+) -> None:
     for level, price in levels.items():
         if price is None:
             await session.execute(
-                delete(product_price_levels).where(product_price_levels.c.sku == sku, product_price_levels.c.level == level)
+                delete(product_price_levels).where(
+                    product_price_levels.c.sku == sku, product_price_levels.c.level == level
+                )
             )
         else:
             stmt = insert(product_price_levels).values(sku=sku, level=level, price=price)
-            await session.execute(stmt.on_conflict_do_update(index_elements=["sku", "level"], set_={"price": price}))
+            await session.execute(
+                stmt.on_conflict_do_update(index_elements=["sku", "level"], set_={"price": price})
+            )
     for code, price in regions.items():
         path = region_paths[code]
         if price is None:
@@ -82,7 +97,9 @@ async def _set_prices(session: AsyncSession, sku: str, levels: dict, region_path
             )
         else:
             stmt = insert(product_region_prices).values(sku=sku, org_path=path, price=price)
-            await session.execute(stmt.on_conflict_do_update(index_elements=["sku", "org_path"], set_={"price": price}))
+            await session.execute(
+                stmt.on_conflict_do_update(index_elements=["sku", "org_path"], set_={"price": price})
+            )
 
 
 async def create_product(
@@ -103,7 +120,9 @@ async def create_product(
         if created.first() is None:
             raise Conflict(f"product {body.sku!r} exists")
         await _set_prices(session, body.sku, body.price_levels, region_paths, body.region_prices)
-        await audit.record(session, request, p, "product.create", "product", body.sku, ROOT, body.model_dump())
+        await audit.record(
+            session, request, p, "product.create", "product", body.sku, ROOT, body.model_dump()
+        )
         return (await _full(session, [body.sku]))[body.sku]
 
 
@@ -116,12 +135,16 @@ async def patch_product(
         raise InvalidArgument("nothing to change", field="body")
     _check_levels(body.price_levels or {})
     async with state.db.transaction() as session:
-        exists = (await session.execute(select(products.c.sku).where(products.c.sku == sku).with_for_update())).first()
+        exists = (
+            await session.execute(select(products.c.sku).where(products.c.sku == sku).with_for_update())
+        ).first()
         if exists is None:
             raise NotFound(f"no product {sku!r}")
         region_paths = await _region_paths(session, body.region_prices or {})
         if changes:
-            await session.execute(update(products).where(products.c.sku == sku).values(**changes, updated_at=func.now()))
+            await session.execute(
+                update(products).where(products.c.sku == sku).values(**changes, updated_at=func.now())
+            )
         await _set_prices(session, sku, body.price_levels or {}, region_paths, body.region_prices or {})
         await audit.record(
             session, request, p, "product.update", "product", sku, ROOT, body.model_dump(exclude_none=True)
@@ -144,7 +167,9 @@ async def list_products(state: GatewayState, p: Principal, page: Page) -> schema
     )
 
 
-async def get_product(state: GatewayState, p: Principal | None, sku: str) -> schemas.Product | schemas.CatalogItem:
+async def get_product(
+    state: GatewayState, p: Principal | None, sku: str
+) -> schemas.Product | schemas.CatalogItem:
     """HQ and auditors see every price; everyone else sees the catalog view of the product."""
     if p is not None and allowed(p, "products.read_all_prices"):
         async with state.db.sessions() as session:
@@ -159,7 +184,12 @@ async def get_product(state: GatewayState, p: Principal | None, sku: str) -> sch
 
 
 async def _catalog_items(
-    state: GatewayState, p: Principal | None, page: Page, *, sku: str | None = None, category: str | None = None
+    state: GatewayState,
+    p: Principal | None,
+    page: Page,
+    *,
+    sku: str | None = None,
+    category: str | None = None,
 ) -> list[schemas.CatalogItem]:
     query = select(products).where(products.c.active.is_(True)).order_by(products.c.sku).limit(page.limit + 1)
     if sku is not None:
@@ -187,15 +217,24 @@ async def _catalog_items(
     items = []
     for r in rows:
         price = entitled_price(
-            role=p.role if p else None, scope=p.scope if p else None, price_level=level,
-            retail=r.retail_price, levels=levels[r.sku], region_prices=regions[r.sku],
+            role=p.role if p else None,
+            scope=p.scope if p else None,
+            price_level=level,
+            retail=r.retail_price,
+            levels=levels[r.sku],
+            region_prices=regions[r.sku],
         )
-        items.append(schemas.CatalogItem(sku=r.sku, name=r.name, category=r.category, price=price.price,
-                                         price_kind=price.kind))
+        items.append(
+            schemas.CatalogItem(
+                sku=r.sku, name=r.name, category=r.category, price=price.price, price_kind=price.kind
+            )
+        )
     return items
 
 
-async def catalog(state: GatewayState, p: Principal | None, page: Page, category: str | None) -> schemas.Catalog:
+async def catalog(
+    state: GatewayState, p: Principal | None, page: Page, category: str | None
+) -> schemas.Catalog:
     items = await _catalog_items(state, p, page, category=category)
     more = len(items) > page.limit
     items = items[: page.limit]

@@ -79,12 +79,16 @@ def check_new_user(username: str, password: str, role: str, unit_kind: str, pric
     if role not in USER_ROLES:
         raise RuleBroken("role", f"role must be one of {', '.join(USER_ROLES)}")
     if unit_kind not in ROLE_KINDS[role]:
-        raise RuleBroken("org_unit", f"a {role} belongs on a unit of kind {' or '.join(sorted(ROLE_KINDS[role]))}")
+        raise RuleBroken(
+            "org_unit", f"a {role} belongs on a unit of kind {' or '.join(sorted(ROLE_KINDS[role]))}"
+        )
     if role == "distributor":
         if not price_level:
             raise RuleBroken("price_level", "a distributor needs a price_level")
         if not PRICE_LEVEL.match(price_level):
-            raise RuleBroken("price_level", "price_level must be an upper-case letter then up to 7 letters/digits")
+            raise RuleBroken(
+                "price_level", "price_level must be an upper-case letter then up to 7 letters/digits"
+            )
     elif price_level:
         raise RuleBroken("price_level", "only distributors have a price_level")
 

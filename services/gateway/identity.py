@@ -50,8 +50,12 @@ _USER_VIEW = select(users, org_units.c.path).join(org_units, org_units.c.code ==
 
 def public_user(row) -> schemas.User:  # type: ignore[no-untyped-def]
     return schemas.User(
-        username=row.username, role=row.role, org_unit=row.org_unit, scope=row.path,
-        price_level=row.price_level, active=row.active,
+        username=row.username,
+        role=row.role,
+        org_unit=row.org_unit,
+        scope=row.path,
+        price_level=row.price_level,
+        active=row.active,
     )
 
 
@@ -59,7 +63,9 @@ async def _user(session: AsyncSession, username: str):  # type: ignore[no-untype
     return (await session.execute(_USER_VIEW.where(users.c.username == username))).first()
 
 
-async def create_user(state: GatewayState, request: Request, p: Principal, body: schemas.UserCreate) -> schemas.User:
+async def create_user(
+    state: GatewayState, request: Request, p: Principal, body: schemas.UserCreate
+) -> schemas.User:
     require(p, "users.write")
     async with state.db.transaction() as session:
         unit = await org.find(session, body.org_unit)
@@ -78,8 +84,12 @@ async def create_user(state: GatewayState, request: Request, p: Principal, body:
             async with session.begin_nested():
                 await session.execute(
                     users.insert().values(
-                        username=body.username, password_hash=password_hash, role=body.role,
-                        org_unit=unit.code, price_level=body.price_level, created_by=p.sub,
+                        username=body.username,
+                        password_hash=password_hash,
+                        role=body.role,
+                        org_unit=unit.code,
+                        price_level=body.price_level,
+                        created_by=p.sub,
                     )
                 )
         except IntegrityError:
@@ -171,7 +181,11 @@ async def create_terminal(
         secret = secrets.token_urlsafe(32)
         await session.execute(
             terminals.insert().values(
-                client_id=client_id, secret_hash=sha256(secret), name=body.name, store=unit.code, created_by=p.sub
+                client_id=client_id,
+                secret_hash=sha256(secret),
+                name=body.name,
+                store=unit.code,
+                created_by=p.sub,
             )
         )
         await audit.record(
@@ -190,7 +204,8 @@ async def list_terminals(state: GatewayState, p: Principal, page: Page) -> schem
     more = len(rows) > page.limit
     rows = rows[: page.limit]
     return schemas.TerminalList(
-        items=[public_terminal(r) for r in rows], next_cursor=Page.cursor_for(rows[-1].client_id) if more else None
+        items=[public_terminal(r) for r in rows],
+        next_cursor=Page.cursor_for(rows[-1].client_id) if more else None,
     )
 
 
@@ -258,7 +273,14 @@ def _verify_password(state: GatewayState, password_hash: str | None, password: s
 
 
 async def _issue(
-    state: GatewayState, session: AsyncSession, *, sub: str, kind: str, role: str, unit_code: str, path: str,
+    state: GatewayState,
+    session: AsyncSession,
+    *,
+    sub: str,
+    kind: str,
+    role: str,
+    unit_code: str,
+    path: str,
     price_level: str | None,
 ) -> schemas.TokenResponse:
     claims = {"sub": sub, "role": role, "scope": path, "org_unit": unit_code}
@@ -268,14 +290,20 @@ async def _issue(
     refresh = secrets.token_urlsafe(32)
     await session.execute(
         refresh_tokens.insert().values(
-            token_hash=sha256(refresh), subject=sub, kind=kind,
+            token_hash=sha256(refresh),
+            subject=sub,
+            kind=kind,
             expires_at=datetime.now(UTC) + timedelta(seconds=state.settings.refresh_token_ttl),
         )
     )
-    return schemas.TokenResponse(access_token=state.keys.sign(claims, ttl), expires_in=ttl, refresh_token=refresh)
+    return schemas.TokenResponse(
+        access_token=state.keys.sign(claims, ttl), expires_in=ttl, refresh_token=refresh
+    )
 
 
-async def password_grant(state: GatewayState, request: Request, username: str, password: str) -> schemas.TokenResponse:
+async def password_grant(
+    state: GatewayState, request: Request, username: str, password: str
+) -> schemas.TokenResponse:
     keys = [f"user:{username.lower()}", f"ip:{client_ip(request)}"]
     await _throttle(state, keys)
     async with state.db.sessions() as session:
@@ -287,13 +315,29 @@ async def password_grant(state: GatewayState, request: Request, username: str, p
         await session.execute(delete(login_failures).where(login_failures.c.key == keys[0]))
         if state.hasher.check_needs_rehash(row.password_hash):
             new_hash = await asyncio.to_thread(state.hasher.hash, password)
-            await session.execute(update(users).where(users.c.username == username).values(password_hash=new_hash))
+            await session.execute(
+                update(users).where(users.c.username == username).values(password_hash=new_hash)
+            )
         await audit.record(
-            session, request, None, "auth.login", "user", username, row.path, {"grant": "password"},
-            actor_name=username, actor_role=row.role,
+            session,
+            request,
+            None,
+            "auth.login",
+            "user",
+            username,
+            row.path,
+            {"grant": "password"},
+            actor_name=username,
+            actor_role=row.role,
         )
         return await _issue(
-            state, session, sub=row.username, kind="user", role=row.role, unit_code=row.org_unit, path=row.path,
+            state,
+            session,
+            sub=row.username,
+            kind="user",
+            role=row.role,
+            unit_code=row.org_unit,
+            path=row.path,
             price_level=row.price_level,
         )
 
@@ -310,8 +354,14 @@ async def client_credentials_grant(
     async with state.db.transaction() as session:
         await session.execute(delete(login_failures).where(login_failures.c.key == keys[0]))
         return await _issue(
-            state, session, sub=row.client_id, kind="terminal", role="terminal", unit_code=row.store,
-            path=row.path, price_level=None,
+            state,
+            session,
+            sub=row.client_id,
+            kind="terminal",
+            role="terminal",
+            unit_code=row.store,
+            path=row.path,
+            price_level=None,
         )
 
 
@@ -332,23 +382,39 @@ async def refresh_grant(state: GatewayState, request: Request, token: str) -> sc
         else:
             invalid = False
             await session.execute(
-                update(refresh_tokens).where(refresh_tokens.c.token_hash == stored.token_hash).values(revoked_at=func.now())
+                update(refresh_tokens)
+                .where(refresh_tokens.c.token_hash == stored.token_hash)
+                .values(revoked_at=func.now())
             )
     if invalid:
         raise await _fail(state, keys)
     async with state.db.transaction() as session:
         if stored.kind == "terminal":
-            row = (await session.execute(_TERMINAL_VIEW.where(terminals.c.client_id == stored.subject))).first()
+            row = (
+                await session.execute(_TERMINAL_VIEW.where(terminals.c.client_id == stored.subject))
+            ).first()
             if row is None or not row.active:
                 raise InvalidCredentials("invalid credentials")
             return await _issue(
-                state, session, sub=row.client_id, kind="terminal", role="terminal", unit_code=row.store,
-                path=row.path, price_level=None,
+                state,
+                session,
+                sub=row.client_id,
+                kind="terminal",
+                role="terminal",
+                unit_code=row.store,
+                path=row.path,
+                price_level=None,
             )
         row = await _user(session, stored.subject)
         if row is None or not row.active:
             raise InvalidCredentials("invalid credentials")
         return await _issue(
-            state, session, sub=row.username, kind="user", role=row.role, unit_code=row.org_unit, path=row.path,
+            state,
+            session,
+            sub=row.username,
+            kind="user",
+            role=row.role,
+            unit_code=row.org_unit,
+            path=row.path,
             price_level=row.price_level,
         )

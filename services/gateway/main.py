@@ -35,16 +35,23 @@ async def bootstrap(db: Database, hasher: PasswordHasher, admin_password: str) -
     """The root ``HQ`` and the bootstrap ``admin`` exist (an existing admin keeps its password)."""
     async with db.transaction() as session:
         await session.execute(
-            insert(org_units).values(code=ROOT, name="Headquarters", kind="hq", parent=None, path=ROOT)
+            insert(org_units)
+            .values(code=ROOT, name="Headquarters", kind="hq", parent=None, path=ROOT)
             .on_conflict_do_nothing()
         )
         exists = (await session.execute(select(users.c.username).where(users.c.username == "admin"))).first()
         if exists is None:
             password_hash = await asyncio.to_thread(hasher.hash, admin_password)
             await session.execute(
-                insert(users).values(
-                    username="admin", password_hash=password_hash, role="hq_admin", org_unit=ROOT, created_by="bootstrap"
-                ).on_conflict_do_nothing()
+                insert(users)
+                .values(
+                    username="admin",
+                    password_hash=password_hash,
+                    role="hq_admin",
+                    org_unit=ROOT,
+                    created_by="bootstrap",
+                )
+                .on_conflict_do_nothing()
             )
 
 

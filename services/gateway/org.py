@@ -36,7 +36,9 @@ async def find_in_scope(session: AsyncSession, principal: Principal, code: str):
     return row
 
 
-async def create(state: GatewayState, request: Request, p: Principal, body: schemas.OrgUnitCreate) -> schemas.OrgUnit:
+async def create(
+    state: GatewayState, request: Request, p: Principal, body: schemas.OrgUnitCreate
+) -> schemas.OrgUnit:
     require(p, "org.write")
     async with state.db.transaction() as session:
         parent = await find(session, body.parent)
@@ -60,7 +62,9 @@ async def create(state: GatewayState, request: Request, p: Principal, body: sche
                 )
         except IntegrityError:
             raise Conflict(f"org unit code {body.code!r} is taken") from None
-        await audit.record(session, request, p, "org_unit.create", "org_unit", body.code, path, body.model_dump())
+        await audit.record(
+            session, request, p, "org_unit.create", "org_unit", body.code, path, body.model_dump()
+        )
         return public(await find(session, body.code))
 
 

@@ -54,9 +54,14 @@ def install(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return problem_response(
-                400, problem(400, "invalid_argument", "the request body is not valid JSON", title="Malformed JSON")
+                400,
+                problem(
+                    400, "invalid_argument", "the request body is not valid JSON", title="Malformed JSON"
+                ),
             )
-        items = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in errors]
+        items = [
+            {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in errors
+        ]
         detail = "; ".join(f"{i['field']}: {i['message']}" for i in items)
         return problem_response(422, problem(422, "invalid_argument", detail, errors=items))
 
@@ -66,9 +71,13 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such resource: {request.url.path}"
-        return problem_response(exc.status_code, problem(exc.status_code, code, detail), getattr(exc, "headers", None))
+        return problem_response(
+            exc.status_code, problem(exc.status_code, code, detail), getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, problem(500, "internal", "an internal error occurred; it has been logged"))
+        return problem_response(
+            500, problem(500, "internal", "an internal error occurred; it has been logged")
+        )

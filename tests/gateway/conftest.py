@@ -48,7 +48,10 @@ class Gateway:
     async def unit(self, kind: str, parent: str, code: str | None = None) -> dict:
         code = code or f"{kind[0].upper()}{uuid.uuid4().hex[:10].upper()}"
         r = await self.call(
-            "POST", "/api/v1/org-units", self.admin, json={"code": code, "name": code, "kind": kind, "parent": parent}
+            "POST",
+            "/api/v1/org-units",
+            self.admin,
+            json={"code": code, "name": code, "kind": kind, "parent": parent},
         )
         assert r.status_code == 201, r.text
         return r.json()

@@ -29,8 +29,10 @@ async def list_audit(
     require(p, "audit.read")
     query = select(audit_log).where(in_scope(audit_log.c.org_path, p.scope)).order_by(audit_log.c.id.desc())
     for column, value in (
-        (audit_log.c.actor, actor), (audit_log.c.action, action),
-        (audit_log.c.target_type, target_type), (audit_log.c.target_id, target_id),
+        (audit_log.c.actor, actor),
+        (audit_log.c.action, action),
+        (audit_log.c.target_type, target_type),
+        (audit_log.c.target_id, target_id),
     ):
         if value is not None:
             query = query.where(column == value)

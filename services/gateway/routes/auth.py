@@ -68,6 +68,9 @@ async def token(request: Request, state: State) -> schemas.TokenResponse:
 @router.get("/me", response_model=schemas.Me)
 async def me(principal: CurrentPrincipal) -> schemas.Me:
     return schemas.Me(
-        username=principal.sub, role=principal.role, org_unit=principal.org_unit,
-        scope=principal.scope, price_level=principal.price_level,
+        username=principal.sub,
+        role=principal.role,
+        org_unit=principal.org_unit,
+        scope=principal.scope,
+        price_level=principal.price_level,
     )

@@ -22,12 +22,17 @@ async def get_product(sku: str, state: State, p: OptionalPrincipal):
 
 
 @router.patch("/products/{sku}", response_model=schemas.Product)
-async def patch_product(sku: str, body: schemas.ProductUpdate, request: Request, state: State, p: CurrentPrincipal):
+async def patch_product(
+    sku: str, body: schemas.ProductUpdate, request: Request, state: State, p: CurrentPrincipal
+):
     return await catalog.patch_product(state, request, p, sku, body)
 
 
 @router.get("/catalog", response_model=schemas.Catalog)
 async def get_catalog(
-    state: State, p: OptionalPrincipal, page: Paging, category: str | None = Query(default=None, max_length=100)
+    state: State,
+    p: OptionalPrincipal,
+    page: Paging,
+    category: str | None = Query(default=None, max_length=100),
 ):
     return await catalog.catalog(state, p, page, category)

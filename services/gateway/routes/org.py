@@ -14,7 +14,9 @@ async def create(body: schemas.OrgUnitCreate, request: Request, state: State, p:
 
 
 @router.get("", response_model=schemas.OrgUnitList)
-async def list_units(state: State, p: CurrentPrincipal, page: Paging, kind: Literal["hq", "region", "store"] | None = None):
+async def list_units(
+    state: State, p: CurrentPrincipal, page: Paging, kind: Literal["hq", "region", "store"] | None = None
+):
     return await org.list_units(state, p, page, kind)
 
 

@@ -22,7 +22,9 @@ async def get_user(username: str, state: State, p: CurrentPrincipal):
 
 
 @router.patch("/users/{username}", response_model=schemas.User)
-async def patch_user(username: str, body: schemas.UserUpdate, request: Request, state: State, p: CurrentPrincipal):
+async def patch_user(
+    username: str, body: schemas.UserUpdate, request: Request, state: State, p: CurrentPrincipal
+):
     return await identity.patch_user(state, request, p, username, body)
 
 
