@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     login_ip_max_failures: int = 50  # per client address (counters behind one NAT add up)
     login_failure_window: int = 900
 
+    # Members' PII keys: JSON {"kid": "<base64 32 bytes>"}, the active kid, and the blind
+    # index key (base64). Unset in dev/test = development keys, refused in production.
+    pii_keys: str | None = None
+    pii_active_key: str | None = None
+    pii_index_key: str | None = None
+    default_phone_region: str = "CN"
+
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: Literal["none", "console"] = "none"

@@ -39,3 +39,18 @@ async def record(
             request_id=request_id(request),
         )
     )
+
+
+async def record_alone(
+    state,
+    request: Request,
+    actor: Principal,
+    action: str,
+    target_type: str,
+    target_id: str,
+    org_path: str,
+    detail: dict[str, Any] | None = None,
+) -> None:  # type: ignore[no-untyped-def]
+    """Audit a change another service made (its own transaction committed already)."""
+    async with state.db.transaction() as session:
+        await record(session, request, actor, action, target_type, target_id, org_path, detail)

@@ -7,8 +7,10 @@ import asyncio
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from chainclub.members.v1 import members_pb2_grpc
 from kit.auth import Principal
 from kit.config import SERVICES, Settings
+from kit.errors import from_rpc_error
 from kit.logs import request_id_var
 from kit.telemetry import current_traceparent
 
@@ -23,6 +25,8 @@ class ServiceClients:
             for name in SERVICES
         }
 
+        self.members = members_pb2_grpc.MembersServiceStub(self.channels["members"])
+
     @staticmethod
     def metadata(principal: Principal) -> tuple[tuple[str, str], ...]:
         """Forward the caller's own token; each service re-checks scope with it."""
@@ -32,6 +36,14 @@ class ServiceClients:
         if (tp := current_traceparent()) is not None:
             md.append(("traceparent", tp))
         return tuple(md)
+
+    @classmethod
+    async def call(cls, method, request, principal: Principal, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+        """One RPC with the caller's token; a failed status comes back as the service's error."""
+        try:
+            return await method(request, metadata=cls.metadata(principal), timeout=timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc) from None
 
     async def health(self, timeout: float = 1.5) -> dict[str, str]:
         async def check(name: str, channel: grpc.aio.Channel) -> tuple[str, str]:

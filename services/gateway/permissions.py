@@ -12,6 +12,7 @@ from kit.errors import Forbidden
 ANYONE = "*"  # any authenticated principal
 STAFF = frozenset({"hq_admin", "region_manager", "store_manager", "clerk"})
 MANAGERS = frozenset({"hq_admin", "region_manager", "store_manager"})
+COUNTER = STAFF | {"terminal"}  # who serves members at the counter
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "me.read": frozenset({ANYONE}),
@@ -25,6 +26,26 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "products.read_all_prices": frozenset({"hq_admin", "auditor"}),
     "products.write": frozenset({"hq_admin"}),
     "audit.read": frozenset({"hq_admin", "auditor"}),
+    # members and cards (the members service checks scope again with the forwarded token)
+    "members.register": COUNTER,
+    "members.read": COUNTER | {"auditor"},
+    "members.update": COUNTER,
+    "members.anonymize": MANAGERS,
+    "members.identify": COUNTER,
+    "members.import": MANAGERS,
+    "members.export": MANAGERS | {"auditor"},
+    "cards.read": COUNTER | {"auditor"},
+    "cards.report_loss": COUNTER,
+    "cards.manage": COUNTER,
+    "card_types.read": COUNTER | {"auditor"},
+    "card_types.write": frozenset({"hq_admin"}),
+    "custom_fields.read": COUNTER | {"auditor"},
+    "custom_fields.write": frozenset({"hq_admin"}),
+    "visits.read": COUNTER | {"auditor"},
+    "visits.write": COUNTER,
+    "feedback.read": COUNTER | {"auditor"},
+    "feedback.write": COUNTER,
+    "feedback.handle": MANAGERS,
 }
 
 

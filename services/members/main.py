@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from chainclub.members.v1 import members_pb2, members_pb2_grpc
+from kit.auth import Principal
 from kit.config import Settings
-from kit.runtime import ServiceSpec, serve
-from services.members.api import MembersApi
+from kit.runtime import Runtime, ServiceSpec, serve
+from services.members.api import MembersApi, context_for
+from services.members.cards import expire_due
 from services.members.models import tables
 
 SERVICE_NAME = members_pb2.DESCRIPTOR.services_by_name["MembersService"].full_name
+log = logging.getLogger("members")
+SYSTEM = Principal(sub="system:card-expiry", role="service", scope="HQ")
+
+
+async def card_expiry(rt: Runtime, every_seconds: float = 3600.0) -> None:
+    """Expire cards past their validity; safe with replicas (rows are claimed SKIP LOCKED)."""
+    ctx = context_for(rt)
+    while True:
+        try:
+            while await expire_due(ctx, SYSTEM):
+                pass
+        except Exception:
+            log.exception("card expiry run failed; next run as scheduled")
+        await asyncio.sleep(every_seconds)
 
 
 def spec() -> ServiceSpec:
@@ -16,6 +35,7 @@ def spec() -> ServiceSpec:
         name="members",
         tables=tables,
         servicers=[(members_pb2_grpc.add_MembersServiceServicer_to_server, MembersApi, SERVICE_NAME)],
+        background=[card_expiry],
     )
 
 

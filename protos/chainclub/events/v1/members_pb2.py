@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!chainclub/events/v1/members.proto\x12\x13\x63hainclub.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x01\n\x10MemberRegistered\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x1a\n\x12referrer_member_no\x18\x04 \x01(\t\x12-\n\tjoined_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x63\x61rd_no\x18\x06 \x01(\t\x12\x11\n\tcard_type\x18\x07 \x01(\t\"S\n\rMemberUpdated\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\">\n\x10MemberAnonymized\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x02 \x01(\t\"p\n\nCardIssued\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x11\n\tcard_type\x18\x03 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x04 \x01(\t\x12\x12\n\naccount_id\x18\x05 \x01(\t\"\xa2\x01\n\x11\x43\x61rdStatusChanged\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x13\n\x0b\x66rom_status\x18\x03 \x01(\t\x12\x11\n\tto_status\x18\x04 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x05 \x01(\t\x12\x19\n\x11\x61\x63ting_store_path\x18\x06 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x07 \x01(\t\"x\n\x0c\x43\x61rdReplaced\x12\x13\n\x0bold_card_no\x18\x01 \x01(\t\x12\x13\n\x0bnew_card_no\x18\x02 \x01(\t\x12\x11\n\tmember_no\x18\x03 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x04 \x01(\t\x12\x12\n\naccount_id\x18\x05 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!chainclub/events/v1/members.proto\x12\x13\x63hainclub.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x01\n\x10MemberRegistered\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x1a\n\x12referrer_member_no\x18\x04 \x01(\t\x12-\n\tjoined_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x63\x61rd_no\x18\x06 \x01(\t\x12\x11\n\tcard_type\x18\x07 \x01(\t\x12\x10\n\x08\x62irthday\x18\x08 \x01(\t\"S\n\rMemberUpdated\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x02 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x03 \x03(\t\">\n\x10MemberAnonymized\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x02 \x01(\t\"\xa0\x01\n\nCardIssued\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x11\n\tcard_type\x18\x03 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x04 \x01(\t\x12\x12\n\naccount_id\x18\x05 \x01(\t\x12\x13\n\x0bjoining_fee\x18\x06 \x01(\x03\x12\x19\n\x11holder_member_nos\x18\x07 \x03(\t\"\xb2\x01\n\x11\x43\x61rdStatusChanged\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x13\n\x0b\x66rom_status\x18\x03 \x01(\t\x12\x11\n\tto_status\x18\x04 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x05 \x01(\t\x12\x19\n\x11\x61\x63ting_store_path\x18\x06 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\"\xd0\x01\n\x0c\x43\x61rdReplaced\x12\x13\n\x0bold_card_no\x18\x01 \x01(\t\x12\x13\n\x0bnew_card_no\x18\x02 \x01(\t\x12\x11\n\tmember_no\x18\x03 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x04 \x01(\t\x12\x12\n\naccount_id\x18\x05 \x01(\t\x12\x17\n\x0freplacement_fee\x18\x06 \x01(\x03\x12\x13\n\x0b\x66\x65\x65_payment\x18\x07 \x01(\t\x12\x19\n\x11\x61\x63ting_store_path\x18\x08 \x01(\t\x12\r\n\x05\x61\x63tor\x18\t \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,15 +33,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chainclub.events.v1.members
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MEMBERREGISTERED']._serialized_start=92
-  _globals['_MEMBERREGISTERED']._serialized_end=281
-  _globals['_MEMBERUPDATED']._serialized_start=283
-  _globals['_MEMBERUPDATED']._serialized_end=366
-  _globals['_MEMBERANONYMIZED']._serialized_start=368
-  _globals['_MEMBERANONYMIZED']._serialized_end=430
-  _globals['_CARDISSUED']._serialized_start=432
-  _globals['_CARDISSUED']._serialized_end=544
-  _globals['_CARDSTATUSCHANGED']._serialized_start=547
-  _globals['_CARDSTATUSCHANGED']._serialized_end=709
-  _globals['_CARDREPLACED']._serialized_start=711
-  _globals['_CARDREPLACED']._serialized_end=831
+  _globals['_MEMBERREGISTERED']._serialized_end=299
+  _globals['_MEMBERUPDATED']._serialized_start=301
+  _globals['_MEMBERUPDATED']._serialized_end=384
+  _globals['_MEMBERANONYMIZED']._serialized_start=386
+  _globals['_MEMBERANONYMIZED']._serialized_end=448
+  _globals['_CARDISSUED']._serialized_start=451
+  _globals['_CARDISSUED']._serialized_end=611
+  _globals['_CARDSTATUSCHANGED']._serialized_start=614
+  _globals['_CARDSTATUSCHANGED']._serialized_end=792
+  _globals['_CARDREPLACED']._serialized_start=795
+  _globals['_CARDREPLACED']._serialized_end=1003
 # @@protoc_insertion_point(module_scope)

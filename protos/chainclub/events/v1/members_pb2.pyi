@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class MemberRegistered(_message.Message):
-    __slots__ = ("member_no", "home_store_path", "source", "referrer_member_no", "joined_at", "card_no", "card_type")
+    __slots__ = ("member_no", "home_store_path", "source", "referrer_member_no", "joined_at", "card_no", "card_type", "birthday")
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,7 @@ class MemberRegistered(_message.Message):
     JOINED_AT_FIELD_NUMBER: _ClassVar[int]
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    BIRTHDAY_FIELD_NUMBER: _ClassVar[int]
     member_no: str
     home_store_path: str
     source: str
@@ -25,7 +26,8 @@ class MemberRegistered(_message.Message):
     joined_at: _timestamp_pb2.Timestamp
     card_no: str
     card_type: str
-    def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., source: _Optional[str] = ..., referrer_member_no: _Optional[str] = ..., joined_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., card_no: _Optional[str] = ..., card_type: _Optional[str] = ...) -> None: ...
+    birthday: str
+    def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., source: _Optional[str] = ..., referrer_member_no: _Optional[str] = ..., joined_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., card_no: _Optional[str] = ..., card_type: _Optional[str] = ..., birthday: _Optional[str] = ...) -> None: ...
 
 class MemberUpdated(_message.Message):
     __slots__ = ("member_no", "home_store_path", "changed_fields")
@@ -46,21 +48,25 @@ class MemberAnonymized(_message.Message):
     def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ...) -> None: ...
 
 class CardIssued(_message.Message):
-    __slots__ = ("card_no", "member_no", "card_type", "home_store_path", "account_id")
+    __slots__ = ("card_no", "member_no", "card_type", "home_store_path", "account_id", "joining_fee", "holder_member_nos")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
     HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    JOINING_FEE_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_MEMBER_NOS_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     member_no: str
     card_type: str
     home_store_path: str
     account_id: str
-    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+    joining_fee: int
+    holder_member_nos: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., joining_fee: _Optional[int] = ..., holder_member_nos: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CardStatusChanged(_message.Message):
-    __slots__ = ("card_no", "member_no", "from_status", "to_status", "home_store_path", "acting_store_path", "actor")
+    __slots__ = ("card_no", "member_no", "from_status", "to_status", "home_store_path", "acting_store_path", "actor", "reason")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     FROM_STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +74,7 @@ class CardStatusChanged(_message.Message):
     HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     ACTING_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     member_no: str
     from_status: str
@@ -75,18 +82,27 @@ class CardStatusChanged(_message.Message):
     home_store_path: str
     acting_store_path: str
     actor: str
-    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., from_status: _Optional[str] = ..., to_status: _Optional[str] = ..., home_store_path: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    reason: str
+    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., from_status: _Optional[str] = ..., to_status: _Optional[str] = ..., home_store_path: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class CardReplaced(_message.Message):
-    __slots__ = ("old_card_no", "new_card_no", "member_no", "home_store_path", "account_id")
+    __slots__ = ("old_card_no", "new_card_no", "member_no", "home_store_path", "account_id", "replacement_fee", "fee_payment", "acting_store_path", "actor")
     OLD_CARD_NO_FIELD_NUMBER: _ClassVar[int]
     NEW_CARD_NO_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLACEMENT_FEE_FIELD_NUMBER: _ClassVar[int]
+    FEE_PAYMENT_FIELD_NUMBER: _ClassVar[int]
+    ACTING_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
     old_card_no: str
     new_card_no: str
     member_no: str
     home_store_path: str
     account_id: str
-    def __init__(self, old_card_no: _Optional[str] = ..., new_card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ...) -> None: ...
+    replacement_fee: int
+    fee_payment: str
+    acting_store_path: str
+    actor: str
+    def __init__(self, old_card_no: _Optional[str] = ..., new_card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., replacement_fee: _Optional[int] = ..., fee_payment: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...

@@ -23,15 +23,102 @@ _sym_db = _symbol_database.Default()
 
 
 from chainclub.common.v1 import common_pb2 as chainclub_dot_common_dot_v1_dot_common__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chainclub/members/v1/members.proto\x12\x14\x63hainclub.members.v1\x1a chainclub/common/v1/common.proto2p\n\x0eMembersService\x12^\n\x0eGetServiceInfo\x12*.chainclub.common.v1.GetServiceInfoRequest\x1a .chainclub.common.v1.ServiceInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chainclub/members/v1/members.proto\x12\x14\x63hainclub.members.v1\x1a chainclub/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"6\n\x08\x43onsents\x12\x0b\n\x03sms\x18\x01 \x01(\x08\x12\r\n\x05\x65mail\x18\x02 \x01(\x08\x12\x0e\n\x06wechat\x18\x03 \x01(\x08\"f\n\x0b\x43\x61rdSummary\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x11\n\tcard_type\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x0f\n\x07primary\x18\x05 \x01(\x08\"\xba\x05\n\x06Member\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06gender\x18\x03 \x01(\t\x12\x10\n\x08\x62irthday\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\x11\n\tid_number\x18\x07 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x08 \x01(\t\x12\x13\n\x0bincome_band\x18\t \x01(\t\x12\x12\n\noccupation\x18\n \x01(\t\x12\x42\n\x0bpreferences\x18\x0b \x03(\x0b\x32-.chainclub.members.v1.Member.PreferencesEntry\x12\x12\n\nhome_store\x18\x0c \x01(\t\x12\x17\n\x0fhome_store_path\x18\r \x01(\t\x12\x0e\n\x06source\x18\x0e \x01(\t\x12\x1a\n\x12referrer_member_no\x18\x0f \x01(\t\x12\x11\n\tjoined_on\x18\x10 \x01(\t\x12\x30\n\x08\x63onsents\x18\x11 \x01(\x0b\x32\x1e.chainclub.members.v1.Consents\x12\x0c\n\x04tags\x18\x12 \x03(\t\x12\x1a\n\x12\x63ustom_fields_json\x18\x13 \x01(\t\x12\x0c\n\x04tier\x18\x14 \x01(\t\x12\x0e\n\x06status\x18\x15 \x01(\t\x12\x12\n\npii_masked\x18\x16 \x01(\x08\x12\x30\n\x05\x63\x61rds\x18\x17 \x03(\x0b\x32!.chainclub.members.v1.CardSummary\x12.\n\ncreated_at\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x32\n\x10PreferencesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x83\x04\n\x15RegisterMemberRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\x0e\n\x06gender\x18\x03 \x01(\t\x12\x10\n\x08\x62irthday\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x11\n\tid_number\x18\x06 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x07 \x01(\t\x12\x13\n\x0bincome_band\x18\x08 \x01(\t\x12\x12\n\noccupation\x18\t \x01(\t\x12Q\n\x0bpreferences\x18\n \x03(\x0b\x32<.chainclub.members.v1.RegisterMemberRequest.PreferencesEntry\x12\x17\n\x0fhome_store_path\x18\x0b \x01(\t\x12\x0e\n\x06source\x18\x0c \x01(\t\x12\x1a\n\x12referrer_member_no\x18\r \x01(\t\x12\x11\n\tcard_type\x18\x0e \x01(\t\x12\x0c\n\x04tags\x18\x0f \x03(\t\x12\x1a\n\x12\x63ustom_fields_json\x18\x10 \x01(\t\x12\x30\n\x08\x63onsents\x18\x11 \x01(\x0b\x32\x1e.chainclub.members.v1.Consents\x12\x14\n\x0chas_consents\x18\x12 \x01(\x08\x1a\x32\n\x10PreferencesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"%\n\x10GetMemberRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\"\xbb\x01\n\x14SearchMembersRequest\x12\r\n\x05phone\x18\x01 \x01(\t\x12\t\n\x01q\x18\x02 \x01(\t\x12\x0b\n\x03tag\x18\x03 \x01(\t\x12\x0c\n\x04tier\x18\x04 \x01(\t\x12\x12\n\nstore_path\x18\x05 \x01(\t\x12\x16\n\x0e\x62irthday_month\x18\x06 \x01(\x05\x12\x12\n\nmember_nos\x18\x07 \x03(\t\x12.\n\x04page\x18\x08 \x01(\x0b\x32 .chainclub.common.v1.PageRequest\"s\n\x15SearchMembersResponse\x12-\n\x07members\x18\x01 \x03(\x0b\x32\x1c.chainclub.members.v1.Member\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.chainclub.common.v1.PageInfo\"z\n\x13UpdateMemberRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12;\n\x06values\x18\x02 \x01(\x0b\x32+.chainclub.members.v1.RegisterMemberRequest\x12\x13\n\x0bupdate_mask\x18\x03 \x03(\t\";\n\x16\x41nonymizeMemberRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"7\n\x15IdentifyMemberRequest\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\"\xcb\x01\n\x16IdentifyMemberResponse\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0c\n\x04tier\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x04 \x01(\t\x12\x13\n\x0b\x63\x61rd_status\x18\x05 \x01(\t\x12\x11\n\tcard_type\x18\x06 \x01(\t\x12\x12\n\naccount_id\x18\x07 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x08 \x01(\t\x12\x14\n\x0cphone_masked\x18\t \x01(\t\"-\n\nCardHolder\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\"\x91\x02\n\x04\x43\x61rd\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x11\n\tcard_type\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x11\n\tmember_no\x18\x04 \x01(\t\x12\x31\n\x07holders\x18\x05 \x03(\x0b\x32 .chainclub.members.v1.CardHolder\x12\x12\n\naccount_id\x18\x06 \x01(\t\x12\x17\n\x0fhome_store_path\x18\x07 \x01(\t\x12\x11\n\tissued_on\x18\x08 \x01(\t\x12\x12\n\nexpires_on\x18\t \x01(\t\x12\x13\n\x0breplaced_by\x18\n \x01(\t\x12\x10\n\x08replaces\x18\x0b \x01(\t\x12\x14\n\x0c\x64iscount_bps\x18\x0c \x01(\x05\"!\n\x0eGetCardRequest\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\"S\n\x10IssueCardRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x11\n\tcard_type\x18\x02 \x01(\t\x12\x19\n\x11holder_member_nos\x18\x03 \x03(\t\"e\n\x17\x43hangeCardStatusRequest\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x19\n\x11\x61\x63ting_store_path\x18\x04 \x01(\t\"U\n\x12ReplaceCardRequest\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x13\n\x0b\x66\x65\x65_payment\x18\x02 \x01(\t\x12\x19\n\x11\x61\x63ting_store_path\x18\x03 \x01(\t\"\xa2\x02\n\x08\x43\x61rdType\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x13\n\x0bjoining_fee\x18\x04 \x01(\x03\x12\x12\n\nannual_fee\x18\x05 \x01(\x03\x12\x17\n\x0freplacement_fee\x18\x06 \x01(\x03\x12\x17\n\x0fvalidity_months\x18\x07 \x01(\x05\x12\x13\n\x0bmax_holders\x18\x08 \x01(\x05\x12\x14\n\x0c\x64iscount_bps\x18\t \x01(\x05\x12\x12\n\nhome_scope\x18\n \x01(\t\x12\x12\n\nis_default\x18\x0b \x01(\x08\x12\x0e\n\x06\x61\x63tive\x18\x0c \x01(\x08\x12\x13\n\x0bmax_balance\x18\r \x01(\x03\x12\x19\n\x11max_single_top_up\x18\x0e \x01(\x03\"\x16\n\x14ListCardTypesRequest\"K\n\x15ListCardTypesResponse\x12\x32\n\ncard_types\x18\x01 \x03(\x0b\x32\x1e.chainclub.members.v1.CardType\"n\n\x0f\x46ieldDefinition\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x10\n\x08required\x18\x04 \x01(\x08\x12\x0f\n\x07\x63hoices\x18\x05 \x03(\t\x12\x0e\n\x06\x61\x63tive\x18\x06 \x01(\x08\"\x1d\n\x1bListFieldDefinitionsRequest\"U\n\x1cListFieldDefinitionsResponse\x12\x35\n\x06\x66ields\x18\x01 \x03(\x0b\x32%.chainclub.members.v1.FieldDefinition\"\xa2\x01\n\x05Visit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\r\n\x05notes\x18\x05 \x01(\t\x12\r\n\x05staff\x18\x06 \x01(\t\x12\x12\n\nstore_path\x18\x07 \x01(\t\x12&\n\x02\x61t\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"i\n\x0f\x41\x64\x64VisitRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\r\n\x05notes\x18\x04 \x01(\t\x12\x12\n\nstore_path\x18\x05 \x01(\t\"V\n\x11ListVisitsRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12.\n\x04page\x18\x02 \x01(\x0b\x32 .chainclub.common.v1.PageRequest\"n\n\x12ListVisitsResponse\x12+\n\x06visits\x18\x01 \x03(\x0b\x32\x1b.chainclub.members.v1.Visit\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.chainclub.common.v1.PageInfo\"\xf4\x01\n\x08\x46\x65\x65\x64\x62\x61\x63k\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x12\n\nresolution\x18\x06 \x01(\t\x12\x12\n\ncreated_by\x18\x07 \x01(\t\x12\x12\n\nhandled_by\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nhandled_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x12\x41\x64\x64\x46\x65\x65\x64\x62\x61\x63kRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\t\"X\n\x13ListFeedbackRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12.\n\x04page\x18\x02 \x01(\x0b\x32 .chainclub.common.v1.PageRequest\"u\n\x14ListFeedbackResponse\x12\x30\n\x08\x66\x65\x65\x64\x62\x61\x63k\x18\x01 \x03(\x0b\x32\x1e.chainclub.members.v1.Feedback\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.chainclub.common.v1.PageInfo\"J\n\x15HandleFeedbackRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\x12\x12\n\nresolution\x18\x03 \x01(\t\"\xc1\x01\n\x0cImportHeader\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12>\n\x06stores\x18\x03 \x03(\x0b\x32..chainclub.members.v1.ImportHeader.StoresEntry\x12\x1f\n\x17\x64\x65\x66\x61ult_home_store_path\x18\x04 \x01(\t\x1a-\n\x0bStoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"[\n\x0bImportChunk\x12\x34\n\x06header\x18\x01 \x01(\x0b\x32\".chainclub.members.v1.ImportHeaderH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"=\n\x0eImportRowError\x12\x0b\n\x03row\x18\x01 \x01(\x05\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xd9\x01\n\tImportJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\x12\x0f\n\x07\x63reated\x18\x04 \x01(\x05\x12\x0f\n\x07updated\x18\x05 \x01(\x05\x12\x11\n\tunchanged\x18\x06 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x07 \x01(\x05\x12\x34\n\x06\x65rrors\x18\x08 \x03(\x0b\x32$.chainclub.members.v1.ImportRowError\x12\x11\n\tfile_name\x18\t \x01(\t\x12\x0f\n\x07message\x18\n \x01(\t\"%\n\x13GetImportJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t2\x82\x11\n\x0eMembersService\x12^\n\x0eGetServiceInfo\x12*.chainclub.common.v1.GetServiceInfoRequest\x1a .chainclub.common.v1.ServiceInfo\x12[\n\x0eRegisterMember\x12+.chainclub.members.v1.RegisterMemberRequest\x1a\x1c.chainclub.members.v1.Member\x12Q\n\tGetMember\x12&.chainclub.members.v1.GetMemberRequest\x1a\x1c.chainclub.members.v1.Member\x12h\n\rSearchMembers\x12*.chainclub.members.v1.SearchMembersRequest\x1a+.chainclub.members.v1.SearchMembersResponse\x12W\n\x0cUpdateMember\x12).chainclub.members.v1.UpdateMemberRequest\x1a\x1c.chainclub.members.v1.Member\x12]\n\x0f\x41nonymizeMember\x12,.chainclub.members.v1.AnonymizeMemberRequest\x1a\x1c.chainclub.members.v1.Member\x12k\n\x0eIdentifyMember\x12+.chainclub.members.v1.IdentifyMemberRequest\x1a,.chainclub.members.v1.IdentifyMemberResponse\x12K\n\x07GetCard\x12$.chainclub.members.v1.GetCardRequest\x1a\x1a.chainclub.members.v1.Card\x12O\n\tIssueCard\x12&.chainclub.members.v1.IssueCardRequest\x1a\x1a.chainclub.members.v1.Card\x12]\n\x10\x43hangeCardStatus\x12-.chainclub.members.v1.ChangeCardStatusRequest\x1a\x1a.chainclub.members.v1.Card\x12S\n\x0bReplaceCard\x12(.chainclub.members.v1.ReplaceCardRequest\x1a\x1a.chainclub.members.v1.Card\x12h\n\rListCardTypes\x12*.chainclub.members.v1.ListCardTypesRequest\x1a+.chainclub.members.v1.ListCardTypesResponse\x12P\n\x0eUpsertCardType\x12\x1e.chainclub.members.v1.CardType\x1a\x1e.chainclub.members.v1.CardType\x12}\n\x14ListFieldDefinitions\x12\x31.chainclub.members.v1.ListFieldDefinitionsRequest\x1a\x32.chainclub.members.v1.ListFieldDefinitionsResponse\x12\x65\n\x15UpsertFieldDefinition\x12%.chainclub.members.v1.FieldDefinition\x1a%.chainclub.members.v1.FieldDefinition\x12N\n\x08\x41\x64\x64Visit\x12%.chainclub.members.v1.AddVisitRequest\x1a\x1b.chainclub.members.v1.Visit\x12_\n\nListVisits\x12\'.chainclub.members.v1.ListVisitsRequest\x1a(.chainclub.members.v1.ListVisitsResponse\x12W\n\x0b\x41\x64\x64\x46\x65\x65\x64\x62\x61\x63k\x12(.chainclub.members.v1.AddFeedbackRequest\x1a\x1e.chainclub.members.v1.Feedback\x12\x65\n\x0cListFeedback\x12).chainclub.members.v1.ListFeedbackRequest\x1a*.chainclub.members.v1.ListFeedbackResponse\x12]\n\x0eHandleFeedback\x12+.chainclub.members.v1.HandleFeedbackRequest\x1a\x1e.chainclub.members.v1.Feedback\x12T\n\x0cUploadImport\x12!.chainclub.members.v1.ImportChunk\x1a\x1f.chainclub.members.v1.ImportJob(\x01\x12Z\n\x0cGetImportJob\x12).chainclub.members.v1.GetImportJobRequest\x1a\x1f.chainclub.members.v1.ImportJob\x12[\n\rExportMembers\x12*.chainclub.members.v1.SearchMembersRequest\x1a\x1c.chainclub.members.v1.Member0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chainclub.members.v1.members_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MEMBERSSERVICE']._serialized_start=94
-  _globals['_MEMBERSSERVICE']._serialized_end=206
+  _globals['_MEMBER_PREFERENCESENTRY']._loaded_options = None
+  _globals['_MEMBER_PREFERENCESENTRY']._serialized_options = b'8\001'
+  _globals['_REGISTERMEMBERREQUEST_PREFERENCESENTRY']._loaded_options = None
+  _globals['_REGISTERMEMBERREQUEST_PREFERENCESENTRY']._serialized_options = b'8\001'
+  _globals['_IMPORTHEADER_STORESENTRY']._loaded_options = None
+  _globals['_IMPORTHEADER_STORESENTRY']._serialized_options = b'8\001'
+  _globals['_CONSENTS']._serialized_start=127
+  _globals['_CONSENTS']._serialized_end=181
+  _globals['_CARDSUMMARY']._serialized_start=183
+  _globals['_CARDSUMMARY']._serialized_end=285
+  _globals['_MEMBER']._serialized_start=288
+  _globals['_MEMBER']._serialized_end=986
+  _globals['_MEMBER_PREFERENCESENTRY']._serialized_start=936
+  _globals['_MEMBER_PREFERENCESENTRY']._serialized_end=986
+  _globals['_REGISTERMEMBERREQUEST']._serialized_start=989
+  _globals['_REGISTERMEMBERREQUEST']._serialized_end=1504
+  _globals['_REGISTERMEMBERREQUEST_PREFERENCESENTRY']._serialized_start=936
+  _globals['_REGISTERMEMBERREQUEST_PREFERENCESENTRY']._serialized_end=986
+  _globals['_GETMEMBERREQUEST']._serialized_start=1506
+  _globals['_GETMEMBERREQUEST']._serialized_end=1543
+  _globals['_SEARCHMEMBERSREQUEST']._serialized_start=1546
+  _globals['_SEARCHMEMBERSREQUEST']._serialized_end=1733
+  _globals['_SEARCHMEMBERSRESPONSE']._serialized_start=1735
+  _globals['_SEARCHMEMBERSRESPONSE']._serialized_end=1850
+  _globals['_UPDATEMEMBERREQUEST']._serialized_start=1852
+  _globals['_UPDATEMEMBERREQUEST']._serialized_end=1974
+  _globals['_ANONYMIZEMEMBERREQUEST']._serialized_start=1976
+  _globals['_ANONYMIZEMEMBERREQUEST']._serialized_end=2035
+  _globals['_IDENTIFYMEMBERREQUEST']._serialized_start=2037
+  _globals['_IDENTIFYMEMBERREQUEST']._serialized_end=2092
+  _globals['_IDENTIFYMEMBERRESPONSE']._serialized_start=2095
+  _globals['_IDENTIFYMEMBERRESPONSE']._serialized_end=2298
+  _globals['_CARDHOLDER']._serialized_start=2300
+  _globals['_CARDHOLDER']._serialized_end=2345
+  _globals['_CARD']._serialized_start=2348
+  _globals['_CARD']._serialized_end=2621
+  _globals['_GETCARDREQUEST']._serialized_start=2623
+  _globals['_GETCARDREQUEST']._serialized_end=2656
+  _globals['_ISSUECARDREQUEST']._serialized_start=2658
+  _globals['_ISSUECARDREQUEST']._serialized_end=2741
+  _globals['_CHANGECARDSTATUSREQUEST']._serialized_start=2743
+  _globals['_CHANGECARDSTATUSREQUEST']._serialized_end=2844
+  _globals['_REPLACECARDREQUEST']._serialized_start=2846
+  _globals['_REPLACECARDREQUEST']._serialized_end=2931
+  _globals['_CARDTYPE']._serialized_start=2934
+  _globals['_CARDTYPE']._serialized_end=3224
+  _globals['_LISTCARDTYPESREQUEST']._serialized_start=3226
+  _globals['_LISTCARDTYPESREQUEST']._serialized_end=3248
+  _globals['_LISTCARDTYPESRESPONSE']._serialized_start=3250
+  _globals['_LISTCARDTYPESRESPONSE']._serialized_end=3325
+  _globals['_FIELDDEFINITION']._serialized_start=3327
+  _globals['_FIELDDEFINITION']._serialized_end=3437
+  _globals['_LISTFIELDDEFINITIONSREQUEST']._serialized_start=3439
+  _globals['_LISTFIELDDEFINITIONSREQUEST']._serialized_end=3468
+  _globals['_LISTFIELDDEFINITIONSRESPONSE']._serialized_start=3470
+  _globals['_LISTFIELDDEFINITIONSRESPONSE']._serialized_end=3555
+  _globals['_VISIT']._serialized_start=3558
+  _globals['_VISIT']._serialized_end=3720
+  _globals['_ADDVISITREQUEST']._serialized_start=3722
+  _globals['_ADDVISITREQUEST']._serialized_end=3827
+  _globals['_LISTVISITSREQUEST']._serialized_start=3829
+  _globals['_LISTVISITSREQUEST']._serialized_end=3915
+  _globals['_LISTVISITSRESPONSE']._serialized_start=3917
+  _globals['_LISTVISITSRESPONSE']._serialized_end=4027
+  _globals['_FEEDBACK']._serialized_start=4030
+  _globals['_FEEDBACK']._serialized_end=4274
+  _globals['_ADDFEEDBACKREQUEST']._serialized_start=4276
+  _globals['_ADDFEEDBACKREQUEST']._serialized_end=4346
+  _globals['_LISTFEEDBACKREQUEST']._serialized_start=4348
+  _globals['_LISTFEEDBACKREQUEST']._serialized_end=4436
+  _globals['_LISTFEEDBACKRESPONSE']._serialized_start=4438
+  _globals['_LISTFEEDBACKRESPONSE']._serialized_end=4555
+  _globals['_HANDLEFEEDBACKREQUEST']._serialized_start=4557
+  _globals['_HANDLEFEEDBACKREQUEST']._serialized_end=4631
+  _globals['_IMPORTHEADER']._serialized_start=4634
+  _globals['_IMPORTHEADER']._serialized_end=4827
+  _globals['_IMPORTHEADER_STORESENTRY']._serialized_start=4782
+  _globals['_IMPORTHEADER_STORESENTRY']._serialized_end=4827
+  _globals['_IMPORTCHUNK']._serialized_start=4829
+  _globals['_IMPORTCHUNK']._serialized_end=4920
+  _globals['_IMPORTROWERROR']._serialized_start=4922
+  _globals['_IMPORTROWERROR']._serialized_end=4983
+  _globals['_IMPORTJOB']._serialized_start=4986
+  _globals['_IMPORTJOB']._serialized_end=5203
+  _globals['_GETIMPORTJOBREQUEST']._serialized_start=5205
+  _globals['_GETIMPORTJOBREQUEST']._serialized_end=5242
+  _globals['_MEMBERSSERVICE']._serialized_start=5245
+  _globals['_MEMBERSSERVICE']._serialized_end=7423
 # @@protoc_insertion_point(module_scope)

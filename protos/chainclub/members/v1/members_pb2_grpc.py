@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from chainclub.common.v1 import common_pb2 as chainclub_dot_common_dot_v1_dot_common__pb2
+from chainclub.members.v1 import members_pb2 as chainclub_dot_members_dot_v1_dot_members__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -26,7 +27,9 @@ if _version_not_supported:
 
 
 class MembersServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """The member archive (会员档案), card types, cards and their lifecycle, visits, feedback,
+    imports and exports. Every call carries the caller's token; the service applies scope.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -39,13 +42,259 @@ class MembersServiceStub:
                 request_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.SerializeToString,
                 response_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.FromString,
                 _registered_method=True)
+        self.RegisterMember = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/RegisterMember',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.RegisterMemberRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+                _registered_method=True)
+        self.GetMember = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/GetMember',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.GetMemberRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+                _registered_method=True)
+        self.SearchMembers = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/SearchMembers',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersResponse.FromString,
+                _registered_method=True)
+        self.UpdateMember = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/UpdateMember',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.UpdateMemberRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+                _registered_method=True)
+        self.AnonymizeMember = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/AnonymizeMember',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.AnonymizeMemberRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+                _registered_method=True)
+        self.IdentifyMember = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/IdentifyMember',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.IdentifyMemberRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.IdentifyMemberResponse.FromString,
+                _registered_method=True)
+        self.GetCard = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/GetCard',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.GetCardRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Card.FromString,
+                _registered_method=True)
+        self.IssueCard = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/IssueCard',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.IssueCardRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Card.FromString,
+                _registered_method=True)
+        self.ChangeCardStatus = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/ChangeCardStatus',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ChangeCardStatusRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Card.FromString,
+                _registered_method=True)
+        self.ReplaceCard = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/ReplaceCard',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ReplaceCardRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Card.FromString,
+                _registered_method=True)
+        self.ListCardTypes = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/ListCardTypes',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListCardTypesRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListCardTypesResponse.FromString,
+                _registered_method=True)
+        self.UpsertCardType = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/UpsertCardType',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.CardType.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.CardType.FromString,
+                _registered_method=True)
+        self.ListFieldDefinitions = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/ListFieldDefinitions',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListFieldDefinitionsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListFieldDefinitionsResponse.FromString,
+                _registered_method=True)
+        self.UpsertFieldDefinition = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/UpsertFieldDefinition',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.FieldDefinition.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.FieldDefinition.FromString,
+                _registered_method=True)
+        self.AddVisit = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/AddVisit',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.AddVisitRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Visit.FromString,
+                _registered_method=True)
+        self.ListVisits = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/ListVisits',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListVisitsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListVisitsResponse.FromString,
+                _registered_method=True)
+        self.AddFeedback = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/AddFeedback',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.AddFeedbackRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Feedback.FromString,
+                _registered_method=True)
+        self.ListFeedback = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/ListFeedback',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListFeedbackRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListFeedbackResponse.FromString,
+                _registered_method=True)
+        self.HandleFeedback = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/HandleFeedback',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.HandleFeedbackRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Feedback.FromString,
+                _registered_method=True)
+        self.UploadImport = channel.stream_unary(
+                '/chainclub.members.v1.MembersService/UploadImport',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ImportChunk.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ImportJob.FromString,
+                _registered_method=True)
+        self.GetImportJob = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/GetImportJob',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.GetImportJobRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ImportJob.FromString,
+                _registered_method=True)
+        self.ExportMembers = channel.unary_stream(
+                '/chainclub.members.v1.MembersService/ExportMembers',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+                _registered_method=True)
 
 
 class MembersServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The member archive (会员档案), card types, cards and their lifecycle, visits, feedback,
+    imports and exports. Every call carries the caller's token; the service applies scope.
+    """
 
     def GetServiceInfo(self, request, context):
-        """Who this service is, its schema revision and the caller it verified.
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchMembers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnonymizeMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IdentifyMember(self, request, context):
+        """Chain-wide, by card number or phone: the minimal masked view (通存通兑).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueCard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeCardStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplaceCard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCardTypes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertCardType(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFieldDefinitions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertFieldDefinition(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddVisit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVisits(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddFeedback(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFeedback(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HandleFeedback(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadImport(self, request_iterator, context):
+        """Upload: the first chunk carries the header (file name, stores), then raw file bytes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetImportJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportMembers(self, request, context):
+        """Every member of the caller's scope matching the filters, one by one (for XLSX export).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -59,6 +308,116 @@ def add_MembersServiceServicer_to_server(servicer, server):
                     request_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.FromString,
                     response_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.SerializeToString,
             ),
+            'RegisterMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterMember,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.RegisterMemberRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.SerializeToString,
+            ),
+            'GetMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMember,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.GetMemberRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.SerializeToString,
+            ),
+            'SearchMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchMembers,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersResponse.SerializeToString,
+            ),
+            'UpdateMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMember,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.UpdateMemberRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.SerializeToString,
+            ),
+            'AnonymizeMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnonymizeMember,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.AnonymizeMemberRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.SerializeToString,
+            ),
+            'IdentifyMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.IdentifyMember,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.IdentifyMemberRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.IdentifyMemberResponse.SerializeToString,
+            ),
+            'GetCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCard,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.GetCardRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Card.SerializeToString,
+            ),
+            'IssueCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueCard,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.IssueCardRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Card.SerializeToString,
+            ),
+            'ChangeCardStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeCardStatus,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ChangeCardStatusRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Card.SerializeToString,
+            ),
+            'ReplaceCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplaceCard,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ReplaceCardRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Card.SerializeToString,
+            ),
+            'ListCardTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCardTypes,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListCardTypesRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListCardTypesResponse.SerializeToString,
+            ),
+            'UpsertCardType': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertCardType,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.CardType.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.CardType.SerializeToString,
+            ),
+            'ListFieldDefinitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFieldDefinitions,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListFieldDefinitionsRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListFieldDefinitionsResponse.SerializeToString,
+            ),
+            'UpsertFieldDefinition': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertFieldDefinition,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.FieldDefinition.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.FieldDefinition.SerializeToString,
+            ),
+            'AddVisit': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddVisit,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.AddVisitRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Visit.SerializeToString,
+            ),
+            'ListVisits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVisits,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListVisitsRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListVisitsResponse.SerializeToString,
+            ),
+            'AddFeedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddFeedback,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.AddFeedbackRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Feedback.SerializeToString,
+            ),
+            'ListFeedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFeedback,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListFeedbackRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListFeedbackResponse.SerializeToString,
+            ),
+            'HandleFeedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.HandleFeedback,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.HandleFeedbackRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Feedback.SerializeToString,
+            ),
+            'UploadImport': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadImport,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ImportChunk.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ImportJob.SerializeToString,
+            ),
+            'GetImportJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetImportJob,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.GetImportJobRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ImportJob.SerializeToString,
+            ),
+            'ExportMembers': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportMembers,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'chainclub.members.v1.MembersService', rpc_method_handlers)
@@ -68,7 +427,9 @@ def add_MembersServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class MembersService:
-    """Missing associated documentation comment in .proto file."""
+    """The member archive (会员档案), card types, cards and their lifecycle, visits, feedback,
+    imports and exports. Every call carries the caller's token; the service applies scope.
+    """
 
     @staticmethod
     def GetServiceInfo(request,
@@ -87,6 +448,600 @@ class MembersService:
             '/chainclub.members.v1.MembersService/GetServiceInfo',
             chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.SerializeToString,
             chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/RegisterMember',
+            chainclub_dot_members_dot_v1_dot_members__pb2.RegisterMemberRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/GetMember',
+            chainclub_dot_members_dot_v1_dot_members__pb2.GetMemberRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/SearchMembers',
+            chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/UpdateMember',
+            chainclub_dot_members_dot_v1_dot_members__pb2.UpdateMemberRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnonymizeMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/AnonymizeMember',
+            chainclub_dot_members_dot_v1_dot_members__pb2.AnonymizeMemberRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IdentifyMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/IdentifyMember',
+            chainclub_dot_members_dot_v1_dot_members__pb2.IdentifyMemberRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.IdentifyMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/GetCard',
+            chainclub_dot_members_dot_v1_dot_members__pb2.GetCardRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Card.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/IssueCard',
+            chainclub_dot_members_dot_v1_dot_members__pb2.IssueCardRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Card.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeCardStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/ChangeCardStatus',
+            chainclub_dot_members_dot_v1_dot_members__pb2.ChangeCardStatusRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Card.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplaceCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/ReplaceCard',
+            chainclub_dot_members_dot_v1_dot_members__pb2.ReplaceCardRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Card.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCardTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/ListCardTypes',
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListCardTypesRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListCardTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertCardType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/UpsertCardType',
+            chainclub_dot_members_dot_v1_dot_members__pb2.CardType.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.CardType.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFieldDefinitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/ListFieldDefinitions',
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListFieldDefinitionsRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListFieldDefinitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertFieldDefinition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/UpsertFieldDefinition',
+            chainclub_dot_members_dot_v1_dot_members__pb2.FieldDefinition.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.FieldDefinition.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddVisit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/AddVisit',
+            chainclub_dot_members_dot_v1_dot_members__pb2.AddVisitRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Visit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVisits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/ListVisits',
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListVisitsRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListVisitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddFeedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/AddFeedback',
+            chainclub_dot_members_dot_v1_dot_members__pb2.AddFeedbackRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Feedback.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFeedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/ListFeedback',
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListFeedbackRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListFeedbackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HandleFeedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/HandleFeedback',
+            chainclub_dot_members_dot_v1_dot_members__pb2.HandleFeedbackRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Feedback.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadImport(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/chainclub.members.v1.MembersService/UploadImport',
+            chainclub_dot_members_dot_v1_dot_members__pb2.ImportChunk.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.ImportJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetImportJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/GetImportJob',
+            chainclub_dot_members_dot_v1_dot_members__pb2.GetImportJobRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.ImportJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/ExportMembers',
+            chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,106 @@
+"""Cards (API.md "Cards") and HQ's card types."""
+
+from fastapi import APIRouter, Request
+
+from chainclub.members.v1 import members_pb2 as pb
+from services.gateway import audit
+from services.gateway.deps import CurrentPrincipal, State
+from services.gateway.member_schemas import CardAction, CardIssue, CardTypeBody, Replace
+from services.gateway.members import card_json, plain, unit_path
+from services.gateway.permissions import require
+
+router = APIRouter(prefix="/api/v1", tags=["cards"])
+
+ACTIONS = {
+    "report-loss": ("report_loss", "cards.report_loss"),
+    "cancel-loss": ("cancel_loss", "cards.manage"),
+    "freeze": ("freeze", "cards.manage"),
+    "unfreeze": ("unfreeze", "cards.manage"),
+    "cancel": ("cancel", "cards.manage"),
+}
+
+
+@router.get("/cards/{card_no}")
+async def get_card(card_no: str, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "cards.read")
+    return card_json(
+        await state.clients.call(state.clients.members.GetCard, pb.GetCardRequest(card_no=card_no), p)
+    )
+
+
+def _action_route(slug: str, action: str, permission: str):  # type: ignore[no-untyped-def]
+    async def change(
+        card_no: str, request: Request, state: State, p: CurrentPrincipal, body: CardAction | None = None
+    ) -> dict:
+        require(p, permission)
+        req = pb.ChangeCardStatusRequest(
+            card_no=card_no,
+            action=action,
+            reason=(body.reason if body else None) or "",
+            acting_store_path=p.scope,
+        )
+        reply = await state.clients.call(state.clients.members.ChangeCardStatus, req, p)
+        await audit.record_alone(
+            state,
+            request,
+            p,
+            f"card.{action}",
+            "card",
+            card_no,
+            reply.home_store_path,
+            {"status": reply.status},
+        )
+        return card_json(reply)
+
+    change.__name__ = f"card_{action}"
+    router.add_api_route(f"/cards/{{card_no}}/{slug}", change, methods=["POST"], name=f"card_{action}")
+
+
+for _slug, (_action, _permission) in ACTIONS.items():
+    _action_route(_slug, _action, _permission)
+
+
+@router.post("/cards/{card_no}/replace", status_code=201)
+async def replace(
+    card_no: str, request: Request, state: State, p: CurrentPrincipal, body: Replace | None = None
+) -> dict:
+    require(p, "cards.manage")
+    fee_payment = body.fee_payment if body else "cash"
+    req = pb.ReplaceCardRequest(card_no=card_no, fee_payment=fee_payment, acting_store_path=p.scope)
+    reply = await state.clients.call(state.clients.members.ReplaceCard, req, p)
+    await audit.record_alone(
+        state, request, p, "card.replace", "card", card_no, reply.home_store_path,
+        {"new_card_no": reply.card_no, "fee_payment": fee_payment},
+    )  # fmt: skip
+    return card_json(reply)
+
+
+@router.post("/members/{member_no}/cards", status_code=201)
+async def issue(member_no: str, body: CardIssue, request: Request, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "cards.manage")
+    req = pb.IssueCardRequest(member_no=member_no, card_type=body.card_type, holder_member_nos=body.holders)
+    reply = await state.clients.call(state.clients.members.IssueCard, req, p)
+    await audit.record_alone(state, request, p, "card.issue", "card", reply.card_no, reply.home_store_path)
+    return card_json(reply)
+
+
+@router.get("/card-types")
+async def list_card_types(state: State, p: CurrentPrincipal) -> dict:
+    require(p, "card_types.read")
+    reply = await state.clients.call(state.clients.members.ListCardTypes, pb.ListCardTypesRequest(), p)
+    return {"items": [plain(t) for t in reply.card_types]}
+
+
+@router.post("/card-types", status_code=201)
+async def put_card_type(body: CardTypeBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
+    """Create or redefine a card type (HQ). ``home_scope`` is an org unit code."""
+    require(p, "card_types.write")
+    values = body.model_dump()
+    values["home_scope"] = (
+        await unit_path(state, p, body.home_scope, field="home_scope") if body.home_scope else ""
+    )
+    reply = await state.clients.call(state.clients.members.UpsertCardType, pb.CardType(**values), p)
+    await audit.record_alone(
+        state, request, p, "card_type.put", "card_type", body.code, "HQ", body.model_dump()
+    )
+    return plain(reply)
