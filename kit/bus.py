@@ -44,6 +44,7 @@ class ConsumerSpec:
     max_deliver: int = 8
     backoff: tuple[float, ...] = field(default=(1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0))
     max_ack_pending: int = 1000
+    ack_wait: float = 60.0  # a handler slower than this is redelivered (the inbox makes that safe)
 
     def config(self) -> js_api.ConsumerConfig:
         return js_api.ConsumerConfig(
@@ -52,7 +53,9 @@ class ConsumerSpec:
             ack_policy=js_api.AckPolicy.EXPLICIT,
             deliver_policy=js_api.DeliverPolicy.ALL,
             max_deliver=self.max_deliver,
-            backoff=list(self.backoff[: self.max_deliver - 1]),
+            # Redelivery delays come from our explicit nak(delay=backoff[n]); a broker-side
+            # backoff would also replace ack_wait with its first (short) step.
+            ack_wait=self.ack_wait,
             filter_subjects=list(self.subjects),
             max_ack_pending=self.max_ack_pending,
         )
@@ -167,7 +170,7 @@ class Bus:
         have = info.config
         drift = {
             key: (getattr(have, key), getattr(want, key))
-            for key in ("filter_subjects", "max_deliver", "backoff", "max_ack_pending")
+            for key in ("filter_subjects", "max_deliver", "ack_wait", "max_ack_pending")
             if _normal(getattr(have, key)) != _normal(getattr(want, key))
         }
         if drift:

@@ -52,8 +52,8 @@ async def ensure_database(url: str) -> bool:
             return False
         try:
             await conn.execute(f'CREATE DATABASE "{target.database}"')
-        except asyncpg.DuplicateDatabaseError:
-            return False  # another process won the race
+        except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+            return False  # another process won the race (pg_database_datname_index)
         return True
     finally:
         await conn.close()
@@ -107,3 +107,35 @@ def in_scope(column, scope: str):  # type: ignore[no-untyped-def]
     from sqlalchemy import func, or_
 
     return or_(column == scope, func.starts_with(column, scope + "/"))
+
+
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.ObjectNotInPrerequisiteStateError,  # "database is not currently accepting connections"
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) says the database could not be reached, rather
+    than that the work itself failed: such work is retried, never dead-lettered."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (*_UNAVAILABLE, OperationalError, InterfaceError, TimeoutError)):
+            return True
+        if isinstance(current, DBAPIError):
+            if current.connection_invalidated:
+                return True
+            if current.orig is not None and is_unavailable(current.orig):
+                return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -9,6 +9,7 @@ it is kept in ``dead_letter`` and terminated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import Bus, ConsumerSpec
-from kit.db import Database
+from kit.db import Database, is_unavailable
 from kit.events import Event
 from kit.telemetry import context_from, tracer
 
@@ -121,14 +122,41 @@ class Consumer:
                 await asyncio.sleep(1)
                 continue
             for msg in msgs:
-                await self.handle(msg)
+                await self._handle_until_settled(msg)
         if sub is not None:
             try:
                 await sub.unsubscribe()
             except Exception:
                 pass
 
+    async def _handle_until_settled(self, msg: Msg) -> None:
+        """Handle one message; while the database is unreachable, keep the message (tell the
+        broker we are working on it) and retry, so an outage uses up no deliveries."""
+        delay = 0.2
+        while True:
+            try:
+                await self.handle(msg)
+                return
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    log.exception("consumer %s: unexpected failure on %s", self.spec.durable, msg.subject)
+                    with contextlib.suppress(Exception):
+                        await msg.nak(delay=self.spec.delay_after(1))
+                    return
+                if self._stop.is_set():
+                    with contextlib.suppress(Exception):
+                        await msg.nak(delay=1)
+                    return
+                log.warning(
+                    "consumer %s: database unavailable (%s); holding the message", self.spec.durable, exc
+                )
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     async def handle(self, msg: Msg) -> None:
+        """Raises only when the database is unavailable (the caller retries)."""
         delivered = msg.metadata.num_delivered if msg.metadata else 1
         try:
             event = Event.from_headers(msg.subject, msg.headers, msg.data)
@@ -155,6 +183,8 @@ class Consumer:
                         await route.handler(session, event, message)
                 await msg.ack()
             except Exception as exc:
+                if is_unavailable(exc):
+                    raise
                 if delivered >= self.spec.max_deliver:
                     await self._bury(msg, delivered, f"{type(exc).__name__}: {exc}", event.id)
                 else:

@@ -5,7 +5,10 @@ Never floats: amounts are ``int`` fen; decimal input (yuan strings) goes through
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal, DecimalException
+
+_YUAN = re.compile(r"^[+-]?\d{1,15}(\.\d{1,8})?$")
 
 BPS = 10_000
 
@@ -55,14 +58,17 @@ def split_proportional(amount: int, weights: list[int]) -> list[int]:
 
 
 def parse_yuan(text: str) -> int:
-    """``"12.34"`` -> 1234 fen. More than two decimals is an error, not a rounding."""
-    try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
-        raise ValueError(f"not an amount: {text!r}") from None
-    if not value.is_finite():
+    """``"12.34"`` -> 1234 fen. More than two decimals is an error, not a rounding; so are
+    exponents, separators and amounts of more than 15 digits."""
+    if not isinstance(text, str):
         raise ValueError(f"not an amount: {text!r}")
-    fen = value * 100
+    cleaned = text.strip()
+    if not _YUAN.match(cleaned):
+        raise ValueError(f"not an amount: {text!r}")
+    try:
+        fen = Decimal(cleaned) * 100
+    except DecimalException:
+        raise ValueError(f"not an amount: {text!r}") from None
     if fen != fen.to_integral_value():
         raise ValueError(f"more than two decimals: {text!r}")
     return int(fen)

@@ -120,6 +120,8 @@ class Relay:
         await self._listen()
         try:
             while not self._stop.is_set():
+                if self._listener is None or self._listener.is_closed():
+                    await self._listen()  # PostgreSQL restarted: LISTEN again (polling meanwhile)
                 sent = 0
                 if self.bus.connected:
                     try:
@@ -138,6 +140,12 @@ class Relay:
                 await self._listener.close()
 
     async def _listen(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < getattr(self, "_next_listen", 0.0):
+            return
+        self._next_listen = loop.time() + 5.0
         try:
             self._listener = await asyncpg.connect(asyncpg_dsn(self.db.url), timeout=10)
             await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())

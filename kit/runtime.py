@@ -76,6 +76,7 @@ class Service:
         self._relay: Relay | None = None
         self._consumers: list[Consumer] = []
         self._tasks: list[asyncio.Task[Any]] = []
+        self._jobs: list[asyncio.Task[Any]] = []  # periodic jobs: cancelled at stop
 
     async def start(self, addr: str | None = None) -> int:
         s = self.settings
@@ -119,7 +120,7 @@ class Service:
             self._consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=cdef.spec.durable))
         for job in self.spec.background:
-            self._tasks.append(asyncio.create_task(job(rt)))
+            self._jobs.append(asyncio.create_task(job(rt)))
 
         registrations = [(add, factory(rt), full) for add, factory, full in self.spec.servicers]
         self.server, self.port, self._health = await create_server(
@@ -144,6 +145,9 @@ class Service:
             await self._health.enter_graceful_shutdown()
         if self.server is not None:
             await self.server.stop(self.settings.grpc_grace_seconds)
+        for job in self._jobs:
+            job.cancel()
+        await asyncio.gather(*self._jobs, return_exceptions=True)
         for consumer in self._consumers:
             consumer.stop()
         if self._relay is not None:

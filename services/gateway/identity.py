@@ -20,7 +20,14 @@ from kit.db import in_scope
 from kit.errors import ChainclubError, Conflict, Forbidden, InvalidArgument, NotFound
 from services.gateway import audit, org, schemas
 from services.gateway.deps import Page, client_ip
-from services.gateway.domain import RuleBroken, check_new_user, check_password, may_create_role, may_manage
+from services.gateway.domain import (
+    USER_ROLES,
+    RuleBroken,
+    check_new_user,
+    check_password,
+    may_create_role,
+    may_manage,
+)
 from services.gateway.models import login_failures, org_units, refresh_tokens, terminals, users
 from services.gateway.permissions import require
 from services.gateway.state import GatewayState
@@ -67,6 +74,10 @@ async def create_user(
     state: GatewayState, request: Request, p: Principal, body: schemas.UserCreate
 ) -> schemas.User:
     require(p, "users.write")
+    if body.role not in USER_ROLES:
+        raise InvalidArgument(f"role must be one of {', '.join(USER_ROLES)}", field="role")
+    if not may_create_role(p.role, body.role):
+        raise Forbidden(f"a {p.role} may not create a {body.role}")
     async with state.db.transaction() as session:
         unit = await org.find(session, body.org_unit)
         if unit is None or not p.may_access(unit.path):
@@ -75,8 +86,6 @@ async def create_user(
             check_new_user(body.username, body.password, body.role, unit.kind, body.price_level)
         except RuleBroken as err:
             raise InvalidArgument(err.message, field=err.field) from None
-        if not may_create_role(p.role, body.role):
-            raise Forbidden(f"a {p.role} may not create a {body.role}")
         if await _user(session, body.username) is not None:
             raise Conflict(f"username {body.username!r} is taken")
         password_hash = await asyncio.to_thread(state.hasher.hash, body.password)
@@ -304,7 +313,7 @@ async def _issue(
 async def password_grant(
     state: GatewayState, request: Request, username: str, password: str
 ) -> schemas.TokenResponse:
-    keys = [f"user:{username.lower()}", f"ip:{client_ip(request)}"]
+    keys = [f"user:{sha256(username.lower())}", f"ip:{client_ip(request)}"]
     await _throttle(state, keys)
     async with state.db.sessions() as session:
         row = await _user(session, username)
@@ -345,7 +354,7 @@ async def password_grant(
 async def client_credentials_grant(
     state: GatewayState, request: Request, client_id: str, secret: str
 ) -> schemas.TokenResponse:
-    keys = [f"client:{client_id}", f"ip:{client_ip(request)}"]
+    keys = [f"client:{sha256(client_id)}", f"ip:{client_ip(request)}"]
     await _throttle(state, keys)
     async with state.db.sessions() as session:
         row = (await session.execute(_TERMINAL_VIEW.where(terminals.c.client_id == client_id))).first()

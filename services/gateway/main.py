@@ -24,7 +24,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.domain import ROOT
 from services.gateway.middleware import RequestContext
 from services.gateway.models import org_units, users
-from services.gateway.routes import audit, auth, cards, catalog, health, members, org
+from services.gateway.routes import audit, auth, cards, catalog, health, member_io, members, org
 from services.gateway.routes import users as users_routes
 from services.gateway.state import GatewayState
 
@@ -80,7 +80,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (health, auth, org, users_routes, catalog, audit, members, cards):
+    # member_io before members: its /imports and /export.xlsx are not member numbers
+    for module in (health, auth, org, users_routes, catalog, audit, member_io, members, cards):
         app.include_router(module.router)
     app.add_middleware(RequestContext)
     return app

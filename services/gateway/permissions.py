@@ -23,7 +23,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "terminals.read": MANAGERS | {"auditor"},
     "terminals.write": MANAGERS,
     "products.read": frozenset({ANYONE}),
-    "products.read_all_prices": frozenset({"hq_admin", "auditor"}),
+    # Every price level: HQ only ("nobody sees price levels other than their own").
+    "products.read_all_prices": frozenset({"hq_admin"}),
     "products.write": frozenset({"hq_admin"}),
     "audit.read": frozenset({"hq_admin", "auditor"}),
     # members and cards (the members service checks scope again with the forwarded token)

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.errors import ChainclubError, problem, problem_for
@@ -75,9 +76,19 @@ def install(app: FastAPI) -> None:
             exc.status_code, problem(exc.status_code, code, detail), getattr(exc, "headers", None)
         )
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # SQLSTATE class 22 = data exception: a value PostgreSQL cannot store or compare
+        # (a NUL character, a too-long string, an out-of-range number) is bad input.
+        if str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+            detail = "a value in the request cannot be stored or searched (a NUL character, or out of range)"
+            return problem_response(422, problem(422, "invalid_argument", detail))
+        return await unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            500, problem(500, "internal", "an internal error occurred; it has been logged")
-        )
+        # This handler runs outside the request-id middleware: add the id here.
+        rid = request.scope.get("state", {}).get("request_id", "")
+        body = problem(500, "internal", "an internal error occurred; it has been logged")
+        return problem_response(500, body, {"X-Request-Id": rid})

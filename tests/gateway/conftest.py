@@ -15,6 +15,7 @@ from kit.config import Settings
 from kit.dev import free_port
 from kit.testing import Infra
 from services.gateway.main import server
+from tests.gateway.helpers import PASSWORD, rand_name
 
 
 @dataclass
@@ -24,10 +25,14 @@ class Gateway:
     http: httpx.AsyncClient
     admin: str  # an hq_admin access token
 
-    async def token(self, username: str, password: str) -> str:
-        r = await self.http.post(
+    async def login(self, username: str, password: str) -> httpx.Response:
+        """The raw answer of the password grant."""
+        return await self.http.post(
             "/api/v1/auth/token", data={"grant_type": "password", "username": username, "password": password}
         )
+
+    async def token(self, username: str, password: str) -> str:
+        r = await self.login(username, password)
         assert r.status_code == 200, r.text
         return r.json()["access_token"]
 
@@ -59,12 +64,39 @@ class Gateway:
     async def user(self, role: str, org_unit: str, price_level: str | None = None) -> tuple[str, str]:
         """Create a user as HQ admin; returns (username, access token)."""
         username = f"{role}_{uuid.uuid4().hex[:8]}"
-        body = {"username": username, "password": "s3cret-pass", "role": role, "org_unit": org_unit}
+        body = {"username": username, "password": PASSWORD, "role": role, "org_unit": org_unit}
         if price_level:
             body["price_level"] = price_level
         r = await self.call("POST", "/api/v1/users", self.admin, json=body)
         assert r.status_code == 201, r.text
-        return username, await self.token(username, "s3cret-pass")
+        return username, await self.token(username, PASSWORD)
+
+    async def terminal(self, store: str, token: str | None = None) -> tuple[str, str]:
+        """Register a terminal on a store (as HQ admin unless a token is given): (client_id, secret)."""
+        r = await self.call(
+            "POST", "/api/v1/terminals", token or self.admin, json={"store": store, "name": rand_name("till")}
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["client_id"], r.json()["client_secret"]
+
+    async def product(self, **fields) -> dict:  # type: ignore[no-untyped-def]
+        """Create a product as HQ admin; fields override a random valid body."""
+        body = {
+            "sku": rand_name("sku"),
+            "name": "Tea",
+            "category": rand_name("cat"),
+            "retail_price": 9900,
+            **fields,
+        }
+        r = await self.call("POST", "/api/v1/products", self.admin, json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def audit(self, **filters: str) -> list[dict]:
+        """Audit entries (newest first) matching the filters, read as HQ admin."""
+        r = await self.call("GET", "/api/v1/audit-log", self.admin, params={"limit": 500, **filters})
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
 
 
 @pytest.fixture(scope="session")

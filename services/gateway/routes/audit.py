@@ -41,7 +41,7 @@ async def list_audit(
     if until is not None:
         query = query.where(audit_log.c.at < until)
     if page.after is not None:
-        if not isinstance(page.after, int):
+        if type(page.after) is not int or not 0 < page.after < 2**63:
             raise InvalidArgument("cursor is not one this API returned", field="cursor")
         query = query.where(audit_log.c.id < page.after)
     async with state.db.sessions() as session:
