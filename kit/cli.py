@@ -46,8 +46,19 @@ async def _makemigration(name: str, message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SERVICES:
+        # `chainclub <service> ...`: commands a service brings in its own cli.py
+        try:
+            module = importlib.import_module(f"services.{argv[0]}.cli")
+        except ModuleNotFoundError:
+            print(f"the {argv[0]} service has no commands")
+            return 2
+        return int(module.main(argv[1:]))
     parser = argparse.ArgumentParser(prog="chainclub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("wallet", help="wallet commands: reconcile")
+    sub.add_parser("members", help="members commands: rotate-keys")
     sub.add_parser("dev", help="start the whole suite (embedded PostgreSQL and NATS unless URLs are set)")
     serve = sub.add_parser("serve", help="run one process")
     serve.add_argument("name", choices=[*SERVICES, "gateway"])

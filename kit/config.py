@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     pii_index_key: str | None = None
     default_phone_region: str = "CN"
 
+    # Wallet: deployment defaults for card types without limits of their own (fen). China's
+    # 2012 single-purpose prepaid card rules cap registered cards at 5 000 yuan.
+    wallet_max_balance: int = 500_000
+    wallet_max_single_top_up: int = 500_000
+    wallet_payment_mode: Literal["proportional", "bonus_first"] = "proportional"
+    wallet_adjustment_approval_threshold: int = 100_000
+    chain_timezone: str = "Asia/Shanghai"
+
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: Literal["none", "console"] = "none"

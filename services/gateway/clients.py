@@ -8,6 +8,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from chainclub.members.v1 import members_pb2_grpc
+from chainclub.wallet.v1 import wallet_pb2_grpc
 from kit.auth import Principal
 from kit.config import SERVICES, Settings
 from kit.errors import from_rpc_error
@@ -26,6 +27,7 @@ class ServiceClients:
         }
 
         self.members = members_pb2_grpc.MembersServiceStub(self.channels["members"])
+        self.wallet = wallet_pb2_grpc.WalletServiceStub(self.channels["wallet"])
 
     @staticmethod
     def metadata(principal: Principal) -> tuple[tuple[str, str], ...]:

@@ -79,3 +79,24 @@ def client_ip(request: Request) -> str:
 
 def request_id(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "")
+
+
+def _idempotency_key(request: Request, principal: CurrentPrincipal) -> str:
+    """The caller's ``Idempotency-Key``, made unique per caller: two terminals that both
+    send "1" do not collide. Missing -> 400 ``idempotency_key_required``."""
+    import hashlib
+
+    from kit.errors import ChainclubError
+
+    key = request.headers.get("idempotency-key")
+    if key is None or not key.strip():
+        raise ChainclubError(
+            "this request moves money or points: send an Idempotency-Key header (1-255 characters)",
+            reason="idempotency_key_required",
+        )
+    if len(key) > 255:
+        raise InvalidArgument("Idempotency-Key is at most 255 characters", field="Idempotency-Key")
+    return hashlib.sha256(f"{principal.sub}\n{key}".encode()).hexdigest()
+
+
+IdempotencyKey = Annotated[str, Depends(_idempotency_key)]

@@ -24,7 +24,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.domain import ROOT
 from services.gateway.middleware import RequestContext
 from services.gateway.models import org_units, users
-from services.gateway.routes import audit, auth, cards, catalog, health, member_io, members, org
+from services.gateway.routes import audit, auth, cards, catalog, health, member_io, members, org, wallet
 from services.gateway.routes import users as users_routes
 from services.gateway.state import GatewayState
 
@@ -81,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     problems.install(app)
     # member_io before members: its /imports and /export.xlsx are not member numbers
-    for module in (health, auth, org, users_routes, catalog, audit, member_io, members, cards):
+    for module in (health, auth, org, users_routes, catalog, audit, member_io, members, cards, wallet):
         app.include_router(module.router)
     app.add_middleware(RequestContext)
     return app

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
-from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from chainclub.members.v1 import members_pb2 as pb
 from kit.auth import Principal
@@ -94,7 +96,28 @@ def card_json(c: pb.Card) -> dict[str, Any]:
 
 
 def plain(message) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    return MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+    """A protobuf message as JSON-ready values: int64 stays a number (money is integer fen,
+    not the string protobuf's JSON mapping would make it), timestamps are RFC 3339."""
+    out: dict[str, Any] = {}
+    for field in message.DESCRIPTOR.fields:
+        value = getattr(message, field.name)
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            out[field.name] = {k: _value(v) for k, v in value.items()}
+        elif field.label == field.LABEL_REPEATED:
+            out[field.name] = [_value(v) for v in value]
+        elif field.message_type is not None and not message.HasField(field.name):
+            out[field.name] = None
+        else:
+            out[field.name] = _value(value)
+    return out
+
+
+def _value(value):  # type: ignore[no-untyped-def]
+    if isinstance(value, Timestamp):
+        return value.ToDatetime(tzinfo=UTC).isoformat() if (value.seconds or value.nanos) else None
+    if isinstance(value, Message):
+        return plain(value)
+    return value
 
 
 def values_request(body: dict[str, Any], home_store_path: str | None) -> pb.RegisterMemberRequest:

@@ -47,6 +47,24 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "feedback.read": COUNTER | {"auditor"},
     "feedback.write": COUNTER,
     "feedback.handle": MANAGERS,
+    # stored value (the wallet checks scope and the card's state again)
+    "wallet.top_up": COUNTER,
+    "wallet.balance": COUNTER | {"auditor"},
+    "wallet.transactions": COUNTER | {"auditor"},
+    "wallet.fee": COUNTER,
+    "wallet.close": MANAGERS,
+    "wallet.batch": MANAGERS,
+    "wallet.adjust": frozenset({"hq_admin"}),
+    "wallet.adjustments.read": frozenset({"hq_admin", "auditor"}),
+    "wallet.bonus_rules.read": COUNTER | {"auditor"},
+    "wallet.bonus_rules.write": MANAGERS,
+    "wallet.policy.read": COUNTER | {"auditor"},
+    "wallet.policy.write": frozenset({"hq_admin"}),
+    "wallet.settlement": MANAGERS | {"auditor"},
+    "risk.rules.read": MANAGERS | {"auditor"},
+    "risk.rules.write": frozenset({"hq_admin"}),
+    "risk.alerts.read": MANAGERS | {"auditor"},
+    "risk.alerts.ack": MANAGERS,
 }
 
 
@@ -57,4 +75,4 @@ def allowed(principal: Principal, action: str) -> bool:
 
 def require(principal: Principal, action: str) -> None:
     if not allowed(principal, action):
-        raise Forbidden(f"role {principal.role} may not {action.replace('.', ' ').replace('_', ' ')}")
+        raise Forbidden(f"role {principal.role} may not do {action}")

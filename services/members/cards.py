@@ -74,9 +74,7 @@ async def issue(
 
 
 async def _card_view(session: AsyncSession, card) -> pb.Card:  # type: ignore[no-untyped-def]
-    owner = (
-        await session.execute(select(members.c.member_no).where(members.c.id == card.member_id))
-    ).scalar_one()
+    owner = (await session.execute(select(members).where(members.c.id == card.member_id))).one()
     extra = (
         await session.execute(
             select(members.c.member_no)
@@ -85,10 +83,9 @@ async def _card_view(session: AsyncSession, card) -> pb.Card:  # type: ignore[no
             .order_by(members.c.member_no)
         )
     ).scalars()
-    discount = (
-        await session.execute(select(card_types.c.discount_bps).where(card_types.c.code == card.card_type))
-    ).scalar_one()
-    return card_view(card, owner, [(owner, "owner")] + [(no, "holder") for no in extra], discount)
+    ctype = (await session.execute(select(card_types).where(card_types.c.code == card.card_type))).one()
+    holders = [(owner.member_no, "owner")] + [(no, "holder") for no in extra]
+    return card_view(card, owner, holders, ctype)
 
 
 async def _locked_card(session: AsyncSession, card_no: str):  # type: ignore[no-untyped-def]

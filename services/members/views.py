@@ -73,12 +73,12 @@ def member_view(row, cards: list, keyring: Keyring, reveal: bool) -> pb.Member: 
     )
 
 
-def card_view(card, member_no: str, holders: list[tuple[str, str]], discount_bps: int) -> pb.Card:  # type: ignore[no-untyped-def]
+def card_view(card, owner, holders: list[tuple[str, str]], ctype) -> pb.Card:  # type: ignore[no-untyped-def]
     return pb.Card(
         card_no=card.card_no,
         card_type=card.card_type,
         status=card.status,
-        member_no=member_no,
+        member_no=owner.member_no,
         holders=[pb.CardHolder(member_no=no, role=role) for no, role in holders],
         account_id=str(card.account_id),
         home_store_path=card.home_store_path,
@@ -86,5 +86,12 @@ def card_view(card, member_no: str, holders: list[tuple[str, str]], discount_bps
         expires_on=card.expires_on.isoformat() if card.expires_on else "",
         replaced_by=card.replaced_by or "",
         replaces=card.replaces or "",
-        discount_bps=discount_bps,
+        discount_bps=ctype.discount_bps,
+        member_home_store_path=owner.home_store_path,
+        card_type_home_scope=ctype.home_scope,
+        max_balance=ctype.max_balance,
+        max_single_top_up=ctype.max_single_top_up,
+        joining_fee=ctype.joining_fee,
+        annual_fee=ctype.annual_fee,
+        replacement_fee=ctype.replacement_fee,
     )

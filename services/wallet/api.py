@@ -1,20 +1,94 @@
-"""gRPC servicer of the wallet service: protobuf <-> use cases."""
+"""gRPC servicer of the wallet: protobuf in, use case, protobuf out."""
 
 from __future__ import annotations
 
 import grpc
 
 from chainclub.common.v1 import common_pb2
+from chainclub.wallet.v1 import wallet_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2_grpc
-from kit.grpcserver import service_info
+from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
+from services.wallet import adjustments, batch, reports, rules, service
+from services.wallet.context import MembersClient, WalletContext
+
+Ctx = grpc.aio.ServicerContext
+
+
+def context_for(rt: Runtime) -> WalletContext:
+    return WalletContext(rt.db, rt.tables.outbox, rt.settings, MembersClient(rt.settings.members_addr))
 
 
 class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
+        self.ctx = context_for(runtime)
 
-    async def GetServiceInfo(
-        self, request: common_pb2.GetServiceInfoRequest, context: grpc.aio.ServicerContext
-    ) -> common_pb2.ServiceInfo:
+    async def GetServiceInfo(self, request: common_pb2.GetServiceInfoRequest, context: Ctx) -> common_pb2.ServiceInfo:
         return service_info(self.rt)
+
+    async def TopUp(self, request: pb.TopUpRequest, context: Ctx) -> pb.Transaction:
+        return await service.top_up(self.ctx, current_principal(), request)
+
+    async def CapturePayment(self, request: pb.CapturePaymentRequest, context: Ctx) -> pb.Transaction:
+        return await service.capture_payment(self.ctx, current_principal(), request)
+
+    async def RefundPayment(self, request: pb.RefundPaymentRequest, context: Ctx) -> pb.Transaction:
+        return await service.refund(self.ctx, current_principal(), request)
+
+    async def GetPayment(self, request: pb.GetPaymentRequest, context: Ctx) -> pb.Payment:
+        return await service.get_payment(self.ctx, current_principal(), request)
+
+    async def ChargeFee(self, request: pb.ChargeFeeRequest, context: Ctx) -> pb.Transaction:
+        return await service.charge_fee(self.ctx, current_principal(), request)
+
+    async def CloseAccount(self, request: pb.CloseAccountRequest, context: Ctx) -> pb.Transaction:
+        return await service.close_account(self.ctx, current_principal(), request)
+
+    async def GetBalance(self, request: pb.GetBalanceRequest, context: Ctx) -> pb.Balance:
+        return await service.get_balance(self.ctx, current_principal(), request)
+
+    async def ListTransactions(self, request: pb.ListTransactionsRequest, context: Ctx) -> pb.ListTransactionsResponse:
+        return await service.list_transactions(self.ctx, current_principal(), request)
+
+    async def RequestAdjustment(self, request: pb.RequestAdjustmentRequest, context: Ctx) -> pb.Adjustment:
+        return await adjustments.request_adjustment(self.ctx, current_principal(), request)
+
+    async def ApproveAdjustment(self, request: pb.ApproveAdjustmentRequest, context: Ctx) -> pb.Adjustment:
+        return await adjustments.approve(self.ctx, current_principal(), request)
+
+    async def ListAdjustments(self, request: pb.ListAdjustmentsRequest, context: Ctx) -> pb.ListAdjustmentsResponse:
+        return await adjustments.list_adjustments(self.ctx, current_principal(), request)
+
+    async def ListBonusRules(self, request: pb.ListBonusRulesRequest, context: Ctx) -> pb.ListBonusRulesResponse:
+        return await rules.list_bonus_rules(self.ctx, current_principal())
+
+    async def CreateBonusRule(self, request: pb.BonusRule, context: Ctx) -> pb.BonusRule:
+        return await rules.create_bonus_rule(self.ctx, current_principal(), request)
+
+    async def GetTopUpPolicy(self, request: pb.GetTopUpPolicyRequest, context: Ctx) -> pb.TopUpPolicy:
+        return await rules.get_policy(self.ctx, current_principal())
+
+    async def SetTopUpPolicy(self, request: pb.TopUpPolicy, context: Ctx) -> pb.TopUpPolicy:
+        return await rules.set_policy(self.ctx, current_principal(), request)
+
+    async def ListRiskRules(self, request: pb.ListRiskRulesRequest, context: Ctx) -> pb.ListRiskRulesResponse:
+        return await rules.list_risk_rules(self.ctx, current_principal())
+
+    async def CreateRiskRule(self, request: pb.RiskRule, context: Ctx) -> pb.RiskRule:
+        return await rules.create_risk_rule(self.ctx, current_principal(), request)
+
+    async def ListAlerts(self, request: pb.ListAlertsRequest, context: Ctx) -> pb.ListAlertsResponse:
+        return await rules.list_alerts(self.ctx, current_principal(), request)
+
+    async def AcknowledgeAlert(self, request: pb.AcknowledgeAlertRequest, context: Ctx) -> pb.Alert:
+        return await rules.acknowledge(self.ctx, current_principal(), request)
+
+    async def StartBatchTopUp(self, request: pb.StartBatchTopUpRequest, context: Ctx) -> pb.BatchJob:
+        return await batch.start(self.ctx, current_principal(), request)
+
+    async def GetBatchJob(self, request: pb.GetBatchJobRequest, context: Ctx) -> pb.BatchJob:
+        return await batch.get(self.ctx, current_principal(), request)
+
+    async def Settlement(self, request: pb.SettlementRequest, context: Ctx) -> pb.SettlementResponse:
+        return await reports.settlement(self.ctx, current_principal(), request)

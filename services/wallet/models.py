@@ -1,7 +1,206 @@
-"""Tables of the wallet database."""
+"""Tables of the wallet database: accounts with cached buckets, the append-only journal,
+idempotency records, rules, alerts, adjustments and batch jobs."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from kit.db import new_metadata
 from kit.schema import messaging_tables
 
 metadata = new_metadata()
 tables = messaging_tables(metadata)
+
+
+def _ts(name: str) -> Column:
+    return Column(name, DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("card_no", String(20), nullable=False),  # the card last seen using it
+    Column("member_no", String(16), nullable=False),
+    Column("home_store_path", Text, nullable=False),
+    Column("principal", BigInteger, nullable=False, server_default="0"),
+    Column("bonus", BigInteger, nullable=False, server_default="0"),
+    Column("status", String(10), nullable=False, server_default="open"),
+    _ts("created_at"),
+    _ts("updated_at"),
+    CheckConstraint("principal >= 0", name="principal_non_negative"),
+    CheckConstraint("bonus >= 0", name="bonus_non_negative"),
+)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("account_id", UUID(as_uuid=True), ForeignKey("accounts.id"), nullable=False),
+    Column("card_no", String(20), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("principal_delta", BigInteger, nullable=False),
+    Column("bonus_delta", BigInteger, nullable=False),
+    Column("bonus_points", BigInteger, nullable=False, server_default="0"),
+    Column("channel", String(16), nullable=False, server_default=""),
+    Column("acting_store_path", Text, nullable=False),
+    Column("home_store_path", Text, nullable=False),
+    Column("request_id", String(300), nullable=False),
+    Column("related_id", UUID(as_uuid=True)),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("actor", String(64), nullable=False, server_default=""),
+    _ts("created_at"),
+    Index("ix_transactions_account_created", "account_id", "created_at"),
+    Index("ix_transactions_kind_created", "kind", "created_at"),
+    Index("ix_transactions_related", "related_id"),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("transaction_id", UUID(as_uuid=True), ForeignKey("transactions.id"), nullable=False),
+    Column("ledger", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    _ts("created_at"),
+    Index("ix_postings_transaction", "transaction_id"),
+    Index("ix_postings_ledger_created", "ledger", "created_at"),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("request_id", String(300), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", LargeBinary),  # a serialized Transaction when it succeeded
+    Column("error_reason", String(64)),
+    Column("error_detail", Text),
+    _ts("created_at"),
+)
+
+bonus_rules = Table(
+    "bonus_rules",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("min_amount", BigInteger, nullable=False),
+    Column("bonus_amount", BigInteger, nullable=False, server_default="0"),
+    Column("bonus_points", BigInteger, nullable=False, server_default="0"),
+    Column("scope", Text, nullable=False, server_default="HQ"),
+    Column("starts_at", DateTime(timezone=True)),
+    Column("ends_at", DateTime(timezone=True)),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    Column("created_by", String(64), nullable=False),
+    _ts("created_at"),
+)
+
+topup_policy = Table(
+    "topup_policy",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("store_paths", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("operators", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("updated_by", String(64), nullable=False, server_default=""),
+    _ts("updated_at"),
+)
+
+risk_rules = Table(
+    "risk_rules",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("threshold", BigInteger, nullable=False),
+    Column("window_seconds", Integer, nullable=False, server_default="0"),
+    Column("action", String(8), nullable=False),
+    Column("applies_to", String(8), nullable=False, server_default="any"),
+    Column("start_minute", Integer, nullable=False, server_default="0"),
+    Column("end_minute", Integer, nullable=False, server_default="0"),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    Column("created_by", String(64), nullable=False),
+    _ts("created_at"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("rule_id", UUID(as_uuid=True), nullable=False),
+    Column("rule_name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("card_no", String(20), nullable=False),
+    Column("account_id", UUID(as_uuid=True)),
+    Column("amount", BigInteger, nullable=False),
+    Column("transaction_kind", String(16), nullable=False),
+    Column("acting_store_path", Text, nullable=False),
+    Column("home_store_path", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("acknowledged_by", String(64)),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    _ts("created_at"),
+    Index("ix_alerts_status_created", "status", "created_at"),
+)
+
+adjustments = Table(
+    "adjustments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("request_id", String(300), nullable=False, unique=True),
+    Column("card_no", String(20), nullable=False),
+    Column("account_id", UUID(as_uuid=True), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("bucket", String(10), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("approved_by", String(64)),
+    Column("transaction_id", UUID(as_uuid=True)),
+    Column("home_store_path", Text, nullable=False),
+    _ts("created_at"),
+)
+
+batch_jobs = Table(
+    "batch_jobs",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("request_id", String(300), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("failed", Integer, nullable=False, server_default="0"),
+    Column("acting_store_path", Text, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    _ts("created_at"),
+)
+
+batch_rows = Table(
+    "batch_rows",
+    metadata,
+    Column("job_id", UUID(as_uuid=True), ForeignKey("batch_jobs.id"), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("card_no", String(20), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("transaction_id", UUID(as_uuid=True)),
+    Column("error_code", String(64)),
+    Column("message", Text),
+    PrimaryKeyConstraint("job_id", "row"),
+)

@@ -233,7 +233,7 @@ class CardHolder(_message.Message):
     def __init__(self, member_no: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
 
 class Card(_message.Message):
-    __slots__ = ("card_no", "card_type", "status", "member_no", "holders", "account_id", "home_store_path", "issued_on", "expires_on", "replaced_by", "replaces", "discount_bps")
+    __slots__ = ("card_no", "card_type", "status", "member_no", "holders", "account_id", "home_store_path", "issued_on", "expires_on", "replaced_by", "replaces", "discount_bps", "member_home_store_path", "card_type_home_scope", "max_balance", "max_single_top_up", "joining_fee", "annual_fee", "replacement_fee")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -246,6 +246,13 @@ class Card(_message.Message):
     REPLACED_BY_FIELD_NUMBER: _ClassVar[int]
     REPLACES_FIELD_NUMBER: _ClassVar[int]
     DISCOUNT_BPS_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_HOME_SCOPE_FIELD_NUMBER: _ClassVar[int]
+    MAX_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    MAX_SINGLE_TOP_UP_FIELD_NUMBER: _ClassVar[int]
+    JOINING_FEE_FIELD_NUMBER: _ClassVar[int]
+    ANNUAL_FEE_FIELD_NUMBER: _ClassVar[int]
+    REPLACEMENT_FEE_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     card_type: str
     status: str
@@ -258,7 +265,14 @@ class Card(_message.Message):
     replaced_by: str
     replaces: str
     discount_bps: int
-    def __init__(self, card_no: _Optional[str] = ..., card_type: _Optional[str] = ..., status: _Optional[str] = ..., member_no: _Optional[str] = ..., holders: _Optional[_Iterable[_Union[CardHolder, _Mapping]]] = ..., account_id: _Optional[str] = ..., home_store_path: _Optional[str] = ..., issued_on: _Optional[str] = ..., expires_on: _Optional[str] = ..., replaced_by: _Optional[str] = ..., replaces: _Optional[str] = ..., discount_bps: _Optional[int] = ...) -> None: ...
+    member_home_store_path: str
+    card_type_home_scope: str
+    max_balance: int
+    max_single_top_up: int
+    joining_fee: int
+    annual_fee: int
+    replacement_fee: int
+    def __init__(self, card_no: _Optional[str] = ..., card_type: _Optional[str] = ..., status: _Optional[str] = ..., member_no: _Optional[str] = ..., holders: _Optional[_Iterable[_Union[CardHolder, _Mapping]]] = ..., account_id: _Optional[str] = ..., home_store_path: _Optional[str] = ..., issued_on: _Optional[str] = ..., expires_on: _Optional[str] = ..., replaced_by: _Optional[str] = ..., replaces: _Optional[str] = ..., discount_bps: _Optional[int] = ..., member_home_store_path: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ..., max_balance: _Optional[int] = ..., max_single_top_up: _Optional[int] = ..., joining_fee: _Optional[int] = ..., annual_fee: _Optional[int] = ..., replacement_fee: _Optional[int] = ...) -> None: ...
 
 class GetCardRequest(_message.Message):
     __slots__ = ("card_no",)

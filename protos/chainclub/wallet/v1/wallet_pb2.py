@@ -23,15 +23,90 @@ _sym_db = _symbol_database.Default()
 
 
 from chainclub.common.v1 import common_pb2 as chainclub_dot_common_dot_v1_dot_common__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n chainclub/wallet/v1/wallet.proto\x12\x13\x63hainclub.wallet.v1\x1a chainclub/common/v1/common.proto2o\n\rWalletService\x12^\n\x0eGetServiceInfo\x12*.chainclub.common.v1.GetServiceInfoRequest\x1a .chainclub.common.v1.ServiceInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n chainclub/wallet/v1/wallet.proto\x12\x13\x63hainclub.wallet.v1\x1a chainclub/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x01\n\x07\x42\x61lance\x12\x11\n\tprincipal\x18\x01 \x01(\x03\x12\r\n\x05\x62onus\x18\x02 \x01(\x03\x12\r\n\x05total\x18\x03 \x01(\x03\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x05 \x01(\t\x12\x13\n\x0b\x63\x61rd_status\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\"\x96\x03\n\x0bTransaction\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x0e\n\x06\x61mount\x18\x05 \x01(\x03\x12\x11\n\tprincipal\x18\x06 \x01(\x03\x12\r\n\x05\x62onus\x18\x07 \x01(\x03\x12\x14\n\x0c\x62onus_points\x18\x08 \x01(\x03\x12\x0f\n\x07\x63hannel\x18\t \x01(\t\x12\x19\n\x11\x61\x63ting_store_path\x18\n \x01(\t\x12\x17\n\x0fhome_store_path\x18\x0b \x01(\t\x12\x12\n\nrequest_id\x18\x0c \x01(\t\x12-\n\x07\x62\x61lance\x18\r \x01(\x0b\x32\x1c.chainclub.wallet.v1.Balance\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16related_transaction_id\x18\x0f \x01(\t\x12\x0c\n\x04note\x18\x10 \x01(\t\x12\x0e\n\x06\x61lerts\x18\x11 \x03(\t\"o\n\x0cTopUpRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\x12\x0f\n\x07\x63hannel\x18\x04 \x01(\t\x12\x19\n\x11\x61\x63ting_store_path\x18\x05 \x01(\t\"z\n\x15\x43\x61pturePaymentRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\x12\x19\n\x11\x61\x63ting_store_path\x18\x04 \x01(\t\x12\x11\n\treference\x18\x05 \x01(\t\"f\n\x14RefundPaymentRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x1a\n\x12payment_request_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\'\n\x11GetPaymentRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"a\n\x07Payment\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x35\n\x0btransaction\x18\x02 \x01(\x0b\x32 .chainclub.wallet.v1.Transaction\x12\x10\n\x08refunded\x18\x03 \x01(\x03\"\x85\x01\n\x10\x43hargeFeeRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x10\n\x08\x66\x65\x65_type\x18\x03 \x01(\t\x12\x0e\n\x06\x61mount\x18\x04 \x01(\x03\x12\x0f\n\x07payment\x18\x05 \x01(\t\x12\x19\n\x11\x61\x63ting_store_path\x18\x06 \x01(\t\"b\n\x13\x43loseAccountRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x0b\n\x03\x66\x65\x65\x18\x03 \x01(\x03\x12\x19\n\x11\x61\x63ting_store_path\x18\x04 \x01(\t\"8\n\x11GetBalanceRequest\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"Z\n\x17ListTransactionsRequest\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12.\n\x04page\x18\x02 \x01(\x0b\x32 .chainclub.common.v1.PageRequest\"\x7f\n\x18ListTransactionsResponse\x12\x36\n\x0ctransactions\x18\x01 \x03(\x0b\x32 .chainclub.wallet.v1.Transaction\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.chainclub.common.v1.PageInfo\"\xdc\x01\n\nAdjustment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\x12\x0e\n\x06\x62ucket\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x14\n\x0crequested_by\x18\x07 \x01(\t\x12\x13\n\x0b\x61pproved_by\x18\x08 \x01(\t\x12\x16\n\x0etransaction_id\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"o\n\x18RequestAdjustmentRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\x12\x0e\n\x06\x62ucket\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"&\n\x18\x41pproveAdjustmentRequest\x12\n\n\x02id\x18\x01 \x01(\t\"(\n\x16ListAdjustmentsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\"O\n\x17ListAdjustmentsResponse\x12\x34\n\x0b\x61\x64justments\x18\x01 \x03(\x0b\x32\x1f.chainclub.wallet.v1.Adjustment\"\xe0\x01\n\tBonusRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nmin_amount\x18\x03 \x01(\x03\x12\x14\n\x0c\x62onus_amount\x18\x04 \x01(\x03\x12\x14\n\x0c\x62onus_points\x18\x05 \x01(\x03\x12\r\n\x05scope\x18\x06 \x01(\t\x12-\n\tstarts_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61\x63tive\x18\t \x01(\x08\"\x17\n\x15ListBonusRulesRequest\"G\n\x16ListBonusRulesResponse\x12-\n\x05rules\x18\x01 \x03(\x0b\x32\x1e.chainclub.wallet.v1.BonusRule\"5\n\x0bTopUpPolicy\x12\x13\n\x0bstore_paths\x18\x01 \x03(\t\x12\x11\n\toperators\x18\x02 \x03(\t\"\x17\n\x15GetTopUpPolicyRequest\"\xbb\x01\n\x08RiskRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x11\n\tthreshold\x18\x04 \x01(\x03\x12\x16\n\x0ewindow_seconds\x18\x05 \x01(\x05\x12\x0e\n\x06\x61\x63tion\x18\x06 \x01(\t\x12\x12\n\napplies_to\x18\x07 \x01(\t\x12\x14\n\x0cstart_minute\x18\x08 \x01(\x05\x12\x12\n\nend_minute\x18\t \x01(\x05\x12\x0e\n\x06\x61\x63tive\x18\n \x01(\x08\"\x16\n\x14ListRiskRulesRequest\"E\n\x15ListRiskRulesResponse\x12,\n\x05rules\x18\x01 \x03(\x0b\x32\x1d.chainclub.wallet.v1.RiskRule\"\xc1\x02\n\x05\x41lert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07rule_id\x18\x02 \x01(\t\x12\x11\n\trule_name\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x06 \x01(\t\x12\x12\n\naccount_id\x18\x07 \x01(\t\x12\x0e\n\x06\x61mount\x18\x08 \x01(\x03\x12\x18\n\x10transaction_kind\x18\t \x01(\t\x12\x19\n\x11\x61\x63ting_store_path\x18\n \x01(\t\x12\x17\n\x0fhome_store_path\x18\x0b \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x0c \x01(\t\x12\x0e\n\x06status\x18\r \x01(\t\x12\x17\n\x0f\x61\x63knowledged_by\x18\x0e \x01(\t\x12.\n\ncreated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x11ListAlertsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\x12.\n\x04page\x18\x02 \x01(\x0b\x32 .chainclub.common.v1.PageRequest\"m\n\x12ListAlertsResponse\x12*\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x1a.chainclub.wallet.v1.Alert\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.chainclub.common.v1.PageInfo\"%\n\x17\x41\x63knowledgeAlertRequest\x12\n\n\x02id\x18\x01 \x01(\t\"+\n\x08\x42\x61tchRow\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\"t\n\x16StartBatchTopUpRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12+\n\x04rows\x18\x02 \x03(\x0b\x32\x1d.chainclub.wallet.v1.BatchRow\x12\x19\n\x11\x61\x63ting_store_path\x18\x03 \x01(\t\"\x8b\x01\n\x0e\x42\x61tchRowResult\x12\x0b\n\x03row\x18\x01 \x01(\x05\x12\x0f\n\x07\x63\x61rd_no\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\x12\x12\n\nerror_code\x18\x06 \x01(\t\x12\x0f\n\x07message\x18\x07 \x01(\t\"\x8a\x01\n\x08\x42\x61tchJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\x12\x0c\n\x04\x64one\x18\x04 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x05 \x01(\x05\x12\x31\n\x04rows\x18\x06 \x03(\x0b\x32#.chainclub.wallet.v1.BatchRowResult\"$\n\x12GetBatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"e\n\x11SettlementRequest\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x0fStoreSettlement\x12\x12\n\nstore_path\x18\x01 \x01(\t\x12\x10\n\x08taken_in\x18\x02 \x01(\x03\x12\r\n\x05spent\x18\x03 \x01(\x03\x12\x0b\n\x03net\x18\x04 \x01(\x03\"J\n\x12SettlementResponse\x12\x34\n\x06stores\x18\x01 \x03(\x0b\x32$.chainclub.wallet.v1.StoreSettlement2\xfc\x10\n\rWalletService\x12^\n\x0eGetServiceInfo\x12*.chainclub.common.v1.GetServiceInfoRequest\x1a .chainclub.common.v1.ServiceInfo\x12L\n\x05TopUp\x12!.chainclub.wallet.v1.TopUpRequest\x1a .chainclub.wallet.v1.Transaction\x12^\n\x0e\x43\x61pturePayment\x12*.chainclub.wallet.v1.CapturePaymentRequest\x1a .chainclub.wallet.v1.Transaction\x12\\\n\rRefundPayment\x12).chainclub.wallet.v1.RefundPaymentRequest\x1a .chainclub.wallet.v1.Transaction\x12R\n\nGetPayment\x12&.chainclub.wallet.v1.GetPaymentRequest\x1a\x1c.chainclub.wallet.v1.Payment\x12T\n\tChargeFee\x12%.chainclub.wallet.v1.ChargeFeeRequest\x1a .chainclub.wallet.v1.Transaction\x12Z\n\x0c\x43loseAccount\x12(.chainclub.wallet.v1.CloseAccountRequest\x1a .chainclub.wallet.v1.Transaction\x12R\n\nGetBalance\x12&.chainclub.wallet.v1.GetBalanceRequest\x1a\x1c.chainclub.wallet.v1.Balance\x12o\n\x10ListTransactions\x12,.chainclub.wallet.v1.ListTransactionsRequest\x1a-.chainclub.wallet.v1.ListTransactionsResponse\x12\x63\n\x11RequestAdjustment\x12-.chainclub.wallet.v1.RequestAdjustmentRequest\x1a\x1f.chainclub.wallet.v1.Adjustment\x12\x63\n\x11\x41pproveAdjustment\x12-.chainclub.wallet.v1.ApproveAdjustmentRequest\x1a\x1f.chainclub.wallet.v1.Adjustment\x12l\n\x0fListAdjustments\x12+.chainclub.wallet.v1.ListAdjustmentsRequest\x1a,.chainclub.wallet.v1.ListAdjustmentsResponse\x12i\n\x0eListBonusRules\x12*.chainclub.wallet.v1.ListBonusRulesRequest\x1a+.chainclub.wallet.v1.ListBonusRulesResponse\x12Q\n\x0f\x43reateBonusRule\x12\x1e.chainclub.wallet.v1.BonusRule\x1a\x1e.chainclub.wallet.v1.BonusRule\x12^\n\x0eGetTopUpPolicy\x12*.chainclub.wallet.v1.GetTopUpPolicyRequest\x1a .chainclub.wallet.v1.TopUpPolicy\x12T\n\x0eSetTopUpPolicy\x12 .chainclub.wallet.v1.TopUpPolicy\x1a .chainclub.wallet.v1.TopUpPolicy\x12\x66\n\rListRiskRules\x12).chainclub.wallet.v1.ListRiskRulesRequest\x1a*.chainclub.wallet.v1.ListRiskRulesResponse\x12N\n\x0e\x43reateRiskRule\x12\x1d.chainclub.wallet.v1.RiskRule\x1a\x1d.chainclub.wallet.v1.RiskRule\x12]\n\nListAlerts\x12&.chainclub.wallet.v1.ListAlertsRequest\x1a\'.chainclub.wallet.v1.ListAlertsResponse\x12\\\n\x10\x41\x63knowledgeAlert\x12,.chainclub.wallet.v1.AcknowledgeAlertRequest\x1a\x1a.chainclub.wallet.v1.Alert\x12]\n\x0fStartBatchTopUp\x12+.chainclub.wallet.v1.StartBatchTopUpRequest\x1a\x1d.chainclub.wallet.v1.BatchJob\x12U\n\x0bGetBatchJob\x12\'.chainclub.wallet.v1.GetBatchJobRequest\x1a\x1d.chainclub.wallet.v1.BatchJob\x12]\n\nSettlement\x12&.chainclub.wallet.v1.SettlementRequest\x1a\'.chainclub.wallet.v1.SettlementResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chainclub.wallet.v1.wallet_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WALLETSERVICE']._serialized_start=91
-  _globals['_WALLETSERVICE']._serialized_end=202
+  _globals['_BALANCE']._serialized_start=125
+  _globals['_BALANCE']._serialized_end=257
+  _globals['_TRANSACTION']._serialized_start=260
+  _globals['_TRANSACTION']._serialized_end=666
+  _globals['_TOPUPREQUEST']._serialized_start=668
+  _globals['_TOPUPREQUEST']._serialized_end=779
+  _globals['_CAPTUREPAYMENTREQUEST']._serialized_start=781
+  _globals['_CAPTUREPAYMENTREQUEST']._serialized_end=903
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_start=905
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_end=1007
+  _globals['_GETPAYMENTREQUEST']._serialized_start=1009
+  _globals['_GETPAYMENTREQUEST']._serialized_end=1048
+  _globals['_PAYMENT']._serialized_start=1050
+  _globals['_PAYMENT']._serialized_end=1147
+  _globals['_CHARGEFEEREQUEST']._serialized_start=1150
+  _globals['_CHARGEFEEREQUEST']._serialized_end=1283
+  _globals['_CLOSEACCOUNTREQUEST']._serialized_start=1285
+  _globals['_CLOSEACCOUNTREQUEST']._serialized_end=1383
+  _globals['_GETBALANCEREQUEST']._serialized_start=1385
+  _globals['_GETBALANCEREQUEST']._serialized_end=1441
+  _globals['_LISTTRANSACTIONSREQUEST']._serialized_start=1443
+  _globals['_LISTTRANSACTIONSREQUEST']._serialized_end=1533
+  _globals['_LISTTRANSACTIONSRESPONSE']._serialized_start=1535
+  _globals['_LISTTRANSACTIONSRESPONSE']._serialized_end=1662
+  _globals['_ADJUSTMENT']._serialized_start=1665
+  _globals['_ADJUSTMENT']._serialized_end=1885
+  _globals['_REQUESTADJUSTMENTREQUEST']._serialized_start=1887
+  _globals['_REQUESTADJUSTMENTREQUEST']._serialized_end=1998
+  _globals['_APPROVEADJUSTMENTREQUEST']._serialized_start=2000
+  _globals['_APPROVEADJUSTMENTREQUEST']._serialized_end=2038
+  _globals['_LISTADJUSTMENTSREQUEST']._serialized_start=2040
+  _globals['_LISTADJUSTMENTSREQUEST']._serialized_end=2080
+  _globals['_LISTADJUSTMENTSRESPONSE']._serialized_start=2082
+  _globals['_LISTADJUSTMENTSRESPONSE']._serialized_end=2161
+  _globals['_BONUSRULE']._serialized_start=2164
+  _globals['_BONUSRULE']._serialized_end=2388
+  _globals['_LISTBONUSRULESREQUEST']._serialized_start=2390
+  _globals['_LISTBONUSRULESREQUEST']._serialized_end=2413
+  _globals['_LISTBONUSRULESRESPONSE']._serialized_start=2415
+  _globals['_LISTBONUSRULESRESPONSE']._serialized_end=2486
+  _globals['_TOPUPPOLICY']._serialized_start=2488
+  _globals['_TOPUPPOLICY']._serialized_end=2541
+  _globals['_GETTOPUPPOLICYREQUEST']._serialized_start=2543
+  _globals['_GETTOPUPPOLICYREQUEST']._serialized_end=2566
+  _globals['_RISKRULE']._serialized_start=2569
+  _globals['_RISKRULE']._serialized_end=2756
+  _globals['_LISTRISKRULESREQUEST']._serialized_start=2758
+  _globals['_LISTRISKRULESREQUEST']._serialized_end=2780
+  _globals['_LISTRISKRULESRESPONSE']._serialized_start=2782
+  _globals['_LISTRISKRULESRESPONSE']._serialized_end=2851
+  _globals['_ALERT']._serialized_start=2854
+  _globals['_ALERT']._serialized_end=3175
+  _globals['_LISTALERTSREQUEST']._serialized_start=3177
+  _globals['_LISTALERTSREQUEST']._serialized_end=3260
+  _globals['_LISTALERTSRESPONSE']._serialized_start=3262
+  _globals['_LISTALERTSRESPONSE']._serialized_end=3371
+  _globals['_ACKNOWLEDGEALERTREQUEST']._serialized_start=3373
+  _globals['_ACKNOWLEDGEALERTREQUEST']._serialized_end=3410
+  _globals['_BATCHROW']._serialized_start=3412
+  _globals['_BATCHROW']._serialized_end=3455
+  _globals['_STARTBATCHTOPUPREQUEST']._serialized_start=3457
+  _globals['_STARTBATCHTOPUPREQUEST']._serialized_end=3573
+  _globals['_BATCHROWRESULT']._serialized_start=3576
+  _globals['_BATCHROWRESULT']._serialized_end=3715
+  _globals['_BATCHJOB']._serialized_start=3718
+  _globals['_BATCHJOB']._serialized_end=3856
+  _globals['_GETBATCHJOBREQUEST']._serialized_start=3858
+  _globals['_GETBATCHJOBREQUEST']._serialized_end=3894
+  _globals['_SETTLEMENTREQUEST']._serialized_start=3896
+  _globals['_SETTLEMENTREQUEST']._serialized_end=3997
+  _globals['_STORESETTLEMENT']._serialized_start=3999
+  _globals['_STORESETTLEMENT']._serialized_end=4082
+  _globals['_SETTLEMENTRESPONSE']._serialized_start=4084
+  _globals['_SETTLEMENTRESPONSE']._serialized_end=4158
+  _globals['_WALLETSERVICE']._serialized_start=4161
+  _globals['_WALLETSERVICE']._serialized_end=6333
 # @@protoc_insertion_point(module_scope)

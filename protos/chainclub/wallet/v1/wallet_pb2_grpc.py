@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from chainclub.common.v1 import common_pb2 as chainclub_dot_common_dot_v1_dot_common__pb2
+from chainclub.wallet.v1 import wallet_pb2 as chainclub_dot_wallet_dot_v1_dot_wallet__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -26,7 +27,10 @@ if _version_not_supported:
 
 
 class WalletServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Stored value (储值) on a double-entry journal. Every money-moving call carries a
+    request_id (idempotency key): a replay returns the stored result, the same key with a
+    different request fails with idempotency_key_reused.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -39,14 +43,259 @@ class WalletServiceStub:
                 request_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.SerializeToString,
                 response_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.FromString,
                 _registered_method=True)
+        self.TopUp = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/TopUp',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+                _registered_method=True)
+        self.CapturePayment = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/CapturePayment',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CapturePaymentRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+                _registered_method=True)
+        self.RefundPayment = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/RefundPayment',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RefundPaymentRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+                _registered_method=True)
+        self.GetPayment = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/GetPayment',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetPaymentRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Payment.FromString,
+                _registered_method=True)
+        self.ChargeFee = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/ChargeFee',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ChargeFeeRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+                _registered_method=True)
+        self.CloseAccount = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/CloseAccount',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CloseAccountRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+                _registered_method=True)
+        self.GetBalance = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/GetBalance',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetBalanceRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Balance.FromString,
+                _registered_method=True)
+        self.ListTransactions = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/ListTransactions',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListTransactionsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListTransactionsResponse.FromString,
+                _registered_method=True)
+        self.RequestAdjustment = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/RequestAdjustment',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RequestAdjustmentRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.FromString,
+                _registered_method=True)
+        self.ApproveAdjustment = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/ApproveAdjustment',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ApproveAdjustmentRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.FromString,
+                _registered_method=True)
+        self.ListAdjustments = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/ListAdjustments',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAdjustmentsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAdjustmentsResponse.FromString,
+                _registered_method=True)
+        self.ListBonusRules = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/ListBonusRules',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListBonusRulesRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListBonusRulesResponse.FromString,
+                _registered_method=True)
+        self.CreateBonusRule = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/CreateBonusRule',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
+                _registered_method=True)
+        self.GetTopUpPolicy = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/GetTopUpPolicy',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetTopUpPolicyRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPolicy.FromString,
+                _registered_method=True)
+        self.SetTopUpPolicy = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/SetTopUpPolicy',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPolicy.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPolicy.FromString,
+                _registered_method=True)
+        self.ListRiskRules = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/ListRiskRules',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListRiskRulesRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListRiskRulesResponse.FromString,
+                _registered_method=True)
+        self.CreateRiskRule = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/CreateRiskRule',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.FromString,
+                _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/ListAlerts',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAlertsResponse.FromString,
+                _registered_method=True)
+        self.AcknowledgeAlert = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/AcknowledgeAlert',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.AcknowledgeAlertRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Alert.FromString,
+                _registered_method=True)
+        self.StartBatchTopUp = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/StartBatchTopUp',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.StartBatchTopUpRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BatchJob.FromString,
+                _registered_method=True)
+        self.GetBatchJob = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/GetBatchJob',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetBatchJobRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BatchJob.FromString,
+                _registered_method=True)
+        self.Settlement = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/Settlement',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementResponse.FromString,
+                _registered_method=True)
 
 
 class WalletServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Stored value (储值) on a double-entry journal. Every money-moving call carries a
+    request_id (idempotency key): a replay returns the stored result, the same key with a
+    different request fails with idempotency_key_reused.
+    """
 
     def GetServiceInfo(self, request, context):
-        """Who this service is, its schema revision and the caller it verified.
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TopUp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CapturePayment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefundPayment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPayment(self, request, context):
+        """What was captured under a request id (used by the checkout saga and loyalty's recovery).
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChargeFee(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseAccount(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBalance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTransactions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestAdjustment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveAdjustment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAdjustments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBonusRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateBonusRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTopUpPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTopUpPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRiskRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateRiskRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlerts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeAlert(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartBatchTopUp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBatchJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Settlement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -59,6 +308,116 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     request_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.FromString,
                     response_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.SerializeToString,
             ),
+            'TopUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.TopUp,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.SerializeToString,
+            ),
+            'CapturePayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CapturePayment,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CapturePaymentRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.SerializeToString,
+            ),
+            'RefundPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundPayment,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RefundPaymentRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.SerializeToString,
+            ),
+            'GetPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPayment,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetPaymentRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Payment.SerializeToString,
+            ),
+            'ChargeFee': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChargeFee,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ChargeFeeRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.SerializeToString,
+            ),
+            'CloseAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseAccount,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CloseAccountRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.SerializeToString,
+            ),
+            'GetBalance': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBalance,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetBalanceRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Balance.SerializeToString,
+            ),
+            'ListTransactions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTransactions,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListTransactionsRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListTransactionsResponse.SerializeToString,
+            ),
+            'RequestAdjustment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestAdjustment,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RequestAdjustmentRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.SerializeToString,
+            ),
+            'ApproveAdjustment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveAdjustment,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ApproveAdjustmentRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.SerializeToString,
+            ),
+            'ListAdjustments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAdjustments,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAdjustmentsRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAdjustmentsResponse.SerializeToString,
+            ),
+            'ListBonusRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBonusRules,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListBonusRulesRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListBonusRulesResponse.SerializeToString,
+            ),
+            'CreateBonusRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBonusRule,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.SerializeToString,
+            ),
+            'GetTopUpPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTopUpPolicy,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetTopUpPolicyRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPolicy.SerializeToString,
+            ),
+            'SetTopUpPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTopUpPolicy,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPolicy.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPolicy.SerializeToString,
+            ),
+            'ListRiskRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRiskRules,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListRiskRulesRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListRiskRulesResponse.SerializeToString,
+            ),
+            'CreateRiskRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRiskRule,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAlertsRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAlertsResponse.SerializeToString,
+            ),
+            'AcknowledgeAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeAlert,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.AcknowledgeAlertRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Alert.SerializeToString,
+            ),
+            'StartBatchTopUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartBatchTopUp,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.StartBatchTopUpRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BatchJob.SerializeToString,
+            ),
+            'GetBatchJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBatchJob,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetBatchJobRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BatchJob.SerializeToString,
+            ),
+            'Settlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.Settlement,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'chainclub.wallet.v1.WalletService', rpc_method_handlers)
@@ -68,7 +427,10 @@ def add_WalletServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class WalletService:
-    """Missing associated documentation comment in .proto file."""
+    """Stored value (储值) on a double-entry journal. Every money-moving call carries a
+    request_id (idempotency key): a replay returns the stored result, the same key with a
+    different request fails with idempotency_key_reused.
+    """
 
     @staticmethod
     def GetServiceInfo(request,
@@ -87,6 +449,600 @@ class WalletService:
             '/chainclub.wallet.v1.WalletService/GetServiceInfo',
             chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.SerializeToString,
             chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TopUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/TopUp',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CapturePayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/CapturePayment',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CapturePaymentRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefundPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/RefundPayment',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RefundPaymentRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/GetPayment',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetPaymentRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Payment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChargeFee(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/ChargeFee',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ChargeFeeRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/CloseAccount',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CloseAccountRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBalance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/GetBalance',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetBalanceRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Balance.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTransactions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/ListTransactions',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListTransactionsRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListTransactionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestAdjustment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/RequestAdjustment',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RequestAdjustmentRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveAdjustment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/ApproveAdjustment',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ApproveAdjustmentRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAdjustments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/ListAdjustments',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAdjustmentsRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAdjustmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBonusRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/ListBonusRules',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListBonusRulesRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListBonusRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBonusRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/CreateBonusRule',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTopUpPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/GetTopUpPolicy',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetTopUpPolicyRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTopUpPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/SetTopUpPolicy',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPolicy.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPolicy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRiskRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/ListRiskRules',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListRiskRulesRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListRiskRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateRiskRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/CreateRiskRule',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/ListAlerts',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAlertsRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/AcknowledgeAlert',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.AcknowledgeAlertRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Alert.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartBatchTopUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/StartBatchTopUp',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.StartBatchTopUpRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BatchJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBatchJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/GetBatchJob',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetBatchJobRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BatchJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Settlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/Settlement',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,353 @@
+"""Stored value (API.md "Stored value"): top-ups, balance, transactions, fees, batch
+top-ups, adjustments, bonus rules, the top-up policy, settlement, risk rules and alerts.
+The wallet moves the money; the gateway resolves org codes and maps Idempotency-Key."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import Field, StrictBool, StrictInt
+
+from chainclub.wallet.v1 import wallet_pb2 as pb
+from kit.errors import InvalidArgument
+from services.gateway import audit
+from services.gateway.deps import CurrentPrincipal, IdempotencyKey, State
+from services.gateway.members import plain, unit_path
+from services.gateway.permissions import require
+from services.gateway.schemas import Strict
+
+router = APIRouter(prefix="/api/v1", tags=["stored value"])
+
+Channel = Literal["cash", "bank_card", "co_branded", "telecom", "terminal", "online", "batch"]
+
+
+class TopUpBody(Strict):
+    amount: StrictInt = Field(gt=0, description="fen")
+    channel: Channel = "cash"
+
+
+class FeeBody(Strict):
+    fee_type: Literal["joining", "annual", "replacement", "late_penalty", "service"]
+    amount: StrictInt | None = Field(default=None, gt=0)
+    payment: Literal["cash", "stored_value"] = "cash"
+
+
+class CloseBody(Strict):
+    fee: StrictInt = Field(default=0, ge=0)
+
+
+class BatchRowBody(Strict):
+    card_no: str = Field(min_length=1, max_length=32)
+    amount: StrictInt = Field(gt=0)
+
+
+class BatchBody(Strict):
+    rows: list[BatchRowBody] = Field(min_length=1, max_length=100_000)
+
+
+class AdjustmentBody(Strict):
+    card_no: str = Field(min_length=1, max_length=32)
+    amount: StrictInt = Field(description="fen; negative = debit")
+    reason: str = Field(min_length=1, max_length=1000)
+    bucket: Literal["principal", "bonus"] = "principal"
+
+
+class BonusRuleBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    min_amount: StrictInt = Field(gt=0)
+    bonus_amount: StrictInt = Field(default=0, ge=0)
+    bonus_points: StrictInt = Field(default=0, ge=0)
+    scope: str | None = Field(default=None, max_length=64, description="org unit code; default: the caller's")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class PolicyBody(Strict):
+    stores: list[str] = Field(default_factory=list, max_length=1000, description="org unit codes")
+    operators: list[str] = Field(default_factory=list, max_length=1000, description="usernames or terminal ids")
+
+
+class RiskRuleBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["single_amount", "count_in_window", "sum_in_window", "time_of_day", "chain_velocity"]
+    threshold: StrictInt = 0
+    window_seconds: StrictInt | None = Field(default=None, ge=1, le=31 * 86400)
+    action: Literal["alert", "block"]
+    applies_to: Literal["topup", "payment", "any"] = "any"
+    start_minute: StrictInt = Field(default=0, ge=0, le=1439, description="time_of_day: from (chain local time)")
+    end_minute: StrictInt = Field(default=0, ge=0, le=1439, description="time_of_day: until (exclusive)")
+    active: StrictBool = True
+
+
+def balance_json(b: pb.Balance) -> dict:
+    return {"principal": b.principal, "bonus": b.bonus, "total": b.total}
+
+
+def txn_json(t: pb.Transaction) -> dict:
+    return {
+        "transaction_id": t.transaction_id,
+        "kind": t.kind,
+        "card_no": t.card_no,
+        "amount": t.amount,
+        "principal": t.principal,
+        "bonus": t.bonus,
+        "bonus_points": t.bonus_points,
+        "channel": t.channel or None,
+        "acting_store_path": t.acting_store_path,
+        "home_store_path": t.home_store_path,
+        "created_at": t.created_at.ToDatetime().isoformat() + "Z",
+        "related_transaction_id": t.related_transaction_id or None,
+        "note": t.note or None,
+    }
+
+
+def _ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    t = Timestamp()
+    t.FromDatetime(value)
+    return t
+
+
+@router.post("/cards/{card_no}/top-ups", status_code=201)
+async def top_up(
+    card_no: str, body: TopUpBody, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal
+) -> dict:
+    require(p, "wallet.top_up")
+    req = pb.TopUpRequest(request_id=key, card_no=card_no, amount=body.amount, channel=body.channel,
+                          acting_store_path=p.scope)  # fmt: skip
+    t = await state.clients.call(state.clients.wallet.TopUp, req, p)
+    await audit.record_alone(
+        state, request, p, "wallet.top_up", "card", card_no, t.home_store_path,
+        {"transaction_id": t.transaction_id, "amount": t.amount, "bonus": t.bonus},
+    )  # fmt: skip
+    return {
+        "transaction_id": t.transaction_id,
+        "amount": t.amount,
+        "bonus": t.bonus,
+        "bonus_points": t.bonus_points,
+        "balance": balance_json(t.balance),
+        "alerts": list(t.alerts),
+    }
+
+
+@router.get("/cards/{card_no}/balance")
+async def balance(card_no: str, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "wallet.balance")
+    b = await state.clients.call(state.clients.wallet.GetBalance, pb.GetBalanceRequest(card_no=card_no), p)
+    return {**balance_json(b), "status": b.card_status}
+
+
+@router.get("/cards/{card_no}/transactions")
+async def transactions(
+    card_no: str, state: State, p: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:  # fmt: skip
+    require(p, "wallet.transactions")
+    req = pb.ListTransactionsRequest(card_no=card_no, page={"limit": limit, "cursor": cursor or ""})
+    reply = await state.clients.call(state.clients.wallet.ListTransactions, req, p)
+    return {"items": [txn_json(t) for t in reply.transactions], "next_cursor": reply.page.next_cursor or None}
+
+
+@router.post("/cards/{card_no}/fees", status_code=201)
+async def fee(
+    card_no: str, body: FeeBody, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal
+) -> dict:
+    require(p, "wallet.fee")
+    req = pb.ChargeFeeRequest(request_id=key, card_no=card_no, fee_type=body.fee_type, amount=body.amount or 0,
+                              payment=body.payment, acting_store_path=p.scope)  # fmt: skip
+    t = await state.clients.call(state.clients.wallet.ChargeFee, req, p)
+    await audit.record_alone(state, request, p, "wallet.fee", "card", card_no, t.home_store_path,
+                             {"transaction_id": t.transaction_id, "fee_type": body.fee_type, "amount": t.amount})  # fmt: skip
+    return {**txn_json(t), "fee_type": body.fee_type, "payment": body.payment, "balance": balance_json(t.balance)}
+
+
+@router.post("/cards/{card_no}/close", status_code=201)
+async def close(
+    card_no: str, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal, body: CloseBody | None = None
+) -> dict:
+    """Close the card's stored-value account: the principal is paid out minus the fee; the
+    bonus is forfeited."""
+    require(p, "wallet.close")
+    req = pb.CloseAccountRequest(request_id=key, card_no=card_no, fee=body.fee if body else 0, acting_store_path=p.scope)
+    t = await state.clients.call(state.clients.wallet.CloseAccount, req, p)
+    await audit.record_alone(state, request, p, "wallet.close", "card", card_no, t.home_store_path,
+                             {"transaction_id": t.transaction_id, "paid_out": t.amount})  # fmt: skip
+    return {**txn_json(t), "paid_out": t.amount, "balance": balance_json(t.balance)}
+
+
+async def _batch_rows(request: Request) -> list[BatchRowBody]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidArgument("send the rows as a CSV file in the form field 'file'", field="file")
+        raw = await upload.read(16 * 1024 * 1024 + 1)
+        if len(raw) > 16 * 1024 * 1024:
+            raise InvalidArgument("the file is larger than 16 MiB", field="file")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidArgument("the file is not UTF-8 CSV", field="file") from None
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or not {"card_no", "amount"} <= {f.strip() for f in reader.fieldnames}:
+            raise InvalidArgument("the CSV needs a header row with card_no and amount", field="file")
+        rows = []
+        for i, row in enumerate(reader, start=2):
+            amount = (row.get("amount") or "").strip()
+            if not amount.isdigit() or int(amount) <= 0:
+                raise InvalidArgument(f"row {i}: amount must be a positive whole number of fen", field="amount")
+            rows.append(BatchRowBody(card_no=(row.get("card_no") or "").strip() or "?", amount=int(amount)))
+        if not rows:
+            raise InvalidArgument("the file has no rows", field="file")
+        return rows
+    try:
+        return BatchBody.model_validate_json(await request.body()).rows
+    except ValueError as exc:
+        raise InvalidArgument(f"send {{\"rows\": [{{\"card_no\", \"amount\"}}]}} or a CSV file: {exc}"[:500],
+                              field="rows") from None  # fmt: skip
+
+
+@router.post("/wallet/batch-top-ups", status_code=202)
+async def batch(key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "wallet.batch")
+    rows = await _batch_rows(request)
+    req = pb.StartBatchTopUpRequest(request_id=key, acting_store_path=p.scope,
+                                    rows=[pb.BatchRow(card_no=r.card_no, amount=r.amount) for r in rows])  # fmt: skip
+    job = await state.clients.call(state.clients.wallet.StartBatchTopUp, req, p, timeout=60)
+    await audit.record_alone(state, request, p, "wallet.batch_top_up", "batch", job.job_id, p.scope, {"rows": len(rows)})
+    return plain(job)
+
+
+@router.get("/wallet/batch-top-ups/{job_id}")
+async def batch_job(job_id: str, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "wallet.batch")
+    return plain(await state.clients.call(state.clients.wallet.GetBatchJob, pb.GetBatchJobRequest(job_id=job_id), p))
+
+
+@router.post("/wallet/adjustments")
+async def adjust(body: AdjustmentBody, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal):
+    require(p, "wallet.adjust")
+    if body.amount == 0:
+        raise InvalidArgument("amount must not be zero", field="amount")
+    req = pb.RequestAdjustmentRequest(request_id=key, card_no=body.card_no, amount=body.amount, bucket=body.bucket,
+                                      reason=body.reason)  # fmt: skip
+    adj = await state.clients.call(state.clients.wallet.RequestAdjustment, req, p)
+    await audit.record_alone(state, request, p, "wallet.adjustment.request", "adjustment", adj.id, "HQ",
+                             {"card_no": body.card_no, "amount": body.amount, "status": adj.status})  # fmt: skip
+    return JSONResponse(plain(adj), status_code=201 if adj.status == "applied" else 202)
+
+
+@router.post("/wallet/adjustments/{adjustment_id}/approve")
+async def approve(adjustment_id: str, request: Request, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "wallet.adjust")
+    adj = await state.clients.call(
+        state.clients.wallet.ApproveAdjustment, pb.ApproveAdjustmentRequest(id=adjustment_id), p
+    )
+    await audit.record_alone(state, request, p, "wallet.adjustment.approve", "adjustment", adj.id, "HQ",
+                             {"card_no": adj.card_no, "amount": adj.amount})  # fmt: skip
+    return plain(adj)
+
+
+@router.get("/wallet/adjustments")
+async def adjustments(
+    state: State, p: CurrentPrincipal, status: Literal["pending_approval", "applied"] | None = None
+) -> dict:
+    require(p, "wallet.adjustments.read")
+    reply = await state.clients.call(state.clients.wallet.ListAdjustments, pb.ListAdjustmentsRequest(status=status or ""), p)
+    return {"items": [plain(a) for a in reply.adjustments]}
+
+
+@router.get("/wallet/bonus-rules")
+async def bonus_rules(state: State, p: CurrentPrincipal) -> dict:
+    require(p, "wallet.bonus_rules.read")
+    reply = await state.clients.call(state.clients.wallet.ListBonusRules, pb.ListBonusRulesRequest(), p)
+    return {"items": [plain(r) for r in reply.rules]}
+
+
+@router.post("/wallet/bonus-rules", status_code=201)
+async def create_bonus_rule(body: BonusRuleBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "wallet.bonus_rules.write")
+    scope = await unit_path(state, p, body.scope, field="scope") if body.scope else p.scope
+    req = pb.BonusRule(name=body.name, min_amount=body.min_amount, bonus_amount=body.bonus_amount,
+                       bonus_points=body.bonus_points, scope=scope, starts_at=_ts(body.starts_at),
+                       ends_at=_ts(body.ends_at))  # fmt: skip
+    rule = await state.clients.call(state.clients.wallet.CreateBonusRule, req, p)
+    await audit.record_alone(state, request, p, "wallet.bonus_rule.create", "bonus_rule", rule.id, scope,
+                             body.model_dump(mode="json"))  # fmt: skip
+    return plain(rule)
+
+
+@router.get("/wallet/top-up-policy")
+async def policy(state: State, p: CurrentPrincipal) -> dict:
+    require(p, "wallet.policy.read")
+    return plain(await state.clients.call(state.clients.wallet.GetTopUpPolicy, pb.GetTopUpPolicyRequest(), p))
+
+
+@router.put("/wallet/top-up-policy")
+async def set_policy(body: PolicyBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "wallet.policy.write")
+    paths = [await unit_path(state, p, code, field="stores") for code in body.stores]
+    reply = await state.clients.call(
+        state.clients.wallet.SetTopUpPolicy, pb.TopUpPolicy(store_paths=paths, operators=body.operators), p
+    )
+    await audit.record_alone(state, request, p, "wallet.top_up_policy.set", "policy", "top-up", "HQ",
+                             body.model_dump())  # fmt: skip
+    return plain(reply)
+
+
+@router.get("/wallet/settlement")
+async def settlement(
+    state: State, p: CurrentPrincipal, start: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+) -> dict:  # fmt: skip
+    require(p, "wallet.settlement")
+    req = pb.SettlementRequest(to=_ts(to))
+    if start is not None:
+        getattr(req, "from").CopyFrom(_ts(start))
+    reply = await state.clients.call(state.clients.wallet.Settlement, req, p)
+    return {"items": [plain(s) for s in reply.stores]}
+
+
+@router.get("/risk/rules")
+async def risk_rules(state: State, p: CurrentPrincipal) -> dict:
+    require(p, "risk.rules.read")
+    reply = await state.clients.call(state.clients.wallet.ListRiskRules, pb.ListRiskRulesRequest(), p)
+    return {"items": [plain(r) for r in reply.rules]}
+
+
+@router.post("/risk/rules", status_code=201)
+async def create_risk_rule(body: RiskRuleBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "risk.rules.write")
+    req = pb.RiskRule(name=body.name, kind=body.kind, threshold=body.threshold, window_seconds=body.window_seconds or 0,
+                      action=body.action, applies_to=body.applies_to, start_minute=body.start_minute,
+                      end_minute=body.end_minute, active=body.active)  # fmt: skip
+    rule = await state.clients.call(state.clients.wallet.CreateRiskRule, req, p)
+    await audit.record_alone(state, request, p, "risk.rule.create", "risk_rule", rule.id, "HQ", body.model_dump())
+    return plain(rule)
+
+
+@router.get("/risk/alerts")
+async def risk_alerts(
+    state: State, p: CurrentPrincipal, status: Literal["open", "acknowledged"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:  # fmt: skip
+    require(p, "risk.alerts.read")
+    req = pb.ListAlertsRequest(status=status or "", page={"limit": limit, "cursor": cursor or ""})
+    reply = await state.clients.call(state.clients.wallet.ListAlerts, req, p)
+    return {"items": [plain(a) for a in reply.alerts], "next_cursor": reply.page.next_cursor or None}
+
+
+@router.post("/risk/alerts/{alert_id}/ack")
+async def ack(alert_id: str, request: Request, state: State, p: CurrentPrincipal) -> dict:
+    require(p, "risk.alerts.ack")
+    alert = await state.clients.call(state.clients.wallet.AcknowledgeAlert, pb.AcknowledgeAlertRequest(id=alert_id), p)
+    await audit.record_alone(state, request, p, "risk.alert.ack", "alert", alert_id, alert.home_store_path)
+    return plain(alert)

@@ -1,0 +1,113 @@
+"""Inter-store settlement and the reconciliation check."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC
+
+from sqlalchemy import func, select, text
+
+from chainclub.wallet.v1 import wallet_pb2 as pb
+from kit.auth import Principal
+from kit.db import Database
+from kit.errors import InvalidArgument
+from services.wallet import access
+from services.wallet.context import WalletContext
+from services.wallet.models import accounts, postings, transactions
+
+
+async def settlement(ctx: WalletContext, p: Principal, req: pb.SettlementRequest) -> pb.SettlementResponse:
+    """Per store: stored value taken in (top-ups and cash it received for it), spent there
+    (payments net of refunds), and the net the chain owes the store (> 0) or is owed (< 0)."""
+    access.require(p, access.RISK_READERS, "read settlement")
+    start = getattr(req, "from").ToDatetime(tzinfo=UTC) if req.HasField("from") else None
+    end = req.to.ToDatetime(tzinfo=UTC) if req.HasField("to") else None
+    if start and end and end <= start:
+        raise InvalidArgument("to must be after from", field="to")
+    query = (
+        select(postings.c.ledger, transactions.c.kind, func.sum(postings.c.amount))
+        .join(transactions, transactions.c.id == postings.c.transaction_id)
+        .where(postings.c.ledger.startswith("store:"))
+        .group_by(postings.c.ledger, transactions.c.kind)
+    )
+    if start:
+        query = query.where(postings.c.created_at >= start)
+    if end:
+        query = query.where(postings.c.created_at < end)
+    taken: dict[str, int] = defaultdict(int)
+    spent: dict[str, int] = defaultdict(int)
+    async with ctx.db.sessions() as session:
+        for ledger, kind, amount in (await session.execute(query)).all():
+            _, rest = ledger.split(":", 1)
+            path, _, channel = rest.rpartition(":clearing:")
+            if not p.may_access(path):
+                continue
+            if channel == "sales":
+                spent[path] += int(amount)
+            elif kind in ("topup", "fee"):
+                taken[path] += -int(amount)
+            else:  # cash paid out when an account closes
+                taken[path] += -int(amount)
+    stores = sorted(set(taken) | set(spent))
+    return pb.SettlementResponse(
+        stores=[
+            pb.StoreSettlement(store_path=s, taken_in=taken[s], spent=spent[s], net=spent[s] - taken[s]) for s in stores
+        ]
+    )
+
+
+@dataclass
+class Reconciliation:
+    checked_transactions: int = 0
+    checked_accounts: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+
+async def reconcile(db: Database) -> Reconciliation:
+    """Every transaction sums to zero; every cached balance equals its postings; no bucket
+    is negative; every transaction's bucket deltas match its postings."""
+    report = Reconciliation()
+    async with db.sessions() as session:
+        report.checked_transactions = (await session.execute(select(func.count()).select_from(transactions))).scalar_one()
+        report.checked_accounts = (await session.execute(select(func.count()).select_from(accounts))).scalar_one()
+        unbalanced = await session.execute(
+            text("SELECT transaction_id, sum(amount) FROM postings GROUP BY transaction_id HAVING sum(amount) <> 0")
+        )
+        for txn_id, total in unbalanced.all():
+            report.problems.append(f"transaction {txn_id} postings sum to {total}, not 0")
+        cached = await session.execute(
+            text(
+                """
+                SELECT a.id, a.principal, a.bonus,
+                       coalesce((SELECT sum(amount) FROM postings WHERE ledger = 'member:' || a.id || ':principal'), 0),
+                       coalesce((SELECT sum(amount) FROM postings WHERE ledger = 'member:' || a.id || ':bonus'), 0)
+                FROM accounts a
+                """
+            )
+        )
+        for account_id, principal, bonus, posted_p, posted_b in cached.all():
+            if principal != posted_p:
+                report.problems.append(f"account {account_id} principal {principal} != postings {posted_p}")
+            if bonus != posted_b:
+                report.problems.append(f"account {account_id} bonus {bonus} != postings {posted_b}")
+            if principal < 0 or bonus < 0:
+                report.problems.append(f"account {account_id} has a negative bucket ({principal}, {bonus})")
+        mismatched = await session.execute(
+            text(
+                """
+                SELECT t.id FROM transactions t
+                WHERE t.principal_delta <> coalesce((SELECT sum(amount) FROM postings p
+                        WHERE p.transaction_id = t.id AND p.ledger = 'member:' || t.account_id || ':principal'), 0)
+                   OR t.bonus_delta <> coalesce((SELECT sum(amount) FROM postings p
+                        WHERE p.transaction_id = t.id AND p.ledger = 'member:' || t.account_id || ':bonus'), 0)
+                """
+            )
+        )
+        for (txn_id,) in mismatched.all():
+            report.problems.append(f"transaction {txn_id} bucket deltas differ from its postings")
+    return report

@@ -1,0 +1,290 @@
+"""Bonus rules (充值赠送), the top-up policy (指定网点或操作员充值) and risk monitoring
+(异常交易监测): HQ's rules, evaluated inside the money-moving transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainclub.events.v1 import wallet_pb2 as ev
+from chainclub.wallet.v1 import wallet_pb2 as pb
+from kit.auth import Principal, may_access
+from kit.errors import Forbidden, InvalidArgument, NotFound
+from services.wallet import access, domain
+from services.wallet.context import WalletContext
+from services.wallet.journal import Outcome, ts
+from services.wallet.models import alerts, bonus_rules, risk_rules, topup_policy, transactions
+
+
+# --- bonus rules ------------------------------------------------------------------------------
+def bonus_rule_pb(r) -> pb.BonusRule:  # type: ignore[no-untyped-def]
+    return pb.BonusRule(
+        id=str(r.id), name=r.name, min_amount=r.min_amount, bonus_amount=r.bonus_amount,
+        bonus_points=r.bonus_points, scope=r.scope, active=r.active,
+        starts_at=ts(r.starts_at) if r.starts_at else None, ends_at=ts(r.ends_at) if r.ends_at else None,
+    )  # fmt: skip
+
+
+async def active_bonus_rules(session: AsyncSession) -> list[domain.BonusRuleView]:
+    rows = (await session.execute(select(bonus_rules).where(bonus_rules.c.active.is_(True)))).all()
+    return [
+        domain.BonusRuleView(str(r.id), r.name, r.min_amount, r.bonus_amount, r.bonus_points, r.scope, r.starts_at, r.ends_at)
+        for r in rows
+    ]
+
+
+async def list_bonus_rules(ctx: WalletContext, p: Principal) -> pb.ListBonusRulesResponse:
+    access.require(p, access.READERS, "read bonus rules")
+    async with ctx.db.sessions() as session:
+        rows = (await session.execute(select(bonus_rules).order_by(bonus_rules.c.created_at))).all()
+    # A caller sees the rules that reach its scope (above it) and those inside it.
+    visible = [r for r in rows if may_access(r.scope, p.scope) or p.may_access(r.scope)]
+    return pb.ListBonusRulesResponse(rules=[bonus_rule_pb(r) for r in visible])
+
+
+async def create_bonus_rule(ctx: WalletContext, p: Principal, req: pb.BonusRule) -> pb.BonusRule:
+    access.require(p, access.RULE_MAKERS, "define bonus rules")
+    scope = req.scope or p.scope
+    if not p.may_access(scope):
+        raise InvalidArgument("the rule's scope lies outside yours", field="scope")
+    if not req.name.strip():
+        raise InvalidArgument("name must not be empty", field="name")
+    domain.check_amount(req.min_amount, "min_amount")
+    if req.bonus_amount < 0 or req.bonus_points < 0 or (req.bonus_amount == 0 and req.bonus_points == 0):
+        raise InvalidArgument("give a positive bonus_amount and/or bonus_points", field="bonus_amount")
+    if req.bonus_amount > domain.MAX_AMOUNT or req.bonus_points > domain.MAX_AMOUNT:
+        raise InvalidArgument("bonus is implausibly large", field="bonus_amount")
+    starts = req.starts_at.ToDatetime(tzinfo=ctx.now().tzinfo) if req.HasField("starts_at") else None
+    ends = req.ends_at.ToDatetime(tzinfo=ctx.now().tzinfo) if req.HasField("ends_at") else None
+    if starts and ends and ends <= starts:
+        raise InvalidArgument("ends_at must be after starts_at", field="ends_at")
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(
+                bonus_rules.insert()
+                .values(
+                    id=uuid.uuid4(), name=req.name.strip()[:200], min_amount=req.min_amount,
+                    bonus_amount=req.bonus_amount, bonus_points=req.bonus_points, scope=scope, starts_at=starts,
+                    ends_at=ends, created_by=p.sub,
+                )
+                .returning(*bonus_rules.c)
+            )
+        ).one()  # fmt: skip
+    return bonus_rule_pb(row)
+
+
+# --- top-up policy ------------------------------------------------------------------------------
+async def get_policy(ctx: WalletContext, p: Principal) -> pb.TopUpPolicy:
+    access.require(p, access.READERS, "read the top-up policy")
+    async with ctx.db.sessions() as session:
+        row = (await session.execute(select(topup_policy).where(topup_policy.c.id == 1))).first()
+    return pb.TopUpPolicy(store_paths=list(row.store_paths) if row else [], operators=list(row.operators) if row else [])
+
+
+async def set_policy(ctx: WalletContext, p: Principal, req: pb.TopUpPolicy) -> pb.TopUpPolicy:
+    access.require(p, access.HQ, "set the top-up policy")
+    for path in req.store_paths:
+        if not (path == "HQ" or path.startswith("HQ/")):
+            raise InvalidArgument(f"not an org path: {path!r}", field="store_paths")
+    values = {"store_paths": list(dict.fromkeys(req.store_paths)), "operators": list(dict.fromkeys(req.operators)),
+              "updated_by": p.sub, "updated_at": func.now()}  # fmt: skip
+    async with ctx.db.transaction() as session:
+        await session.execute(
+            insert(topup_policy).values(id=1, **values).on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+    return pb.TopUpPolicy(store_paths=values["store_paths"], operators=values["operators"])  # type: ignore[arg-type]
+
+
+async def check_policy(session: AsyncSession, p: Principal, acting: str) -> None:
+    row = (await session.execute(select(topup_policy).where(topup_policy.c.id == 1))).first()
+    if row is None or (not row.store_paths and not row.operators):
+        return
+    if any(may_access(path, acting) for path in row.store_paths) or p.sub in row.operators:
+        return
+    raise Forbidden("HQ top-up policy: top-ups are taken only by designated stores or operators (指定网点或操作员充值)")
+
+
+def check_card_scope(card, acting: str, p: Principal) -> None:  # type: ignore[no-untyped-def]
+    """HQ may narrow a card type to its home region or store."""
+    home = card.card_type_home_scope
+    if home and p.role not in ("hq_admin", "service") and not may_access(home, acting):
+        raise Forbidden(f"card type {card.card_type} is usable only within {home} (HQ policy)")
+
+
+# --- risk ------------------------------------------------------------------------------------
+def risk_rule_pb(r) -> pb.RiskRule:  # type: ignore[no-untyped-def]
+    return pb.RiskRule(
+        id=str(r.id), name=r.name, kind=r.kind, threshold=r.threshold, window_seconds=r.window_seconds,
+        action=r.action, applies_to=r.applies_to, start_minute=r.start_minute, end_minute=r.end_minute,
+        active=r.active,
+    )  # fmt: skip
+
+
+async def list_risk_rules(ctx: WalletContext, p: Principal) -> pb.ListRiskRulesResponse:
+    access.require(p, access.RISK_READERS, "read risk rules")
+    async with ctx.db.sessions() as session:
+        rows = (await session.execute(select(risk_rules).order_by(risk_rules.c.created_at))).all()
+    return pb.ListRiskRulesResponse(rules=[risk_rule_pb(r) for r in rows])
+
+
+async def create_risk_rule(ctx: WalletContext, p: Principal, req: pb.RiskRule) -> pb.RiskRule:
+    access.require(p, access.HQ, "define risk rules")
+    applies_to = req.applies_to or "any"
+    domain.check_risk_rule(req.kind, req.action, applies_to, req.threshold, req.window_seconds, req.start_minute,
+                           req.end_minute)  # fmt: skip
+    if not req.name.strip():
+        raise InvalidArgument("name must not be empty", field="name")
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(
+                risk_rules.insert()
+                .values(
+                    id=uuid.uuid4(), name=req.name.strip()[:200], kind=req.kind, threshold=req.threshold,
+                    window_seconds=req.window_seconds, action=req.action, applies_to=applies_to,
+                    start_minute=req.start_minute, end_minute=req.end_minute, created_by=p.sub,
+                )
+                .returning(*risk_rules.c)
+            )
+        ).one()  # fmt: skip
+    return risk_rule_pb(row)
+
+
+async def assess(
+    ctx: WalletContext,
+    session: AsyncSession,
+    outcome: Outcome,
+    *,
+    kind: str,
+    account_id: uuid.UUID,
+    card_no: str,
+    amount: int,
+    acting: str,
+    home: str,
+    now: datetime,
+) -> list[str]:
+    """Evaluate the active rules for one transaction. Alerts are written with it; a block
+    raises ``BlockedByRiskRule`` and its alert is written even though the money does not move."""
+    rules = [
+        domain.RiskRuleView(str(r.id), r.name, r.kind, r.threshold, r.window_seconds, r.action, r.applies_to,
+                            r.start_minute, r.end_minute)
+        for r in (await session.execute(select(risk_rules).where(risk_rules.c.active.is_(True)))).all()
+    ]
+    rules = [r for r in rules if domain.applies(r, kind)]
+    if not rules:
+        return []
+    raised: list[tuple[domain.RiskRuleView, str]] = []
+    minute = ctx.local_minute(now)
+    for rule in rules:
+        stats = domain.RiskStats()
+        if rule.window_seconds and rule.kind in ("count_in_window", "sum_in_window", "chain_velocity"):
+            since = now - timedelta(seconds=rule.window_seconds)
+            where = [transactions.c.kind == kind, transactions.c.created_at > since]
+            if rule.kind != "chain_velocity":
+                where.append(transactions.c.account_id == account_id)
+            count, total = (
+                await session.execute(
+                    select(func.count(), func.coalesce(func.sum(transactions.c.amount), 0)).where(*where)
+                )
+            ).one()
+            stats = domain.RiskStats(account_count=count, account_sum=int(total), chain_count=count)
+        why = domain.risk_hit(rule, amount, stats, minute)
+        if why:
+            raised.append((rule, why))
+
+    async def write_alerts(s: AsyncSession) -> None:
+        for rule, why in raised:
+            alert_id = uuid.uuid4()
+            await s.execute(
+                alerts.insert().values(
+                    id=alert_id, rule_id=uuid.UUID(rule.id), rule_name=rule.name, kind=rule.kind, action=rule.action,
+                    card_no=card_no, account_id=account_id, amount=amount, transaction_kind=kind,
+                    acting_store_path=acting, home_store_path=home, detail=why, created_at=now,
+                )
+            )  # fmt: skip
+            await ctx.emit(
+                s,
+                "wallet.alert.raised",
+                ev.AlertRaised(
+                    alert_id=str(alert_id), rule_id=rule.id, rule_name=rule.name, kind=rule.kind, action=rule.action,
+                    card_no=card_no, account_id=str(account_id), amount=amount, transaction_kind=kind,
+                    acting_store_path=acting, home_store_path=home, detail=why, at=ts(now),
+                ),
+                home,
+            )  # fmt: skip
+
+    blocking = [(r, why) for r, why in raised if r.action == "block"]
+    if blocking:
+        outcome.after_failure.append(write_alerts)
+        rule, why = blocking[0]
+        raise domain.BlockedByRiskRule(f"blocked by risk rule {rule.name!r}: {why}", rule=rule.name)
+    await write_alerts(session)
+    return [r.name for r, _ in raised]
+
+
+def alert_pb(r) -> pb.Alert:  # type: ignore[no-untyped-def]
+    return pb.Alert(
+        id=str(r.id), rule_id=str(r.rule_id), rule_name=r.rule_name, kind=r.kind, action=r.action,
+        card_no=r.card_no, account_id=str(r.account_id) if r.account_id else "", amount=r.amount,
+        transaction_kind=r.transaction_kind, acting_store_path=r.acting_store_path,
+        home_store_path=r.home_store_path, detail=r.detail, status=r.status,
+        acknowledged_by=r.acknowledged_by or "", created_at=ts(r.created_at),
+    )  # fmt: skip
+
+
+def _alert_scope(p: Principal):  # type: ignore[no-untyped-def]
+    from kit.db import in_scope
+
+    return or_(in_scope(alerts.c.home_store_path, p.scope), in_scope(alerts.c.acting_store_path, p.scope))
+
+
+async def list_alerts(ctx: WalletContext, p: Principal, req: pb.ListAlertsRequest) -> pb.ListAlertsResponse:
+    access.require(p, access.RISK_READERS, "read risk alerts")
+    limit = req.page.limit or 50
+    if not 1 <= limit <= 500:
+        raise InvalidArgument("limit must be 1..500", field="limit")
+    query = select(alerts).where(_alert_scope(p)).order_by(alerts.c.created_at.desc(), alerts.c.id)
+    if req.status:
+        if req.status not in ("open", "acknowledged"):
+            raise InvalidArgument("status must be open or acknowledged", field="status")
+        query = query.where(alerts.c.status == req.status)
+    if req.page.cursor:
+        try:
+            query = query.where(alerts.c.created_at < datetime.fromisoformat(req.page.cursor))
+        except ValueError:
+            raise InvalidArgument("cursor is not one this API returned", field="cursor") from None
+    async with ctx.db.sessions() as session:
+        rows = (await session.execute(query.limit(limit + 1))).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return pb.ListAlertsResponse(
+        alerts=[alert_pb(r) for r in rows], page={"next_cursor": rows[-1].created_at.isoformat() if more else ""}
+    )
+
+
+async def acknowledge(ctx: WalletContext, p: Principal, req: pb.AcknowledgeAlertRequest) -> pb.Alert:
+    access.require(p, access.RISK_HANDLERS, "acknowledge risk alerts")
+    try:
+        alert_id = uuid.UUID(req.id)
+    except ValueError:
+        raise NotFound(f"no alert {req.id!r}") from None
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(select(alerts).where(alerts.c.id == alert_id, _alert_scope(p)).with_for_update())
+        ).first()
+        if row is None:
+            raise NotFound(f"no alert {req.id!r}")
+        if row.status == "acknowledged":
+            raise domain.WalletError("this alert is already acknowledged", reason="conflict")
+        row = (
+            await session.execute(
+                update(alerts)
+                .where(alerts.c.id == alert_id)
+                .values(status="acknowledged", acknowledged_by=p.sub, acknowledged_at=ctx.now())
+                .returning(*alerts.c)
+            )
+        ).one()
+    return alert_pb(row)

@@ -1,0 +1,353 @@
+"""Use cases that move stored value: top-up, payment, refund, fee, closing an account.
+Each is one database transaction under the account's row lock, run once per request id."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainclub.events.v1 import wallet_pb2 as ev
+from chainclub.wallet.v1 import wallet_pb2 as pb
+from kit.auth import Principal
+from kit.errors import InvalidArgument, NotFound
+from services.wallet import access, domain, rules
+from services.wallet.context import WalletContext
+from services.wallet.domain import (
+    Posting,
+    bonus_expense_ledger,
+    clearing_ledger,
+    fee_income_ledger,
+    member_ledger,
+)
+from services.wallet.journal import Outcome, lock_account, open_account, post, run_once, ts
+from services.wallet.models import accounts, transactions
+
+
+def acting_path(p: Principal, given: str) -> str:
+    """Where the transaction happens: the caller's own unit unless it names one in its scope."""
+    if not given:
+        return p.scope
+    if not p.may_access(given):
+        raise InvalidArgument("acting_store_path lies outside your scope", field="acting_store_path")
+    return given
+
+
+def _account_id(card) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    return uuid.UUID(card.account_id)
+
+
+async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.Transaction:
+    access.require(p, access.MOVERS, "top up cards")
+    domain.check_amount(req.amount)
+    if req.channel not in domain.TOP_UP_CHANNELS:
+        raise InvalidArgument(f"channel must be one of {', '.join(domain.TOP_UP_CHANNELS)}", field="channel")
+    acting = acting_path(p, req.acting_store_path)
+    card = await ctx.members.card(p, req.card_no)
+    rules.check_card_scope(card, acting, p)
+    max_single = card.max_single_top_up or ctx.settings.wallet_max_single_top_up
+    max_balance = card.max_balance or ctx.settings.wallet_max_balance
+    if req.amount > max_single:
+        raise domain.LimitExceeded(f"a single top-up may be at most {max_single} fen")
+
+    async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
+        await rules.check_policy(session, p, acting)
+        domain.check_card_usable(card.status)
+        account = await open_account(session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path)
+        now = ctx.now()
+        rule = domain.pick_bonus_rule(await rules.active_bonus_rules(session), req.amount, acting, now)
+        bonus = rule.bonus_amount if rule else 0
+        points = rule.bonus_points if rule else 0
+        domain.check_top_up_limits(req.amount, account.principal + account.bonus + req.amount + bonus, max_single, max_balance)
+        raised = await rules.assess(
+            ctx, session, outcome, kind="topup", account_id=account.id, card_no=card.card_no, amount=req.amount,
+            acting=acting, home=account.home_store_path, now=now,
+        )  # fmt: skip
+        txn = await post(
+            session, kind="topup", account=account, card_no=card.card_no, amount=req.amount, channel=req.channel,
+            acting=acting, request_id=req.request_id, actor=p.sub, now=now, bonus_points=points,
+            note=f"bonus rule {rule.name}" if rule else "",
+            entries=[
+                Posting(member_ledger(account.id, "principal"), req.amount),
+                Posting(clearing_ledger(acting, req.channel), -req.amount),
+                Posting(member_ledger(account.id, "bonus"), bonus),
+                Posting(bonus_expense_ledger(acting), -bonus),
+            ],
+        )  # fmt: skip
+        txn.alerts.extend(raised)
+        await ctx.emit(
+            session,
+            "wallet.topup.completed",
+            ev.TopUpCompleted(
+                transaction_id=txn.transaction_id, card_no=card.card_no, account_id=str(account.id),
+                member_no=card.member_no, amount=req.amount, bonus=bonus, bonus_points=points, channel=req.channel,
+                acting_store_path=acting, home_store_path=account.home_store_path, at=ts(now),
+                request_id=req.request_id,
+            ),
+            account.home_store_path,
+        )  # fmt: skip
+        return txn
+
+    return await run_once(ctx, "topup", req, work)
+
+
+async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePaymentRequest) -> pb.Transaction:
+    access.require(p, access.MOVERS, "take payments")
+    domain.check_amount(req.amount)
+    acting = acting_path(p, req.acting_store_path)
+    card = await ctx.members.card(p, req.card_no)  # checked on every payment: a blocked card never pays
+    rules.check_card_scope(card, acting, p)
+
+    async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
+        domain.check_card_usable(card.status)
+        account = await lock_account(session, _account_id(card))
+        if account is None or account.status != "open":
+            raise domain.InsufficientBalance(f"the card holds no stored value for {req.amount} fen")
+        from_principal, from_bonus = domain.split_payment(
+            req.amount, account.principal, account.bonus, ctx.settings.wallet_payment_mode
+        )
+        now = ctx.now()
+        raised = await rules.assess(
+            ctx, session, outcome, kind="payment", account_id=account.id, card_no=card.card_no, amount=req.amount,
+            acting=acting, home=account.home_store_path, now=now,
+        )  # fmt: skip
+        txn = await post(
+            session, kind="payment", account=account, card_no=card.card_no, amount=req.amount, acting=acting,
+            request_id=req.request_id, actor=p.sub, now=now, note=req.reference[:200],
+            entries=[
+                Posting(member_ledger(account.id, "principal"), -from_principal),
+                Posting(member_ledger(account.id, "bonus"), -from_bonus),
+                Posting(clearing_ledger(acting, "sales"), req.amount),
+            ],
+        )  # fmt: skip
+        txn.alerts.extend(raised)
+        await ctx.emit(
+            session,
+            "wallet.payment.captured",
+            ev.PaymentCaptured(
+                transaction_id=txn.transaction_id, request_id=req.request_id, card_no=card.card_no,
+                account_id=str(account.id), member_no=card.member_no, amount=req.amount, principal=from_principal,
+                bonus=from_bonus, acting_store_path=acting, home_store_path=account.home_store_path,
+                reference=req.reference, at=ts(now),
+            ),
+            account.home_store_path,
+        )  # fmt: skip
+        return txn
+
+    return await run_once(ctx, "payment", req, work)
+
+
+async def _payment_by_request(session: AsyncSession, request_id: str):  # type: ignore[no-untyped-def]
+    return (
+        await session.execute(
+            select(transactions).where(transactions.c.request_id == request_id, transactions.c.kind == "payment")
+        )
+    ).first()
+
+
+async def _refunded(session: AsyncSession, payment_id: uuid.UUID) -> tuple[int, int]:
+    """(principal, bonus) already given back for a payment."""
+    p, b = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(transactions.c.principal_delta), 0),
+                func.coalesce(func.sum(transactions.c.bonus_delta), 0),
+            ).where(transactions.c.related_id == payment_id, transactions.c.kind == "refund")
+        )
+    ).one()
+    return int(p), int(b)
+
+
+async def refund(ctx: WalletContext, p: Principal, req: pb.RefundPaymentRequest) -> pb.Transaction:
+    access.require(p, access.MOVERS, "refund payments")
+    if req.amount < 0:
+        raise InvalidArgument("amount must be positive (0 = all that is refundable)", field="amount")
+    if req.amount:
+        domain.check_amount(req.amount)
+
+    async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
+        payment = await _payment_by_request(session, req.payment_request_id)
+        # Refunds belong to the checkout's store scope (and HQ): elsewhere it does not exist.
+        if payment is None or not p.may_access(payment.acting_store_path):
+            raise NotFound(f"no payment {req.payment_request_id!r}")
+        account = await lock_account(session, payment.account_id)
+        done_p, done_b = await _refunded(session, payment.id)
+        left_p, left_b = -payment.principal_delta - done_p, -payment.bonus_delta - done_b
+        amount = req.amount or (left_p + left_b)
+        if amount == 0:
+            raise domain.WalletError("this payment is fully refunded already", reason="conflict")
+        back_p, back_b = domain.split_refund(amount, left_p, left_b)
+        now = ctx.now()
+        txn = await post(
+            session, kind="refund", account=account, card_no=payment.card_no, amount=amount,
+            acting=payment.acting_store_path, request_id=req.request_id, actor=p.sub, now=now,
+            related_id=payment.id, note=req.reason[:200],
+            entries=[
+                Posting(member_ledger(account.id, "principal"), back_p),
+                Posting(member_ledger(account.id, "bonus"), back_b),
+                Posting(clearing_ledger(payment.acting_store_path, "sales"), -amount),
+            ],
+        )  # fmt: skip
+        await ctx.emit(
+            session,
+            "wallet.payment.refunded",
+            ev.PaymentRefunded(
+                transaction_id=txn.transaction_id, payment_transaction_id=str(payment.id),
+                payment_request_id=req.payment_request_id, card_no=payment.card_no, account_id=str(account.id),
+                member_no=account.member_no, amount=amount, principal=back_p, bonus=back_b,
+                acting_store_path=payment.acting_store_path, home_store_path=account.home_store_path, at=ts(now),
+            ),
+            account.home_store_path,
+        )  # fmt: skip
+        return txn
+
+    return await run_once(ctx, "refund", req, work)
+
+
+async def get_payment(ctx: WalletContext, p: Principal, req: pb.GetPaymentRequest) -> pb.Payment:
+    access.require(p, access.READERS, "read payments")
+    async with ctx.db.sessions() as session:
+        payment = await _payment_by_request(session, req.request_id)
+        if payment is None or not p.may_access(payment.acting_store_path):
+            return pb.Payment(found=False)
+        done_p, done_b = await _refunded(session, payment.id)
+    return pb.Payment(found=True, transaction=transaction_pb(payment), refunded=done_p + done_b)
+
+
+async def charge_fee(ctx: WalletContext, p: Principal, req: pb.ChargeFeeRequest) -> pb.Transaction:
+    access.require(p, access.COUNTER, "charge fees")
+    if req.fee_type not in domain.FEE_TYPES:
+        raise InvalidArgument(f"fee_type must be one of {', '.join(domain.FEE_TYPES)}", field="fee_type")
+    payment = req.payment or "cash"
+    if payment not in domain.FEE_PAYMENTS:
+        raise InvalidArgument("payment must be cash or stored_value", field="payment")
+    acting = acting_path(p, req.acting_store_path)
+    card = await ctx.members.card(p, req.card_no)
+    if not p.may_access(card.member_home_store_path):
+        raise NotFound(f"no card {req.card_no!r}")  # fees stay with the member's home scope
+    defaults = {"joining": card.joining_fee, "annual": card.annual_fee, "replacement": card.replacement_fee}
+    amount = req.amount or defaults.get(req.fee_type, 0)
+    if not amount:
+        raise InvalidArgument(f"the card type defines no {req.fee_type} fee: give amount", field="amount")
+    domain.check_amount(amount)
+
+    async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
+        account = await open_account(session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path)
+        if payment == "stored_value":
+            domain.check_card_usable(card.status)
+            if account.principal < amount:
+                raise domain.InsufficientBalance(f"principal {account.principal} fen is less than the {amount} fen fee")
+            source = Posting(member_ledger(account.id, "principal"), -amount)
+        else:
+            source = Posting(clearing_ledger(acting, "cash"), -amount)
+        now = ctx.now()
+        txn = await post(
+            session, kind="fee", account=account, card_no=card.card_no, amount=amount, channel=payment,
+            acting=acting, request_id=req.request_id, actor=p.sub, now=now, note=req.fee_type,
+            entries=[source, Posting(fee_income_ledger(account.home_store_path), amount)],
+        )  # fmt: skip
+        await ctx.emit(
+            session,
+            "wallet.fee.charged",
+            ev.FeeCharged(
+                transaction_id=txn.transaction_id, card_no=card.card_no, account_id=str(account.id),
+                member_no=card.member_no, fee_type=req.fee_type, amount=amount, payment=payment,
+                acting_store_path=acting, home_store_path=account.home_store_path, at=ts(now),
+            ),
+            account.home_store_path,
+        )  # fmt: skip
+        return txn
+
+    return await run_once(ctx, "fee", req, work)
+
+
+async def close_account(ctx: WalletContext, p: Principal, req: pb.CloseAccountRequest) -> pb.Transaction:
+    """Closing refunds the principal only, minus the fee; the bonus is forfeited."""
+    access.require(p, access.MANAGERS, "close accounts")
+    if req.fee < 0:
+        raise InvalidArgument("fee must not be negative", field="fee")
+    acting = acting_path(p, req.acting_store_path)
+    card = await ctx.members.card(p, req.card_no)
+    if not p.may_access(card.member_home_store_path):
+        raise NotFound(f"no card {req.card_no!r}")
+
+    async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
+        account = await lock_account(session, _account_id(card))
+        if account is None or account.status != "open":
+            raise domain.WalletError("there is no open account on this card", reason="conflict")
+        fee = min(req.fee, account.principal)
+        paid_out = account.principal - fee
+        now = ctx.now()
+        txn = await post(
+            session, kind="close", account=account, card_no=card.card_no, amount=paid_out, channel="cash",
+            acting=acting, request_id=req.request_id, actor=p.sub, now=now, note=f"closing fee {fee}",
+            entries=[
+                Posting(member_ledger(account.id, "principal"), -account.principal),
+                Posting(clearing_ledger(acting, "cash"), paid_out),
+                Posting(fee_income_ledger(account.home_store_path), fee),
+                Posting(member_ledger(account.id, "bonus"), -account.bonus),
+                Posting(bonus_expense_ledger(account.home_store_path), account.bonus),
+            ],
+        )  # fmt: skip
+        from sqlalchemy import update
+
+        await session.execute(update(accounts).where(accounts.c.id == account.id).values(status="closed"))
+        txn.balance.status = "closed"
+        return txn
+
+    return await run_once(ctx, "close", req, work)
+
+
+def transaction_pb(r) -> pb.Transaction:  # type: ignore[no-untyped-def]
+    return pb.Transaction(
+        transaction_id=str(r.id), kind=r.kind, card_no=r.card_no, account_id=str(r.account_id), amount=r.amount,
+        principal=r.principal_delta, bonus=r.bonus_delta, bonus_points=r.bonus_points, channel=r.channel,
+        acting_store_path=r.acting_store_path, home_store_path=r.home_store_path, request_id=r.request_id,
+        created_at=ts(r.created_at), related_transaction_id=str(r.related_id) if r.related_id else "", note=r.note,
+    )  # fmt: skip
+
+
+async def get_balance(ctx: WalletContext, p: Principal, req: pb.GetBalanceRequest) -> pb.Balance:
+    """Any counter of the chain may see a card's balance (通存通兑); the card must exist."""
+    access.require(p, access.READERS, "read balances")
+    card = await ctx.members.card(p, req.card_no)
+    if p.role == "auditor" and not p.may_access(card.member_home_store_path):
+        raise NotFound(f"no card {req.card_no!r}")
+    async with ctx.db.sessions() as session:
+        row = (await session.execute(select(accounts).where(accounts.c.id == _account_id(card)))).first()
+    principal, bonus = (row.principal, row.bonus) if row else (0, 0)
+    return pb.Balance(
+        principal=principal, bonus=bonus, total=principal + bonus, account_id=card.account_id, card_no=card.card_no,
+        card_status=card.status, status=row.status if row else "open",
+    )  # fmt: skip
+
+
+async def list_transactions(ctx: WalletContext, p: Principal, req: pb.ListTransactionsRequest) -> pb.ListTransactionsResponse:
+    access.require(p, access.READERS, "read transactions")
+    limit = req.page.limit or 50
+    if not 1 <= limit <= 500:
+        raise InvalidArgument("limit must be 1..500", field="limit")
+    card = await ctx.members.card(p, req.card_no)
+    if not p.may_access(card.member_home_store_path):
+        raise NotFound(f"no card {req.card_no!r}")  # the history stays with the member's home scope
+    query = (
+        select(transactions)
+        .where(transactions.c.account_id == _account_id(card))
+        .order_by(transactions.c.created_at.desc(), transactions.c.id.desc())
+    )
+    if req.page.cursor:
+        try:
+            from datetime import datetime
+
+            query = query.where(transactions.c.created_at < datetime.fromisoformat(req.page.cursor))
+        except ValueError:
+            raise InvalidArgument("cursor is not one this API returned", field="cursor") from None
+    async with ctx.db.sessions() as session:
+        rows = (await session.execute(query.limit(limit + 1))).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return pb.ListTransactionsResponse(
+        transactions=[transaction_pb(r) for r in rows],
+        page={"next_cursor": rows[-1].created_at.isoformat() if more else ""},
+    )
