@@ -1,0 +1,109 @@
+"""Members + wallet services (real grpc.aio servers) and a real gateway in front of them, on
+the session's PostgreSQL and NATS, each with databases of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+import httpx
+import pytest
+
+from chainclub.wallet.v1 import wallet_pb2_grpc
+from kit.auth import KeySet
+from kit.config import Settings
+from kit.dev import free_port
+from kit.runtime import Service
+from kit.testing import Infra
+from services.gateway.main import server
+from services.members.main import spec as members_spec
+from services.wallet.main import spec as wallet_spec
+from tests.members.conftest import World, random_phone
+
+
+@dataclass
+class WalletWorld(World):
+    wallet_service: Service | None = None
+    channel: grpc.aio.Channel | None = None
+
+    @property
+    def wallet(self) -> wallet_pb2_grpc.WalletServiceStub:
+        """The wallet's gRPC API (call with ``metadata=world.md(token)``)."""
+        return wallet_pb2_grpc.WalletServiceStub(self.channel)
+
+    @staticmethod
+    def md(token: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {token}"),)
+
+    async def card(self, token: str, **fields) -> str:  # type: ignore[no-untyped-def]
+        """Register a member with ``token`` (a store user) and return its card number."""
+        member = await self.register(token, **fields)
+        return member["card"]["card_no"]
+
+    async def top_up(
+        self, token: str, card_no: str, amount: int, channel: str = "cash", key: str | None = None
+    ):  # type: ignore[no-untyped-def]
+        return await self.call(
+            "POST",
+            f"/api/v1/cards/{card_no}/top-ups",
+            token,
+            json={"amount": amount, "channel": channel},
+            headers={"Idempotency-Key": key or uuid.uuid4().hex},
+        )
+
+    def token_for(self, role: str, scope: str, sub: str | None = None) -> str:
+        """A token as the gateway signs them, for calling the wallet over gRPC directly."""
+        org_unit = scope.rsplit("/", 1)[-1]
+        claims = {
+            "sub": sub or f"{role}-{uuid.uuid4().hex[:6]}",
+            "role": role,
+            "scope": scope,
+            "org_unit": org_unit,
+        }
+        return KeySet.from_settings(self.settings).sign(claims, 900)
+
+
+@pytest.fixture(scope="session")
+async def wallet_world(infra: Infra) -> AsyncIterator[WalletWorld]:
+    gateway_port = free_port()
+    settings = Settings(
+        profile="test",
+        database_url=infra.database_url,
+        db_prefix=f"w{uuid.uuid4().hex[:8]}_",
+        nats_url=infra.nats_url,
+        gateway_port=gateway_port,
+        login_ip_max_failures=100000,
+        members_addr=f"127.0.0.1:{free_port()}",
+        wallet_addr=f"127.0.0.1:{free_port()}",
+        loyalty_addr=f"127.0.0.1:{free_port()}",
+        notify_addr=f"127.0.0.1:{free_port()}",
+        wallet_adjustment_approval_threshold=100_000,
+    )
+    members = Service(members_spec(), settings)
+    await members.start(settings.members_addr)
+    wallet = Service(wallet_spec(), settings)
+    await wallet.start(settings.wallet_addr)
+    srv = server(settings, gateway_port)
+    task = asyncio.create_task(srv.serve())
+    while not srv.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    channel = grpc.aio.insecure_channel(settings.wallet_addr)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}", timeout=30) as http:
+        w = WalletWorld(f"http://127.0.0.1:{gateway_port}", settings, http, members)
+        w.wallet_service = wallet
+        w.channel = channel
+        w.admin = await w.login("admin", "admin")
+        yield w
+    await channel.close()
+    srv.should_exit = True
+    await task
+    await wallet.stop()
+    await members.stop()
+
+
+__all__ = ["WalletWorld", "random_phone"]
