@@ -27,7 +27,7 @@ from kit.schema import messaging_tables
 metadata = new_metadata()
 tables = messaging_tables(metadata)
 
-member_no_seq = Sequence("member_no_seq", start=10000001, metadata=metadata)
+member_no_seq = Sequence("member_no_seq", start=100000001, metadata=metadata)  # 9 digits + check digit
 card_no_seq = Sequence("card_no_seq", start=1, metadata=metadata)
 
 

@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from chainclub.members.v1 import members_pb2 as pb
+from chainclub.wallet.v1 import wallet_pb2 as wallet_pb
+from kit.errors import ChainclubError
 from services.gateway import audit
 from services.gateway.deps import CurrentPrincipal, State
 from services.gateway.member_schemas import (
@@ -21,6 +23,19 @@ from services.gateway.members import member_json, plain, store_path, unit_path, 
 from services.gateway.permissions import require
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
+
+
+async def card_balance(state, p, card_no: str) -> dict | None:  # type: ignore[no-untyped-def]
+    """The card's stored value, or None when there is no card or the wallet does not answer
+    (identify keeps working at the counter while the wallet is down)."""
+    if not card_no:
+        return None
+    try:
+        b = await state.clients.call(state.clients.wallet.GetBalance, wallet_pb.GetBalanceRequest(card_no=card_no), p,
+                                     timeout=3)  # fmt: skip
+    except ChainclubError:
+        return None
+    return {"principal": b.principal, "bonus": b.bonus, "total": b.total}
 
 PATCH_FIELDS = {
     "home_store": "home_store_path", "custom_fields": "custom_fields",
@@ -108,8 +123,8 @@ async def identify(body: Identify, state: State, p: CurrentPrincipal) -> dict:
         "phone": reply.phone_masked,
         "tier": reply.tier,
         "card": {"card_no": reply.card_no, "card_type": reply.card_type, "status": reply.card_status},
-        # Filled by the wallet and loyalty services as they land (issues 5 and 6).
-        "balance": None,
+        "balance": await card_balance(state, p, reply.card_no),
+        # Filled by the loyalty service when it lands (issue 6).
         "points": None,
         "coupons": [],
     }
@@ -121,7 +136,10 @@ async def get(member_no: str, state: State, p: CurrentPrincipal) -> dict:
     reply = await state.clients.call(
         state.clients.members.GetMember, pb.GetMemberRequest(member_no=member_no), p
     )
-    return member_json(reply)
+    body = member_json(reply)
+    if body["card"]:
+        body["balance"] = await card_balance(state, p, body["card"]["card_no"])
+    return body
 
 
 @router.patch("/{member_no}")
