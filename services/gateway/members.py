@@ -103,13 +103,20 @@ def plain(message) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         value = getattr(message, field.name)
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             out[field.name] = {k: _value(v) for k, v in value.items()}
-        elif field.label == field.LABEL_REPEATED:
+        elif _repeated(field):
             out[field.name] = [_value(v) for v in value]
         elif field.message_type is not None and not message.HasField(field.name):
             out[field.name] = None
         else:
             out[field.name] = _value(value)
     return out
+
+
+def _repeated(field) -> bool:  # type: ignore[no-untyped-def]
+    # protobuf 7 dropped FieldDescriptor.label in favour of is_repeated
+    if hasattr(field, "is_repeated"):
+        return bool(field.is_repeated)
+    return field.label == field.LABEL_REPEATED
 
 
 def _value(value):  # type: ignore[no-untyped-def]

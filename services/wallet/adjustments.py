@@ -30,7 +30,9 @@ async def _apply(ctx: WalletContext, session, row, approver: str) -> None:  # ty
     account = await open_account(session, row.account_id, row.card_no, "", row.home_store_path)
     bucket_balance = account.principal if row.bucket == "principal" else account.bonus
     if bucket_balance + row.amount < 0:
-        raise domain.InsufficientBalance(f"the {row.bucket} bucket holds {bucket_balance} fen; cannot take {-row.amount}")
+        raise domain.InsufficientBalance(
+            f"the {row.bucket} bucket holds {bucket_balance} fen; cannot take {-row.amount}"
+        )
     now = ctx.now()
     txn = await post(
         session, kind="adjustment", account=account, card_no=row.card_no, amount=abs(row.amount), acting="HQ",
@@ -55,10 +57,14 @@ async def _apply(ctx: WalletContext, session, row, approver: str) -> None:  # ty
     )  # fmt: skip
 
 
-async def request_adjustment(ctx: WalletContext, p: Principal, req: pb.RequestAdjustmentRequest) -> pb.Adjustment:
+async def request_adjustment(
+    ctx: WalletContext, p: Principal, req: pb.RequestAdjustmentRequest
+) -> pb.Adjustment:
     access.require(p, access.HQ, "adjust balances")
     if not req.request_id:
-        raise domain.WalletError("an idempotency key (request_id) is required", reason="idempotency_key_required")
+        raise domain.WalletError(
+            "an idempotency key (request_id) is required", reason="idempotency_key_required"
+        )
     if req.amount == 0 or abs(req.amount) > domain.MAX_AMOUNT:
         raise InvalidArgument("amount must be a non-zero number of fen (negative = debit)", field="amount")
     bucket = req.bucket or "principal"
@@ -68,10 +74,16 @@ async def request_adjustment(ctx: WalletContext, p: Principal, req: pb.RequestAd
         raise InvalidArgument("an adjustment needs a reason", field="reason")
     card = await ctx.members.card(p, req.card_no)
     async with ctx.db.transaction() as session:
-        existing = (await session.execute(select(adjustments).where(adjustments.c.request_id == req.request_id))).first()
+        existing = (
+            await session.execute(select(adjustments).where(adjustments.c.request_id == req.request_id))
+        ).first()
         if existing is not None:
             same = (existing.card_no, existing.amount, existing.bucket, existing.reason) == (
-                card.card_no, req.amount, bucket, req.reason.strip())
+                card.card_no,
+                req.amount,
+                bucket,
+                req.reason.strip(),
+            )
             if not same:
                 raise domain.IdempotencyKeyReused("this idempotency key was used for a different adjustment")
             return adjustment_pb(existing)
@@ -101,7 +113,9 @@ async def approve(ctx: WalletContext, p: Principal, req: pb.ApproveAdjustmentReq
     except ValueError:
         raise NotFound(f"no adjustment {req.id!r}") from None
     async with ctx.db.transaction() as session:
-        row = (await session.execute(select(adjustments).where(adjustments.c.id == adj_id).with_for_update())).first()
+        row = (
+            await session.execute(select(adjustments).where(adjustments.c.id == adj_id).with_for_update())
+        ).first()
         if row is None:
             raise NotFound(f"no adjustment {req.id!r}")
         if row.status != "pending_approval":
@@ -113,11 +127,15 @@ async def approve(ctx: WalletContext, p: Principal, req: pb.ApproveAdjustmentReq
     return adjustment_pb(row)
 
 
-async def list_adjustments(ctx: WalletContext, p: Principal, req: pb.ListAdjustmentsRequest) -> pb.ListAdjustmentsResponse:
+async def list_adjustments(
+    ctx: WalletContext, p: Principal, req: pb.ListAdjustmentsRequest
+) -> pb.ListAdjustmentsResponse:
     access.require(p, access.HQ | {"auditor"}, "read adjustments")
     query = select(adjustments).order_by(adjustments.c.created_at.desc()).limit(500)
     if req.status:
         query = query.where(adjustments.c.status == req.status)
     async with ctx.db.sessions() as session:
         rows = (await session.execute(query)).all()
-    return pb.ListAdjustmentsResponse(adjustments=[adjustment_pb(r) for r in rows if p.may_access(r.home_store_path)])
+    return pb.ListAdjustmentsResponse(
+        adjustments=[adjustment_pb(r) for r in rows if p.may_access(r.home_store_path)]
+    )

@@ -24,7 +24,9 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
         self.rt = runtime
         self.ctx = context_for(runtime)
 
-    async def GetServiceInfo(self, request: common_pb2.GetServiceInfoRequest, context: Ctx) -> common_pb2.ServiceInfo:
+    async def GetServiceInfo(
+        self, request: common_pb2.GetServiceInfoRequest, context: Ctx
+    ) -> common_pb2.ServiceInfo:
         return service_info(self.rt)
 
     async def TopUp(self, request: pb.TopUpRequest, context: Ctx) -> pb.Transaction:
@@ -48,7 +50,9 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
     async def GetBalance(self, request: pb.GetBalanceRequest, context: Ctx) -> pb.Balance:
         return await service.get_balance(self.ctx, current_principal(), request)
 
-    async def ListTransactions(self, request: pb.ListTransactionsRequest, context: Ctx) -> pb.ListTransactionsResponse:
+    async def ListTransactions(
+        self, request: pb.ListTransactionsRequest, context: Ctx
+    ) -> pb.ListTransactionsResponse:
         return await service.list_transactions(self.ctx, current_principal(), request)
 
     async def RequestAdjustment(self, request: pb.RequestAdjustmentRequest, context: Ctx) -> pb.Adjustment:
@@ -57,10 +61,14 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
     async def ApproveAdjustment(self, request: pb.ApproveAdjustmentRequest, context: Ctx) -> pb.Adjustment:
         return await adjustments.approve(self.ctx, current_principal(), request)
 
-    async def ListAdjustments(self, request: pb.ListAdjustmentsRequest, context: Ctx) -> pb.ListAdjustmentsResponse:
+    async def ListAdjustments(
+        self, request: pb.ListAdjustmentsRequest, context: Ctx
+    ) -> pb.ListAdjustmentsResponse:
         return await adjustments.list_adjustments(self.ctx, current_principal(), request)
 
-    async def ListBonusRules(self, request: pb.ListBonusRulesRequest, context: Ctx) -> pb.ListBonusRulesResponse:
+    async def ListBonusRules(
+        self, request: pb.ListBonusRulesRequest, context: Ctx
+    ) -> pb.ListBonusRulesResponse:
         return await rules.list_bonus_rules(self.ctx, current_principal())
 
     async def CreateBonusRule(self, request: pb.BonusRule, context: Ctx) -> pb.BonusRule:

@@ -14,6 +14,7 @@ from kit.auth import Principal
 from kit.errors import ChainclubError, InvalidArgument, NotFound
 from services.wallet import access, domain
 from services.wallet.context import WalletContext
+from services.wallet.journal import request_hash
 from services.wallet.models import batch_jobs, batch_rows
 from services.wallet.service import acting_path, top_up
 
@@ -39,23 +40,28 @@ def job_pb(job, rows) -> pb.BatchJob:  # type: ignore[no-untyped-def]
 async def start(ctx: WalletContext, p: Principal, req: pb.StartBatchTopUpRequest) -> pb.BatchJob:
     access.require(p, access.MANAGERS, "run batch top-ups")
     if not req.request_id:
-        raise domain.WalletError("an idempotency key (request_id) is required", reason="idempotency_key_required")
+        raise domain.WalletError(
+            "an idempotency key (request_id) is required", reason="idempotency_key_required"
+        )
     if not req.rows:
         raise InvalidArgument("a batch needs at least one row", field="rows")
     if len(req.rows) > MAX_ROWS:
         raise InvalidArgument(f"at most {MAX_ROWS} rows per batch", field="rows")
     acting = acting_path(p, req.acting_store_path)
+    digest = request_hash(req)
     for i, row in enumerate(req.rows, start=1):
         if not row.card_no.strip():
             raise InvalidArgument(f"row {i}: card_no is required", field=f"rows.{i}.card_no")
         domain.check_amount(row.amount, f"rows.{i}.amount")
     async with ctx.db.transaction() as session:
-        job = (await session.execute(select(batch_jobs).where(batch_jobs.c.request_id == req.request_id))).first()
+        job = (
+            await session.execute(select(batch_jobs).where(batch_jobs.c.request_id == req.request_id))
+        ).first()
         if job is None:
             job_id = uuid.uuid4()
             await session.execute(
                 batch_jobs.insert().values(
-                    id=job_id, request_id=req.request_id, status="running", total=len(req.rows),
+                    id=job_id, request_id=req.request_id, request_hash=digest, status="running", total=len(req.rows),
                     acting_store_path=acting, created_by=p.sub,
                 )
             )  # fmt: skip
@@ -65,10 +71,12 @@ async def start(ctx: WalletContext, p: Principal, req: pb.StartBatchTopUpRequest
                  for i, r in enumerate(req.rows, start=1)],
             )  # fmt: skip
             job = (await session.execute(select(batch_jobs).where(batch_jobs.c.id == job_id))).one()
-        elif job.created_by != p.sub or job.total != len(req.rows):
+        elif job.created_by != p.sub or job.request_hash != digest:
             raise domain.IdempotencyKeyReused("this idempotency key was used for a different batch")
         elif job.status == "interrupted":
-            await session.execute(update(batch_jobs).where(batch_jobs.c.id == job.id).values(status="running"))
+            await session.execute(
+                update(batch_jobs).where(batch_jobs.c.id == job.id).values(status="running")
+            )
         else:
             return await get(ctx, p, pb.GetBatchJobRequest(job_id=str(job.id)))
     task = asyncio.create_task(_run(ctx, p, job.id, req.request_id, acting))
@@ -99,22 +107,32 @@ async def _run(ctx: WalletContext, p: Principal, job_id: uuid.UUID, key: str, ac
                 values = {"status": "failed", "error_code": err.reason, "message": err.detail[:500]}
             async with ctx.db.transaction() as session:
                 await session.execute(
-                    update(batch_rows).where(batch_rows.c.job_id == job_id, batch_rows.c.row == row.row).values(**values)
+                    update(batch_rows)
+                    .where(batch_rows.c.job_id == job_id, batch_rows.c.row == row.row)
+                    .values(**values)
                 )
                 counter = batch_jobs.c.done if values["status"] == "done" else batch_jobs.c.failed
-                await session.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values({counter: counter + 1}))
+                await session.execute(
+                    update(batch_jobs).where(batch_jobs.c.id == job_id).values({counter: counter + 1})
+                )
         async with ctx.db.transaction() as session:
-            await session.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(status="completed"))
+            await session.execute(
+                update(batch_jobs).where(batch_jobs.c.id == job_id).values(status="completed")
+            )
     except Exception:
         log.exception("batch top-up job %s stopped; re-send it with the same key to resume", job_id)
         async with ctx.db.transaction() as session:
-            await session.execute(update(batch_jobs).where(batch_jobs.c.id == job_id).values(status="interrupted"))
+            await session.execute(
+                update(batch_jobs).where(batch_jobs.c.id == job_id).values(status="interrupted")
+            )
 
 
 async def mark_interrupted(ctx: WalletContext) -> None:
     """At start: jobs left running by a stopped process can be resumed by re-sending them."""
     async with ctx.db.transaction() as session:
-        await session.execute(update(batch_jobs).where(batch_jobs.c.status == "running").values(status="interrupted"))
+        await session.execute(
+            update(batch_jobs).where(batch_jobs.c.status == "running").values(status="interrupted")
+        )
 
 
 async def get(ctx: WalletContext, p: Principal, req: pb.GetBatchJobRequest) -> pb.BatchJob:
@@ -128,6 +146,8 @@ async def get(ctx: WalletContext, p: Principal, req: pb.GetBatchJobRequest) -> p
         if job is None or not p.may_access(job.acting_store_path):
             raise NotFound(f"no batch job {req.job_id!r}")
         rows = (
-            await session.execute(select(batch_rows).where(batch_rows.c.job_id == job_id).order_by(batch_rows.c.row).limit(1000))
+            await session.execute(
+                select(batch_rows).where(batch_rows.c.job_id == job_id).order_by(batch_rows.c.row).limit(1000)
+            )
         ).all()
     return job_pb(job, rows)

@@ -31,7 +31,9 @@ class MembersClient:
         if (rid := request_id_var.get()) is not None:
             metadata.append(("x-request-id", rid))
         try:
-            return await self.stub.GetCard(members_pb2.GetCardRequest(card_no=card_no), metadata=metadata, timeout=5)
+            return await self.stub.GetCard(
+                members_pb2.GetCardRequest(card_no=card_no), metadata=metadata, timeout=5
+            )
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc) from None
 

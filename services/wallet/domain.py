@@ -146,7 +146,9 @@ class BonusRuleView:
     ends_at: datetime | None
 
 
-def pick_bonus_rule(rules: list[BonusRuleView], amount: int, store_path: str, now: datetime) -> BonusRuleView | None:
+def pick_bonus_rule(
+    rules: list[BonusRuleView], amount: int, store_path: str, now: datetime
+) -> BonusRuleView | None:
     """The one rule that applies: in scope of the store, in its time window, reached by the
     amount; the largest bonus wins, then the most specific scope, then the higher threshold."""
     eligible = [
@@ -203,7 +205,9 @@ def risk_hit(rule: RiskRuleView, amount: int, stats: RiskStats, local_minute: in
     if rule.kind == "single_amount" and amount > rule.threshold:
         return f"amount {amount} fen is over {rule.threshold}"
     if rule.kind == "count_in_window" and stats.account_count + 1 > rule.threshold:
-        return f"{stats.account_count + 1} transactions within {rule.window_seconds}s (limit {rule.threshold})"
+        return (
+            f"{stats.account_count + 1} transactions within {rule.window_seconds}s (limit {rule.threshold})"
+        )
     if rule.kind == "sum_in_window" and stats.account_sum + amount > rule.threshold:
         return f"{stats.account_sum + amount} fen within {rule.window_seconds}s (limit {rule.threshold})"
     if rule.kind == "time_of_day" and in_minutes(local_minute, rule.start_minute, rule.end_minute):
@@ -213,7 +217,9 @@ def risk_hit(rule: RiskRuleView, amount: int, stats: RiskStats, local_minute: in
     return None
 
 
-def check_risk_rule(kind: str, action: str, applies_to: str, threshold: int, window: int, start: int, end: int) -> None:
+def check_risk_rule(
+    kind: str, action: str, applies_to: str, threshold: int, window: int, start: int, end: int
+) -> None:
     if kind not in RISK_KINDS:
         raise InvalidArgument(f"kind must be one of {', '.join(RISK_KINDS)}", field="kind")
     if action not in RISK_ACTIONS:
@@ -225,7 +231,9 @@ def check_risk_rule(kind: str, action: str, applies_to: str, threshold: int, win
     if kind in ("count_in_window", "sum_in_window", "chain_velocity") and not 0 < window <= 31 * 86400:
         raise InvalidArgument("window_seconds must be 1..2678400 for this kind", field="window_seconds")
     if kind == "time_of_day" and not (0 <= start < 1440 and 0 <= end < 1440 and start != end):
-        raise InvalidArgument("time_of_day needs start_minute and end_minute in 0..1439, not equal", field="start_minute")
+        raise InvalidArgument(
+            "time_of_day needs start_minute and end_minute in 0..1439, not equal", field="start_minute"
+        )
 
 
 # --- limits ---------------------------------------------------------------------------------

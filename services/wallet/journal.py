@@ -23,7 +23,9 @@ from services.wallet.domain import IdempotencyKeyReused, Posting, balanced, memb
 from services.wallet.models import accounts, idempotency, postings, transactions
 
 # Errors of these reasons are validation: the request is refused and nothing is stored.
-NOT_STORED = frozenset({"invalid_argument", "unauthenticated", "forbidden", "not_found", "out_of_scope", "unavailable"})
+NOT_STORED = frozenset(
+    {"invalid_argument", "unauthenticated", "forbidden", "not_found", "out_of_scope", "unavailable"}
+)
 
 
 def request_hash(message: Message) -> str:
@@ -65,7 +67,9 @@ async def run_once(
             .returning(idempotency.c.request_id)
         )
         if claimed.first() is None:
-            done = (await session.execute(select(idempotency).where(idempotency.c.request_id == request_id))).one()
+            done = (
+                await session.execute(select(idempotency).where(idempotency.c.request_id == request_id))
+            ).one()
             if done.kind != kind or done.request_hash != digest:
                 raise IdempotencyKeyReused("this idempotency key was used for a different request")
             if done.result is not None:
@@ -98,17 +102,23 @@ async def run_once(
 
 
 async def lock_account(session: AsyncSession, account_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    return (await session.execute(select(accounts).where(accounts.c.id == account_id).with_for_update())).first()
+    return (
+        await session.execute(select(accounts).where(accounts.c.id == account_id).with_for_update())
+    ).first()
 
 
 async def open_account(session: AsyncSession, account_id: uuid.UUID, card_no: str, member_no: str, home: str):  # type: ignore[no-untyped-def]
-    """The account (created on first use), locked for this transaction."""
+    """The account (created on first use), locked for this transaction; a closed account
+    takes no more value."""
     await session.execute(
         insert(accounts)
         .values(id=account_id, card_no=card_no, member_no=member_no, home_store_path=home)
         .on_conflict_do_nothing()
     )
-    return await lock_account(session, account_id)
+    account = await lock_account(session, account_id)
+    if account.status != "open":
+        raise ChainclubError("the card's stored-value account is closed", reason="conflict")
+    return account
 
 
 def ts(value: datetime) -> Timestamp:
@@ -151,7 +161,11 @@ async def post(
         )
     )  # fmt: skip
     await session.execute(
-        postings.insert(), [{"transaction_id": txn_id, "ledger": e.ledger, "amount": e.amount, "created_at": now} for e in entries]
+        postings.insert(),
+        [
+            {"transaction_id": txn_id, "ledger": e.ledger, "amount": e.amount, "created_at": now}
+            for e in entries
+        ],
     )
     await session.execute(
         update(accounts)

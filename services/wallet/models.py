@@ -182,6 +182,7 @@ batch_jobs = Table(
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("request_id", String(300), nullable=False, unique=True),
+    Column("request_hash", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("total", Integer, nullable=False),
     Column("done", Integer, nullable=False, server_default="0"),

@@ -52,7 +52,8 @@ async def settlement(ctx: WalletContext, p: Principal, req: pb.SettlementRequest
     stores = sorted(set(taken) | set(spent))
     return pb.SettlementResponse(
         stores=[
-            pb.StoreSettlement(store_path=s, taken_in=taken[s], spent=spent[s], net=spent[s] - taken[s]) for s in stores
+            pb.StoreSettlement(store_path=s, taken_in=taken[s], spent=spent[s], net=spent[s] - taken[s])
+            for s in stores
         ]
     )
 
@@ -73,19 +74,25 @@ async def reconcile(db: Database) -> Reconciliation:
     is negative; every transaction's bucket deltas match its postings."""
     report = Reconciliation()
     async with db.sessions() as session:
-        report.checked_transactions = (await session.execute(select(func.count()).select_from(transactions))).scalar_one()
-        report.checked_accounts = (await session.execute(select(func.count()).select_from(accounts))).scalar_one()
+        report.checked_transactions = (
+            await session.execute(select(func.count()).select_from(transactions))
+        ).scalar_one()
+        report.checked_accounts = (
+            await session.execute(select(func.count()).select_from(accounts))
+        ).scalar_one()
         unbalanced = await session.execute(
-            text("SELECT transaction_id, sum(amount) FROM postings GROUP BY transaction_id HAVING sum(amount) <> 0")
+            text(
+                "SELECT transaction_id, sum(amount) FROM postings GROUP BY transaction_id HAVING sum(amount) <> 0"
+            )
         )
         for txn_id, total in unbalanced.all():
             report.problems.append(f"transaction {txn_id} postings sum to {total}, not 0")
         cached = await session.execute(
             text(
-                """
+                r"""
                 SELECT a.id, a.principal, a.bonus,
-                       coalesce((SELECT sum(amount) FROM postings WHERE ledger = 'member:' || a.id || ':principal'), 0),
-                       coalesce((SELECT sum(amount) FROM postings WHERE ledger = 'member:' || a.id || ':bonus'), 0)
+                       coalesce((SELECT sum(amount) FROM postings WHERE ledger = 'member:' || a.id || '\:principal'), 0),
+                       coalesce((SELECT sum(amount) FROM postings WHERE ledger = 'member:' || a.id || '\:bonus'), 0)
                 FROM accounts a
                 """
             )
@@ -99,12 +106,12 @@ async def reconcile(db: Database) -> Reconciliation:
                 report.problems.append(f"account {account_id} has a negative bucket ({principal}, {bonus})")
         mismatched = await session.execute(
             text(
-                """
+                r"""
                 SELECT t.id FROM transactions t
                 WHERE t.principal_delta <> coalesce((SELECT sum(amount) FROM postings p
-                        WHERE p.transaction_id = t.id AND p.ledger = 'member:' || t.account_id || ':principal'), 0)
+                        WHERE p.transaction_id = t.id AND p.ledger = 'member:' || t.account_id || '\:principal'), 0)
                    OR t.bonus_delta <> coalesce((SELECT sum(amount) FROM postings p
-                        WHERE p.transaction_id = t.id AND p.ledger = 'member:' || t.account_id || ':bonus'), 0)
+                        WHERE p.transaction_id = t.id AND p.ledger = 'member:' || t.account_id || '\:bonus'), 0)
                 """
             )
         )

@@ -32,7 +32,9 @@ def bonus_rule_pb(r) -> pb.BonusRule:  # type: ignore[no-untyped-def]
 async def active_bonus_rules(session: AsyncSession) -> list[domain.BonusRuleView]:
     rows = (await session.execute(select(bonus_rules).where(bonus_rules.c.active.is_(True)))).all()
     return [
-        domain.BonusRuleView(str(r.id), r.name, r.min_amount, r.bonus_amount, r.bonus_points, r.scope, r.starts_at, r.ends_at)
+        domain.BonusRuleView(
+            str(r.id), r.name, r.min_amount, r.bonus_amount, r.bonus_points, r.scope, r.starts_at, r.ends_at
+        )
         for r in rows
     ]
 
@@ -82,7 +84,9 @@ async def get_policy(ctx: WalletContext, p: Principal) -> pb.TopUpPolicy:
     access.require(p, access.READERS, "read the top-up policy")
     async with ctx.db.sessions() as session:
         row = (await session.execute(select(topup_policy).where(topup_policy.c.id == 1))).first()
-    return pb.TopUpPolicy(store_paths=list(row.store_paths) if row else [], operators=list(row.operators) if row else [])
+    return pb.TopUpPolicy(
+        store_paths=list(row.store_paths) if row else [], operators=list(row.operators) if row else []
+    )
 
 
 async def set_policy(ctx: WalletContext, p: Principal, req: pb.TopUpPolicy) -> pb.TopUpPolicy:
@@ -94,7 +98,9 @@ async def set_policy(ctx: WalletContext, p: Principal, req: pb.TopUpPolicy) -> p
               "updated_by": p.sub, "updated_at": func.now()}  # fmt: skip
     async with ctx.db.transaction() as session:
         await session.execute(
-            insert(topup_policy).values(id=1, **values).on_conflict_do_update(index_elements=["id"], set_=values)
+            insert(topup_policy)
+            .values(id=1, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
         )
     return pb.TopUpPolicy(store_paths=values["store_paths"], operators=values["operators"])  # type: ignore[arg-type]
 
@@ -105,7 +111,9 @@ async def check_policy(session: AsyncSession, p: Principal, acting: str) -> None
         return
     if any(may_access(path, acting) for path in row.store_paths) or p.sub in row.operators:
         return
-    raise Forbidden("HQ top-up policy: top-ups are taken only by designated stores or operators (指定网点或操作员充值)")
+    raise Forbidden(
+        "HQ top-up policy: top-ups are taken only by designated stores or operators (指定网点或操作员充值)"
+    )
 
 
 def check_card_scope(card, acting: str, p: Principal) -> None:  # type: ignore[no-untyped-def]
@@ -145,7 +153,8 @@ async def create_risk_rule(ctx: WalletContext, p: Principal, req: pb.RiskRule) -
                 .values(
                     id=uuid.uuid4(), name=req.name.strip()[:200], kind=req.kind, threshold=req.threshold,
                     window_seconds=req.window_seconds, action=req.action, applies_to=applies_to,
-                    start_minute=req.start_minute, end_minute=req.end_minute, created_by=p.sub,
+                    start_minute=req.start_minute, end_minute=req.end_minute, active=req.active,
+                    created_by=p.sub,
                 )
                 .returning(*risk_rules.c)
             )
@@ -169,8 +178,17 @@ async def assess(
     """Evaluate the active rules for one transaction. Alerts are written with it; a block
     raises ``BlockedByRiskRule`` and its alert is written even though the money does not move."""
     rules = [
-        domain.RiskRuleView(str(r.id), r.name, r.kind, r.threshold, r.window_seconds, r.action, r.applies_to,
-                            r.start_minute, r.end_minute)
+        domain.RiskRuleView(
+            str(r.id),
+            r.name,
+            r.kind,
+            r.threshold,
+            r.window_seconds,
+            r.action,
+            r.applies_to,
+            r.start_minute,
+            r.end_minute,
+        )
         for r in (await session.execute(select(risk_rules).where(risk_rules.c.active.is_(True)))).all()
     ]
     rules = [r for r in rules if domain.applies(r, kind)]
@@ -235,6 +253,19 @@ def alert_pb(r) -> pb.Alert:  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
+def make_cursor(row) -> str:  # type: ignore[no-untyped-def]
+    return f"{row.created_at.isoformat()}|{row.id}"
+
+
+def parse_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Keyset cursor (created_at, id): rows of one instant are never skipped."""
+    try:
+        at, _, last = cursor.partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(last)
+    except ValueError:
+        raise InvalidArgument("cursor is not one this API returned", field="cursor") from None
+
+
 def _alert_scope(p: Principal):  # type: ignore[no-untyped-def]
     from kit.db import in_scope
 
@@ -252,16 +283,16 @@ async def list_alerts(ctx: WalletContext, p: Principal, req: pb.ListAlertsReques
             raise InvalidArgument("status must be open or acknowledged", field="status")
         query = query.where(alerts.c.status == req.status)
     if req.page.cursor:
-        try:
-            query = query.where(alerts.c.created_at < datetime.fromisoformat(req.page.cursor))
-        except ValueError:
-            raise InvalidArgument("cursor is not one this API returned", field="cursor") from None
+        at, last_id = parse_cursor(req.page.cursor)
+        query = query.where(
+            or_(alerts.c.created_at < at, (alerts.c.created_at == at) & (alerts.c.id > last_id))
+        )
     async with ctx.db.sessions() as session:
         rows = (await session.execute(query.limit(limit + 1))).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return pb.ListAlertsResponse(
-        alerts=[alert_pb(r) for r in rows], page={"next_cursor": rows[-1].created_at.isoformat() if more else ""}
+        alerts=[alert_pb(r) for r in rows], page={"next_cursor": make_cursor(rows[-1]) if more else ""}
     )
 
 
@@ -273,7 +304,9 @@ async def acknowledge(ctx: WalletContext, p: Principal, req: pb.AcknowledgeAlert
         raise NotFound(f"no alert {req.id!r}") from None
     async with ctx.db.transaction() as session:
         row = (
-            await session.execute(select(alerts).where(alerts.c.id == alert_id, _alert_scope(p)).with_for_update())
+            await session.execute(
+                select(alerts).where(alerts.c.id == alert_id, _alert_scope(p)).with_for_update()
+            )
         ).first()
         if row is None:
             raise NotFound(f"no alert {req.id!r}")

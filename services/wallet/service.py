@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.events.v1 import wallet_pb2 as ev
@@ -54,12 +54,16 @@ async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.T
     async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
         await rules.check_policy(session, p, acting)
         domain.check_card_usable(card.status)
-        account = await open_account(session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path)
+        account = await open_account(
+            session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path
+        )
         now = ctx.now()
         rule = domain.pick_bonus_rule(await rules.active_bonus_rules(session), req.amount, acting, now)
         bonus = rule.bonus_amount if rule else 0
         points = rule.bonus_points if rule else 0
-        domain.check_top_up_limits(req.amount, account.principal + account.bonus + req.amount + bonus, max_single, max_balance)
+        domain.check_top_up_limits(
+            req.amount, account.principal + account.bonus + req.amount + bonus, max_single, max_balance
+        )
         raised = await rules.assess(
             ctx, session, outcome, kind="topup", account_id=account.id, card_no=card.card_no, amount=req.amount,
             acting=acting, home=account.home_store_path, now=now,
@@ -141,7 +145,9 @@ async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePayme
 async def _payment_by_request(session: AsyncSession, request_id: str):  # type: ignore[no-untyped-def]
     return (
         await session.execute(
-            select(transactions).where(transactions.c.request_id == request_id, transactions.c.kind == "payment")
+            select(transactions).where(
+                transactions.c.request_id == request_id, transactions.c.kind == "payment"
+            )
         )
     ).first()
 
@@ -233,11 +239,15 @@ async def charge_fee(ctx: WalletContext, p: Principal, req: pb.ChargeFeeRequest)
     domain.check_amount(amount)
 
     async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
-        account = await open_account(session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path)
+        account = await open_account(
+            session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path
+        )
         if payment == "stored_value":
             domain.check_card_usable(card.status)
             if account.principal < amount:
-                raise domain.InsufficientBalance(f"principal {account.principal} fen is less than the {amount} fen fee")
+                raise domain.InsufficientBalance(
+                    f"principal {account.principal} fen is less than the {amount} fen fee"
+                )
             source = Posting(member_ledger(account.id, "principal"), -amount)
         else:
             source = Posting(clearing_ledger(acting, "cash"), -amount)
@@ -323,7 +333,9 @@ async def get_balance(ctx: WalletContext, p: Principal, req: pb.GetBalanceReques
     )  # fmt: skip
 
 
-async def list_transactions(ctx: WalletContext, p: Principal, req: pb.ListTransactionsRequest) -> pb.ListTransactionsResponse:
+async def list_transactions(
+    ctx: WalletContext, p: Principal, req: pb.ListTransactionsRequest
+) -> pb.ListTransactionsResponse:
     access.require(p, access.READERS, "read transactions")
     limit = req.page.limit or 50
     if not 1 <= limit <= 500:
@@ -334,20 +346,21 @@ async def list_transactions(ctx: WalletContext, p: Principal, req: pb.ListTransa
     query = (
         select(transactions)
         .where(transactions.c.account_id == _account_id(card))
-        .order_by(transactions.c.created_at.desc(), transactions.c.id.desc())
+        .order_by(transactions.c.created_at.desc(), transactions.c.id)
     )
     if req.page.cursor:
-        try:
-            from datetime import datetime
-
-            query = query.where(transactions.c.created_at < datetime.fromisoformat(req.page.cursor))
-        except ValueError:
-            raise InvalidArgument("cursor is not one this API returned", field="cursor") from None
+        at, last_id = rules.parse_cursor(req.page.cursor)
+        query = query.where(
+            or_(
+                transactions.c.created_at < at,
+                (transactions.c.created_at == at) & (transactions.c.id > last_id),
+            )
+        )
     async with ctx.db.sessions() as session:
         rows = (await session.execute(query.limit(limit + 1))).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return pb.ListTransactionsResponse(
         transactions=[transaction_pb(r) for r in rows],
-        page={"next_cursor": rows[-1].created_at.isoformat() if more else ""},
+        page={"next_cursor": rules.make_cursor(rows[-1]) if more else ""},
     )

@@ -1,8 +1,12 @@
 """Cards (API.md "Cards") and HQ's card types."""
 
+import hashlib
+
 from fastapi import APIRouter, Request
 
 from chainclub.members.v1 import members_pb2 as pb
+from chainclub.wallet.v1 import wallet_pb2 as wallet_pb
+from kit.errors import ChainclubError
 from services.gateway import audit
 from services.gateway.deps import CurrentPrincipal, State
 from services.gateway.member_schemas import CardAction, CardIssue, CardTypeBody, Replace
@@ -64,15 +68,50 @@ for _slug, (_action, _permission) in ACTIONS.items():
 async def replace(
     card_no: str, request: Request, state: State, p: CurrentPrincipal, body: Replace | None = None
 ) -> dict:
+    """补卡: a new card on the same account; the card type's replacement fee is charged in
+    cash or from the stored value (checked before the card is replaced)."""
     require(p, "cards.manage")
     fee_payment = body.fee_payment if body else "cash"
+    old = await state.clients.call(state.clients.members.GetCard, pb.GetCardRequest(card_no=card_no), p)
+    fee = old.replacement_fee
+    if fee and fee_payment == "stored_value":
+        balance = await state.clients.call(
+            state.clients.wallet.GetBalance, wallet_pb.GetBalanceRequest(card_no=card_no), p
+        )
+        if balance.principal < fee:
+            raise ChainclubError(
+                f"the replacement fee is {fee} fen but the card's principal holds {balance.principal} fen",
+                reason="insufficient_balance",
+            )
     req = pb.ReplaceCardRequest(card_no=card_no, fee_payment=fee_payment, acting_store_path=p.scope)
     reply = await state.clients.call(state.clients.members.ReplaceCard, req, p)
+    charged = None
+    if fee:
+        charge = wallet_pb.ChargeFeeRequest(
+            request_id=hashlib.sha256(f"replacement-fee\n{card_no}".encode()).hexdigest(), card_no=reply.card_no,
+            fee_type="replacement", payment=fee_payment, acting_store_path=p.scope,
+        )  # fmt: skip
+        try:
+            t = await state.clients.call(state.clients.wallet.ChargeFee, charge, p)
+            charged = {
+                "amount": t.amount,
+                "payment": fee_payment,
+                "transaction_id": t.transaction_id,
+                "status": "charged",
+            }
+        except ChainclubError as err:  # the card is replaced; the fee stays to be collected
+            charged = {
+                "amount": fee,
+                "payment": fee_payment,
+                "status": "failed",
+                "code": err.reason,
+                "detail": err.detail,
+            }
     await audit.record_alone(
         state, request, p, "card.replace", "card", card_no, reply.home_store_path,
-        {"new_card_no": reply.card_no, "fee_payment": fee_payment},
+        {"new_card_no": reply.card_no, "fee_payment": fee_payment, "fee": charged},
     )  # fmt: skip
-    return card_json(reply)
+    return {**card_json(reply), "fee": charged}
 
 
 @router.post("/members/{member_no}/cards", status_code=201)

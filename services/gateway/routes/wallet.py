@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from google.protobuf.timestamp_pb2 import Timestamp
+from openpyxl import Workbook
 from pydantic import Field, StrictBool, StrictInt
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
@@ -24,27 +25,29 @@ from services.gateway.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["stored value"])
 
+MAX_FEN = 10**11  # the wallet refuses larger amounts too; past int64 they could not even travel
+Fen = Annotated[StrictInt, Field(le=MAX_FEN)]
 Channel = Literal["cash", "bank_card", "co_branded", "telecom", "terminal", "online", "batch"]
 
 
 class TopUpBody(Strict):
-    amount: StrictInt = Field(gt=0, description="fen")
+    amount: Fen = Field(gt=0, description="fen")
     channel: Channel = "cash"
 
 
 class FeeBody(Strict):
     fee_type: Literal["joining", "annual", "replacement", "late_penalty", "service"]
-    amount: StrictInt | None = Field(default=None, gt=0)
+    amount: Fen | None = Field(default=None, gt=0)
     payment: Literal["cash", "stored_value"] = "cash"
 
 
 class CloseBody(Strict):
-    fee: StrictInt = Field(default=0, ge=0)
+    fee: Fen = Field(default=0, ge=0)
 
 
 class BatchRowBody(Strict):
     card_no: str = Field(min_length=1, max_length=32)
-    amount: StrictInt = Field(gt=0)
+    amount: Fen = Field(gt=0)
 
 
 class BatchBody(Strict):
@@ -53,16 +56,16 @@ class BatchBody(Strict):
 
 class AdjustmentBody(Strict):
     card_no: str = Field(min_length=1, max_length=32)
-    amount: StrictInt = Field(description="fen; negative = debit")
+    amount: StrictInt = Field(ge=-MAX_FEN, le=MAX_FEN, description="fen; negative = debit")
     reason: str = Field(min_length=1, max_length=1000)
     bucket: Literal["principal", "bonus"] = "principal"
 
 
 class BonusRuleBody(Strict):
     name: str = Field(min_length=1, max_length=200)
-    min_amount: StrictInt = Field(gt=0)
-    bonus_amount: StrictInt = Field(default=0, ge=0)
-    bonus_points: StrictInt = Field(default=0, ge=0)
+    min_amount: Fen = Field(gt=0)
+    bonus_amount: Fen = Field(default=0, ge=0)
+    bonus_points: Fen = Field(default=0, ge=0)
     scope: str | None = Field(default=None, max_length=64, description="org unit code; default: the caller's")
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -70,17 +73,21 @@ class BonusRuleBody(Strict):
 
 class PolicyBody(Strict):
     stores: list[str] = Field(default_factory=list, max_length=1000, description="org unit codes")
-    operators: list[str] = Field(default_factory=list, max_length=1000, description="usernames or terminal ids")
+    operators: list[str] = Field(
+        default_factory=list, max_length=1000, description="usernames or terminal ids"
+    )
 
 
 class RiskRuleBody(Strict):
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["single_amount", "count_in_window", "sum_in_window", "time_of_day", "chain_velocity"]
-    threshold: StrictInt = 0
+    threshold: StrictInt = Field(default=0, ge=0, le=10**15)
     window_seconds: StrictInt | None = Field(default=None, ge=1, le=31 * 86400)
     action: Literal["alert", "block"]
     applies_to: Literal["topup", "payment", "any"] = "any"
-    start_minute: StrictInt = Field(default=0, ge=0, le=1439, description="time_of_day: from (chain local time)")
+    start_minute: StrictInt = Field(
+        default=0, ge=0, le=1439, description="time_of_day: from (chain local time)"
+    )
     end_minute: StrictInt = Field(default=0, ge=0, le=1439, description="time_of_day: until (exclusive)")
     active: StrictBool = True
 
@@ -147,7 +154,7 @@ async def balance(card_no: str, state: State, p: CurrentPrincipal) -> dict:
 @router.get("/cards/{card_no}/transactions")
 async def transactions(
     card_no: str, state: State, p: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict:  # fmt: skip
     require(p, "wallet.transactions")
     req = pb.ListTransactionsRequest(card_no=card_no, page={"limit": limit, "cursor": cursor or ""})
@@ -165,17 +172,29 @@ async def fee(
     t = await state.clients.call(state.clients.wallet.ChargeFee, req, p)
     await audit.record_alone(state, request, p, "wallet.fee", "card", card_no, t.home_store_path,
                              {"transaction_id": t.transaction_id, "fee_type": body.fee_type, "amount": t.amount})  # fmt: skip
-    return {**txn_json(t), "fee_type": body.fee_type, "payment": body.payment, "balance": balance_json(t.balance)}
+    return {
+        **txn_json(t),
+        "fee_type": body.fee_type,
+        "payment": body.payment,
+        "balance": balance_json(t.balance),
+    }
 
 
 @router.post("/cards/{card_no}/close", status_code=201)
 async def close(
-    card_no: str, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal, body: CloseBody | None = None
+    card_no: str,
+    key: IdempotencyKey,
+    request: Request,
+    state: State,
+    p: CurrentPrincipal,
+    body: CloseBody | None = None,
 ) -> dict:
     """Close the card's stored-value account: the principal is paid out minus the fee; the
     bonus is forfeited."""
     require(p, "wallet.close")
-    req = pb.CloseAccountRequest(request_id=key, card_no=card_no, fee=body.fee if body else 0, acting_store_path=p.scope)
+    req = pb.CloseAccountRequest(
+        request_id=key, card_no=card_no, fee=body.fee if body else 0, acting_store_path=p.scope
+    )
     t = await state.clients.call(state.clients.wallet.CloseAccount, req, p)
     await audit.record_alone(state, request, p, "wallet.close", "card", card_no, t.home_store_path,
                              {"transaction_id": t.transaction_id, "paid_out": t.amount})  # fmt: skip
@@ -202,8 +221,10 @@ async def _batch_rows(request: Request) -> list[BatchRowBody]:
         rows = []
         for i, row in enumerate(reader, start=2):
             amount = (row.get("amount") or "").strip()
-            if not amount.isdigit() or int(amount) <= 0:
-                raise InvalidArgument(f"row {i}: amount must be a positive whole number of fen", field="amount")
+            if not amount.isdigit() or not 0 < int(amount) <= MAX_FEN:
+                raise InvalidArgument(
+                    f"row {i}: amount must be a positive whole number of fen", field="amount"
+                )
             rows.append(BatchRowBody(card_no=(row.get("card_no") or "").strip() or "?", amount=int(amount)))
         if not rows:
             raise InvalidArgument("the file has no rows", field="file")
@@ -222,18 +243,24 @@ async def batch(key: IdempotencyKey, request: Request, state: State, p: CurrentP
     req = pb.StartBatchTopUpRequest(request_id=key, acting_store_path=p.scope,
                                     rows=[pb.BatchRow(card_no=r.card_no, amount=r.amount) for r in rows])  # fmt: skip
     job = await state.clients.call(state.clients.wallet.StartBatchTopUp, req, p, timeout=60)
-    await audit.record_alone(state, request, p, "wallet.batch_top_up", "batch", job.job_id, p.scope, {"rows": len(rows)})
+    await audit.record_alone(
+        state, request, p, "wallet.batch_top_up", "batch", job.job_id, p.scope, {"rows": len(rows)}
+    )
     return plain(job)
 
 
 @router.get("/wallet/batch-top-ups/{job_id}")
 async def batch_job(job_id: str, state: State, p: CurrentPrincipal) -> dict:
     require(p, "wallet.batch")
-    return plain(await state.clients.call(state.clients.wallet.GetBatchJob, pb.GetBatchJobRequest(job_id=job_id), p))
+    return plain(
+        await state.clients.call(state.clients.wallet.GetBatchJob, pb.GetBatchJobRequest(job_id=job_id), p)
+    )
 
 
 @router.post("/wallet/adjustments")
-async def adjust(body: AdjustmentBody, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal):
+async def adjust(
+    body: AdjustmentBody, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal
+):
     require(p, "wallet.adjust")
     if body.amount == 0:
         raise InvalidArgument("amount must not be zero", field="amount")
@@ -261,7 +288,9 @@ async def adjustments(
     state: State, p: CurrentPrincipal, status: Literal["pending_approval", "applied"] | None = None
 ) -> dict:
     require(p, "wallet.adjustments.read")
-    reply = await state.clients.call(state.clients.wallet.ListAdjustments, pb.ListAdjustmentsRequest(status=status or ""), p)
+    reply = await state.clients.call(
+        state.clients.wallet.ListAdjustments, pb.ListAdjustmentsRequest(status=status or ""), p
+    )
     return {"items": [plain(a) for a in reply.adjustments]}
 
 
@@ -316,6 +345,30 @@ async def settlement(
     return {"items": [plain(s) for s in reply.stores]}
 
 
+@router.get("/wallet/settlement.xlsx")
+async def settlement_xlsx(
+    request: Request, state: State, p: CurrentPrincipal, start: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+) -> StreamingResponse:  # fmt: skip
+    """The settlement report as a spreadsheet (audited like every export)."""
+    body = await settlement(state, p, start, to)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("settlement")
+    sheet.append(["store_path", "taken_in_fen", "spent_fen", "net_fen", "from", "to"])
+    for row in body["items"]:
+        sheet.append([row["store_path"], row["taken_in"], row["spent"], row["net"],
+                      start.isoformat() if start else "", to.isoformat() if to else ""])  # fmt: skip
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    await audit.record_alone(state, request, p, "wallet.settlement.export", "report", "settlement", p.scope,
+                             {"from": str(start), "to": str(to), "rows": len(body["items"])})  # fmt: skip
+    return StreamingResponse(
+        iter([buffer.getvalue()]),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="settlement.xlsx"'},
+    )
+
+
 @router.get("/risk/rules")
 async def risk_rules(state: State, p: CurrentPrincipal) -> dict:
     require(p, "risk.rules.read")
@@ -330,14 +383,16 @@ async def create_risk_rule(body: RiskRuleBody, request: Request, state: State, p
                       action=body.action, applies_to=body.applies_to, start_minute=body.start_minute,
                       end_minute=body.end_minute, active=body.active)  # fmt: skip
     rule = await state.clients.call(state.clients.wallet.CreateRiskRule, req, p)
-    await audit.record_alone(state, request, p, "risk.rule.create", "risk_rule", rule.id, "HQ", body.model_dump())
+    await audit.record_alone(
+        state, request, p, "risk.rule.create", "risk_rule", rule.id, "HQ", body.model_dump()
+    )
     return plain(rule)
 
 
 @router.get("/risk/alerts")
 async def risk_alerts(
     state: State, p: CurrentPrincipal, status: Literal["open", "acknowledged"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict:  # fmt: skip
     require(p, "risk.alerts.read")
     req = pb.ListAlertsRequest(status=status or "", page={"limit": limit, "cursor": cursor or ""})
@@ -348,6 +403,8 @@ async def risk_alerts(
 @router.post("/risk/alerts/{alert_id}/ack")
 async def ack(alert_id: str, request: Request, state: State, p: CurrentPrincipal) -> dict:
     require(p, "risk.alerts.ack")
-    alert = await state.clients.call(state.clients.wallet.AcknowledgeAlert, pb.AcknowledgeAlertRequest(id=alert_id), p)
+    alert = await state.clients.call(
+        state.clients.wallet.AcknowledgeAlert, pb.AcknowledgeAlertRequest(id=alert_id), p
+    )
     await audit.record_alone(state, request, p, "risk.alert.ack", "alert", alert_id, alert.home_store_path)
     return plain(alert)

@@ -70,6 +70,7 @@ def upgrade() -> None:
     op.create_table('batch_jobs',
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('request_id', sa.String(length=300), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('done', sa.Integer(), server_default='0', nullable=False),
