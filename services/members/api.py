@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import grpc
 
 from chainclub.common.v1 import common_pb2
@@ -10,7 +12,7 @@ from chainclub.members.v1 import members_pb2 as pb
 from chainclub.members.v1 import members_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
-from services.members import cards, records, service
+from services.members import cards, imports, records, service
 from services.members.context import MembersContext
 from services.members.pii import Keyring
 
@@ -27,6 +29,7 @@ class MembersApi(members_pb2_grpc.MembersServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.ctx = context_for(runtime)
+        self.imports = imports.Imports(self.ctx)
 
     async def GetServiceInfo(
         self, request: common_pb2.GetServiceInfoRequest, context: Ctx
@@ -93,3 +96,15 @@ class MembersApi(members_pb2_grpc.MembersServiceServicer):
 
     async def HandleFeedback(self, request: pb.HandleFeedbackRequest, context: Ctx) -> pb.Feedback:
         return await records.handle_feedback(self.ctx, current_principal(), request)
+
+    async def UploadImport(
+        self, request_iterator: AsyncIterator[pb.ImportChunk], context: Ctx
+    ) -> pb.ImportJob:
+        return await self.imports.upload(current_principal(), request_iterator)
+
+    async def GetImportJob(self, request: pb.GetImportJobRequest, context: Ctx) -> pb.ImportJob:
+        return await self.imports.get(current_principal(), request.job_id)
+
+    async def ExportMembers(self, request: pb.SearchMembersRequest, context: Ctx) -> AsyncIterator[pb.Member]:
+        async for member in service.export(self.ctx, current_principal(), request):
+            yield member

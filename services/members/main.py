@@ -11,6 +11,7 @@ from kit.config import Settings
 from kit.runtime import Runtime, ServiceSpec, serve
 from services.members.api import MembersApi, context_for
 from services.members.cards import expire_due
+from services.members.imports import recover_interrupted
 from services.members.models import tables
 
 SERVICE_NAME = members_pb2.DESCRIPTOR.services_by_name["MembersService"].full_name
@@ -30,12 +31,21 @@ async def card_expiry(rt: Runtime, every_seconds: float = 3600.0) -> None:
         await asyncio.sleep(every_seconds)
 
 
+async def import_recovery(rt: Runtime) -> None:
+    """Once at start: imports a gone process left queued or running are marked failed."""
+    try:
+        if count := await recover_interrupted(context_for(rt)):
+            log.warning("marked %d interrupted import job(s) failed", count)
+    except Exception:
+        log.exception("checking for interrupted imports failed; they stay as they are until the next start")
+
+
 def spec() -> ServiceSpec:
     return ServiceSpec(
         name="members",
         tables=tables,
         servicers=[(members_pb2_grpc.add_MembersServiceServicer_to_server, MembersApi, SERVICE_NAME)],
-        background=[card_expiry],
+        background=[card_expiry, import_recovery],
     )
 
 

@@ -3,12 +3,15 @@ One transaction each; events go to the outbox inside it."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.events.v1 import members_pb2 as ev
 from chainclub.members.v1 import members_pb2 as pb
@@ -100,6 +103,20 @@ REGISTER_FIELDS = {
 
 async def register(ctx: MembersContext, p: Principal, req: pb.RegisterMemberRequest) -> pb.Member:
     access.require(p, access.WRITERS, "register members")
+    async with ctx.db.transaction() as session:
+        member_no = await create_member(ctx, session, p, req)
+        return await view(ctx, session, p, await member_row(session, member_no))
+
+
+async def create_member(
+    ctx: MembersContext,
+    session: AsyncSession,
+    p: Principal,
+    req: pb.RegisterMemberRequest,
+    defs: dict[str, domain.FieldDef] | None = None,
+) -> str:
+    """A new member with its default card, inside the caller's transaction (register and
+    import share it); returns the member_no. ``defs`` saves a query when the caller has them."""
     if not req.home_store_path:
         raise InvalidArgument(
             "home_store is required (the caller has no store of its own)", field="home_store"
@@ -108,56 +125,55 @@ async def register(ctx: MembersContext, p: Principal, req: pb.RegisterMemberRequ
         raise InvalidArgument("home_store lies outside your scope", field="home_store")
     source = req.source or ("referral" if req.referrer_member_no else "store")
     domain.clean_choice(source, domain.SOURCES, "source")
-    async with ctx.db.transaction() as session:
-        profile = Profile(
-            ctx,
-            req,
-            REGISTER_FIELDS | ({"consents"} if req.has_consents else set()),
-            await field_defs(session),
-        )
-        if not req.has_consents:
-            profile.values["consents"] = {"sms": False, "email": False, "wechat": False}
-        bidx = ctx.keyring.blind_index(profile.pii["phone"])
-        if (await session.execute(select(members.c.id).where(members.c.phone_bidx == bidx))).first():
-            raise domain.MemberExists("a member with this phone is already registered")
-        if req.referrer_member_no and await member_row(session, req.referrer_member_no) is None:
-            raise InvalidArgument(f"unknown referrer {req.referrer_member_no!r}", field="referrer_member_no")
-        ctype = await card_type_for_issue(session, req.card_type, req.home_store_path)
-        member_id = uuid.uuid4()
-        member_no = domain.member_no_from(await ctx.next_value(session, member_no_seq))
-        now = datetime.now(UTC)
-        try:
-            async with session.begin_nested():
-                await session.execute(
-                    members.insert().values(
-                        id=member_id,
-                        member_no=member_no,
-                        home_store_path=req.home_store_path,
-                        source=source,
-                        referrer_member_no=req.referrer_member_no or None,
-                        joined_on=ctx.today(),
-                        **profile.columns(ctx, member_id),
-                    )
+    profile = Profile(
+        ctx,
+        req,
+        REGISTER_FIELDS | ({"consents"} if req.has_consents else set()),
+        defs if defs is not None else await field_defs(session),
+    )
+    if not req.has_consents:
+        profile.values["consents"] = {"sms": False, "email": False, "wechat": False}
+    bidx = ctx.keyring.blind_index(profile.pii["phone"])
+    if (await session.execute(select(members.c.id).where(members.c.phone_bidx == bidx))).first():
+        raise domain.MemberExists("a member with this phone is already registered")
+    if req.referrer_member_no and await member_row(session, req.referrer_member_no) is None:
+        raise InvalidArgument(f"unknown referrer {req.referrer_member_no!r}", field="referrer_member_no")
+    ctype = await card_type_for_issue(session, req.card_type, req.home_store_path)
+    member_id = uuid.uuid4()
+    member_no = domain.member_no_from(await ctx.next_value(session, member_no_seq))
+    now = datetime.now(UTC)
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                members.insert().values(
+                    id=member_id,
+                    member_no=member_no,
+                    home_store_path=req.home_store_path,
+                    source=source,
+                    referrer_member_no=req.referrer_member_no or None,
+                    joined_on=ctx.today(),
+                    **profile.columns(ctx, member_id),
                 )
-        except IntegrityError:
-            raise domain.MemberExists("a member with this phone is already registered") from None
-        card = await issue(ctx, session, p, member_id, member_no, req.home_store_path, ctype, [])
-        await ctx.emit(
-            session,
-            "members.member.registered",
-            ev.MemberRegistered(
-                member_no=member_no,
-                home_store_path=req.home_store_path,
-                source=source,
-                referrer_member_no=req.referrer_member_no,
-                joined_at=_timestamp(now),
-                card_no=card.card_no,
-                card_type=ctype.code,
-                birthday=req.birthday.strip(),
-            ),
-            req.home_store_path,
-        )
-        return await view(ctx, session, p, await member_row(session, member_no))
+            )
+    except IntegrityError:
+        raise domain.MemberExists("a member with this phone is already registered") from None
+    card = await issue(ctx, session, p, member_id, member_no, req.home_store_path, ctype, [])
+    await ctx.emit(
+        session,
+        "members.member.registered",
+        ev.MemberRegistered(
+            member_no=member_no,
+            home_store_path=req.home_store_path,
+            source=source,
+            referrer_member_no=req.referrer_member_no,
+            joined_at=_timestamp(now),
+            card_no=card.card_no,
+            card_type=ctype.code,
+            birthday=req.birthday.strip(),
+        ),
+        req.home_store_path,
+    )
+    return member_no
 
 
 async def get(ctx: MembersContext, p: Principal, member_no: str) -> pb.Member:
@@ -181,7 +197,7 @@ def search_query(ctx: MembersContext, p: Principal, req: pb.SearchMembersRequest
             )
         )
     if req.tag:
-        query = query.where(members.c.tags.any(req.tag))
+        query = query.where(members.c.tags.contains([req.tag]))  # @> uses the GIN index
     if req.tier:
         query = query.where(members.c.tier == req.tier)
     if req.store_path:
@@ -216,6 +232,28 @@ async def search(ctx: MembersContext, p: Principal, req: pb.SearchMembersRequest
     )
 
 
+EXPORT_PAGE = 1000
+EXPORTERS = access.MANAGERS | {"auditor"}
+
+
+async def export(ctx: MembersContext, p: Principal, req: pb.SearchMembersRequest) -> AsyncIterator[pb.Member]:
+    """Every member of the caller's scope matching the filters, masked as reads are, fetched
+    page by page (keyset on member_no) so memory stays flat however many there are."""
+    access.require(p, EXPORTERS, "export members")
+    query = search_query(ctx, p, req)
+    after = ""
+    while True:
+        page = query.where(members.c.member_no > after) if after else query
+        async with ctx.db.sessions() as session:
+            rows = (await session.execute(page.limit(EXPORT_PAGE))).all()
+            owned = await cards_of(session, [r.id for r in rows])
+        for r in rows:
+            yield member_view(r, owned[r.id], ctx.keyring, access.sees_pii(p, r.home_store_path))
+        if len(rows) < EXPORT_PAGE:
+            return
+        after = rows[-1].member_no
+
+
 UPDATABLE = REGISTER_FIELDS | {"consents", "home_store_path", "source"}
 
 
@@ -231,48 +269,66 @@ async def update_member(ctx: MembersContext, p: Principal, req: pb.UpdateMemberR
         row = await member_in_scope(session, p, req.member_no, lock=True)
         if row.status == "anonymized":
             raise domain.Conflict("an anonymized member cannot be changed")
-        profile = Profile(ctx, req.values, fields, await field_defs(session))
-        if "custom_fields" in fields:  # merged over what is there, then checked as a whole
-            merged = {**(row.custom_fields or {}), **profile.values["custom_fields"]}  # type: ignore[dict-item]
-            merged = {k: v for k, v in merged.items() if v is not None}
-            import json
-
-            profile.values["custom_fields"] = domain.validate_custom_fields(
-                json.dumps(merged), await field_defs(session)
-            )
-        cols = profile.columns(ctx, row.id)
-        if "home_store_path" in fields:
-            path = req.values.home_store_path
-            if not path or not p.may_access(path):
-                raise InvalidArgument("home_store lies outside your scope", field="home_store")
-            cols["home_store_path"] = path
-        if "source" in fields:
-            cols["source"] = domain.clean_choice(req.values.source, domain.SOURCES, "source")
-        if "phone_bidx" in cols and cols["phone_bidx"] != row.phone_bidx:
-            taken = await session.execute(
-                select(members.c.id).where(members.c.phone_bidx == cols["phone_bidx"])
-            )
-            if taken.first():
-                raise domain.MemberExists("another member is registered with this phone")
-        changed = sorted(f for f in fields if _differs(f, cols, row, ctx, profile))
-        if changed:
-            try:
-                async with session.begin_nested():
-                    await session.execute(
-                        update(members)
-                        .where(members.c.id == row.id)
-                        .values(**cols, updated_at=datetime.now(UTC))
-                    )
-            except IntegrityError:
-                raise domain.MemberExists("another member is registered with this phone") from None
-            new_path = str(cols.get("home_store_path", row.home_store_path))
-            await ctx.emit(
-                session,
-                "members.member.updated",
-                ev.MemberUpdated(member_no=row.member_no, home_store_path=new_path, changed_fields=changed),
-                new_path,
-            )
+        await apply_changes(ctx, session, p, row, req.values, fields, await field_defs(session))
         return await view(ctx, session, p, await member_row(session, row.member_no))
+
+
+async def apply_changes(
+    ctx: MembersContext,
+    session: AsyncSession,
+    p: Principal,
+    row,  # type: ignore[no-untyped-def]
+    values: pb.RegisterMemberRequest,
+    fields: set[str],
+    defs: dict[str, domain.FieldDef],
+) -> list[str]:
+    """Change the named ``fields`` of a member (locked by the caller) inside the caller's
+    transaction (update and import share it); returns the fields that really changed."""
+    profile = Profile(ctx, values, fields - {"custom_fields"}, defs)
+    if "custom_fields" in fields:
+        profile.values["custom_fields"] = _merged_custom_fields(row.custom_fields or {}, values, defs)
+    cols = profile.columns(ctx, row.id)
+    if "home_store_path" in fields:
+        path = values.home_store_path
+        if not path or not p.may_access(path):
+            raise InvalidArgument("home_store lies outside your scope", field="home_store")
+        cols["home_store_path"] = path
+    if "source" in fields:
+        cols["source"] = domain.clean_choice(values.source, domain.SOURCES, "source")
+    if "phone_bidx" in cols and cols["phone_bidx"] != row.phone_bidx:
+        taken = await session.execute(select(members.c.id).where(members.c.phone_bidx == cols["phone_bidx"]))
+        if taken.first():
+            raise domain.MemberExists("another member is registered with this phone")
+    changed = sorted(f for f in fields if _differs(f, cols, row, ctx, profile))
+    if changed:
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    update(members).where(members.c.id == row.id).values(**cols, updated_at=datetime.now(UTC))
+                )
+        except IntegrityError:
+            raise domain.MemberExists("another member is registered with this phone") from None
+        new_path = str(cols.get("home_store_path", row.home_store_path))
+        if new_path != row.home_store_path:  # the cards' home store is the member's
+            await session.execute(
+                update(cards).where(cards.c.member_id == row.id).values(home_store_path=new_path)
+            )
+        await ctx.emit(
+            session,
+            "members.member.updated",
+            ev.MemberUpdated(member_no=row.member_no, home_store_path=new_path, changed_fields=changed),
+            new_path,
+        )
+    return changed
+
+
+def _merged_custom_fields(current: dict, values: pb.RegisterMemberRequest, defs: dict) -> dict:
+    """A JSON merge patch over the member's values (null removes one), checked as a whole, so
+    a change of one field keeps a required one already set."""
+    patch = domain.validate_custom_fields(values.custom_fields_json, defs, partial=True)
+    removed = {k for k, v in json.loads(values.custom_fields_json or "{}").items() if v is None}
+    merged = {k: v for k, v in {**current, **patch}.items() if k not in removed and v is not None}
+    return domain.validate_custom_fields(json.dumps(merged), defs)
 
 
 def _differs(field: str, cols: dict, row, ctx: MembersContext, profile: Profile) -> bool:  # type: ignore[no-untyped-def]

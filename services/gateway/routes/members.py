@@ -37,6 +37,7 @@ async def card_balance(state, p, card_no: str) -> dict | None:  # type: ignore[n
         return None
     return {"principal": b.principal, "bonus": b.bonus, "total": b.total}
 
+
 PATCH_FIELDS = {
     "home_store": "home_store_path", "custom_fields": "custom_fields",
 }  # fmt: skip
