@@ -91,14 +91,25 @@ class Settings(BaseSettings):
         own = os.environ.get(f"CHAINCLUB_{service.upper()}_DATABASE_URL")
         if own:
             return own
-        if not self.database_url:
+        server = self.database_url or self.running_dev_suite().get("database_url")
+        if not server:
             raise RuntimeError(
                 "CHAINCLUB_DATABASE_URL is not set: start the suite with `chainclub dev` "
                 "(embedded PostgreSQL) or point it at a PostgreSQL server"
             )
         from kit.db import with_database
 
-        return with_database(self.database_url, f"{self.db_prefix}{service}")
+        return with_database(server, f"{self.db_prefix}{service}")
+
+    def running_dev_suite(self) -> dict[str, str]:
+        """The servers of a `chainclub dev` running on this run directory (so that
+        `chainclub wallet reconcile` and friends find its embedded PostgreSQL)."""
+        import json
+
+        try:
+            return json.loads((self.run_dir / "dev.json").read_text())
+        except (OSError, ValueError):
+            return {}
 
     def effective_admin_password(self) -> str:
         if self.admin_password:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -214,6 +215,7 @@ class Supervisor:
             nats_url = self.nats.url
             say(f"NATS JetStream: embedded on {nats_url}, store in {self.run_dir / 'nats'}")
         env["CHAINCLUB_NATS_URL"] = nats_url
+        (self.run_dir / "dev.json").write_text(json.dumps({"database_url": db_url, "nats_url": nats_url}))
 
         for i, name in enumerate(SERVICES, start=1):
             child_env = dict(env)
@@ -284,6 +286,7 @@ class Supervisor:
             await self.nats.stop()
         if self.pg is not None:
             await asyncio.to_thread(self.pg.stop)
+        (self.run_dir / "dev.json").unlink(missing_ok=True)
         say("stopped")
 
 
