@@ -56,6 +56,15 @@ class Page:
     def cursor_for(key: Any) -> str:
         return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
+    async def fetch(self, state: GatewayState, query: Any, key: str) -> tuple[list[Any], str | None]:
+        """One page of ``query`` (already ordered by ``key`` and filtered past the cursor):
+        the rows and the cursor of the next page, None on the last."""
+        async with state.db.sessions() as session:
+            rows = (await session.execute(query.limit(self.limit + 1))).all()
+        more = len(rows) > self.limit
+        rows = rows[: self.limit]
+        return rows, (self.cursor_for(getattr(rows[-1], key)) if more else None)
+
 
 def _page(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

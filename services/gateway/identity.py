@@ -115,13 +115,8 @@ async def list_users(state: GatewayState, p: Principal, page: Page, role: str | 
         query = query.where(users.c.role == role)
     if page.after is not None:
         query = query.where(users.c.username > str(page.after))
-    async with state.db.sessions() as session:
-        rows = (await session.execute(query.limit(page.limit + 1))).all()
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return schemas.UserList(
-        items=[public_user(r) for r in rows], next_cursor=Page.cursor_for(rows[-1].username) if more else None
-    )
+    rows, next_cursor = await page.fetch(state, query, "username")
+    return schemas.UserList(items=[public_user(r) for r in rows], next_cursor=next_cursor)
 
 
 async def _user_in_scope(session: AsyncSession, p: Principal, username: str):  # type: ignore[no-untyped-def]
@@ -208,14 +203,8 @@ async def list_terminals(state: GatewayState, p: Principal, page: Page) -> schem
     query = _TERMINAL_VIEW.where(in_scope(org_units.c.path, p.scope)).order_by(terminals.c.client_id)
     if page.after is not None:
         query = query.where(terminals.c.client_id > str(page.after))
-    async with state.db.sessions() as session:
-        rows = (await session.execute(query.limit(page.limit + 1))).all()
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return schemas.TerminalList(
-        items=[public_terminal(r) for r in rows],
-        next_cursor=Page.cursor_for(rows[-1].client_id) if more else None,
-    )
+    rows, next_cursor = await page.fetch(state, query, "client_id")
+    return schemas.TerminalList(items=[public_terminal(r) for r in rows], next_cursor=next_cursor)
 
 
 async def patch_terminal(

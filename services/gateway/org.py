@@ -75,13 +75,8 @@ async def list_units(state: GatewayState, p: Principal, page: Page, kind: str | 
         query = query.where(org_units.c.kind == kind)
     if page.after is not None:
         query = query.where(org_units.c.path > str(page.after))
-    async with state.db.sessions() as session:
-        rows = (await session.execute(query.limit(page.limit + 1))).all()
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return schemas.OrgUnitList(
-        items=[public(r) for r in rows], next_cursor=Page.cursor_for(rows[-1].path) if more else None
-    )
+    rows, next_cursor = await page.fetch(state, query, "path")
+    return schemas.OrgUnitList(items=[public(r) for r in rows], next_cursor=next_cursor)
 
 
 async def get(state: GatewayState, p: Principal, code: str) -> schemas.OrgUnit:

@@ -3,7 +3,6 @@ of its own; tests talk to it over real HTTP with httpx."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,10 +11,9 @@ import httpx
 import pytest
 
 from kit.config import Settings
-from kit.dev import free_port
 from kit.testing import Infra
-from services.gateway.main import server
 from tests.gateway.helpers import PASSWORD, rand_name
+from tests.support import serving_gateway, settings_for
 
 
 @dataclass
@@ -101,30 +99,9 @@ class Gateway:
 
 @pytest.fixture(scope="session")
 async def gateway(infra: Infra) -> AsyncIterator[Gateway]:
-    port = free_port()
-    settings = Settings(
-        profile="test",
-        database_url=infra.database_url,
-        db_prefix=f"gw{uuid.uuid4().hex[:8]}_",
-        nats_url=infra.nats_url,
-        gateway_port=port,
-        login_ip_max_failures=100000,
-        # no services run here: readiness must report them unavailable
-        members_addr=f"127.0.0.1:{free_port()}",
-        wallet_addr=f"127.0.0.1:{free_port()}",
-        loyalty_addr=f"127.0.0.1:{free_port()}",
-        notify_addr=f"127.0.0.1:{free_port()}",
-    )
-    srv = server(settings, port)
-    task = asyncio.create_task(srv.serve())
-    while not srv.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url, timeout=20) as http:
+    # No services run here: readiness must report them unavailable.
+    settings = settings_for(infra, "gw")
+    async with serving_gateway(settings) as url, httpx.AsyncClient(base_url=url, timeout=20) as http:
         gw = Gateway(url, settings, http, "")
         gw.admin = await gw.token("admin", "admin")
         yield gw
-    srv.should_exit = True
-    await task

@@ -3,7 +3,6 @@ session's PostgreSQL and NATS, each with databases of their own."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,11 +12,10 @@ import pytest
 
 from kit.auth import KeySet, Principal
 from kit.config import Settings
-from kit.dev import free_port
 from kit.runtime import Service
 from kit.testing import Infra
-from services.gateway.main import server
 from services.members.main import spec
+from tests.support import serving_gateway, settings_for
 
 
 @dataclass
@@ -104,32 +102,13 @@ def principal_for(world: World, token: str) -> Principal:
 
 @pytest.fixture(scope="session")
 async def world(infra: Infra) -> AsyncIterator[World]:
-    members_port = free_port()
-    gateway_port = free_port()
-    settings = Settings(
-        profile="test",
-        database_url=infra.database_url,
-        db_prefix=f"m{uuid.uuid4().hex[:8]}_",
-        nats_url=infra.nats_url,
-        gateway_port=gateway_port,
-        login_ip_max_failures=100000,
-        members_addr=f"127.0.0.1:{members_port}",
-        wallet_addr=f"127.0.0.1:{free_port()}",
-        loyalty_addr=f"127.0.0.1:{free_port()}",
-        notify_addr=f"127.0.0.1:{free_port()}",
-    )
+    settings = settings_for(infra, "m")
     service = Service(spec(), settings)
     await service.start(settings.members_addr)
-    srv = server(settings, gateway_port)
-    task = asyncio.create_task(srv.serve())
-    while not srv.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}", timeout=30) as http:
-        w = World(f"http://127.0.0.1:{gateway_port}", settings, http, service)
-        w.admin = await w.login("admin", "admin")
-        yield w
-    srv.should_exit = True
-    await task
-    await service.stop()
+    try:
+        async with serving_gateway(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+            w = World(url, settings, http, service)
+            w.admin = await w.login("admin", "admin")
+            yield w
+    finally:
+        await service.stop()

@@ -3,7 +3,6 @@ the session's PostgreSQL and NATS, each with databases of their own."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,14 +13,12 @@ import pytest
 
 from chainclub.wallet.v1 import wallet_pb2_grpc
 from kit.auth import KeySet
-from kit.config import Settings
-from kit.dev import free_port
 from kit.runtime import Service
 from kit.testing import Infra
-from services.gateway.main import server
 from services.members.main import spec as members_spec
 from services.wallet.main import spec as wallet_spec
 from tests.members.conftest import World, random_phone
+from tests.support import serving_gateway, settings_for
 
 
 @dataclass
@@ -68,42 +65,23 @@ class WalletWorld(World):
 
 @pytest.fixture(scope="session")
 async def wallet_world(infra: Infra) -> AsyncIterator[WalletWorld]:
-    gateway_port = free_port()
-    settings = Settings(
-        profile="test",
-        database_url=infra.database_url,
-        db_prefix=f"w{uuid.uuid4().hex[:8]}_",
-        nats_url=infra.nats_url,
-        gateway_port=gateway_port,
-        login_ip_max_failures=100000,
-        members_addr=f"127.0.0.1:{free_port()}",
-        wallet_addr=f"127.0.0.1:{free_port()}",
-        loyalty_addr=f"127.0.0.1:{free_port()}",
-        notify_addr=f"127.0.0.1:{free_port()}",
-        wallet_adjustment_approval_threshold=100_000,
-    )
+    settings = settings_for(infra, "w", wallet_adjustment_approval_threshold=100_000)
     members = Service(members_spec(), settings)
     await members.start(settings.members_addr)
     wallet = Service(wallet_spec(), settings)
     await wallet.start(settings.wallet_addr)
-    srv = server(settings, gateway_port)
-    task = asyncio.create_task(srv.serve())
-    while not srv.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
     channel = grpc.aio.insecure_channel(settings.wallet_addr)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}", timeout=30) as http:
-        w = WalletWorld(f"http://127.0.0.1:{gateway_port}", settings, http, members)
-        w.wallet_service = wallet
-        w.channel = channel
-        w.admin = await w.login("admin", "admin")
-        yield w
-    await channel.close()
-    srv.should_exit = True
-    await task
-    await wallet.stop()
-    await members.stop()
+    try:
+        async with serving_gateway(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+            w = WalletWorld(url, settings, http, members)
+            w.wallet_service = wallet
+            w.channel = channel
+            w.admin = await w.login("admin", "admin")
+            yield w
+    finally:
+        await channel.close()
+        await wallet.stop()
+        await members.stop()
 
 
 __all__ = ["WalletWorld", "random_phone"]

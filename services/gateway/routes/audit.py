@@ -6,7 +6,7 @@ from sqlalchemy import select
 from kit.db import in_scope
 from kit.errors import InvalidArgument
 from services.gateway import schemas
-from services.gateway.deps import CurrentPrincipal, Page, Paging, State
+from services.gateway.deps import CurrentPrincipal, Paging, State
 from services.gateway.models import audit_log
 from services.gateway.permissions import require
 
@@ -44,11 +44,5 @@ async def list_audit(
         if type(page.after) is not int or not 0 < page.after < 2**63:
             raise InvalidArgument("cursor is not one this API returned", field="cursor")
         query = query.where(audit_log.c.id < page.after)
-    async with state.db.sessions() as session:
-        rows = (await session.execute(query.limit(page.limit + 1))).all()
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return schemas.AuditList(
-        items=[schemas.AuditEntry(**r._mapping) for r in rows],
-        next_cursor=Page.cursor_for(rows[-1].id) if more else None,
-    )
+    rows, next_cursor = await page.fetch(state, query, "id")
+    return schemas.AuditList(items=[schemas.AuditEntry(**r._mapping) for r in rows], next_cursor=next_cursor)
