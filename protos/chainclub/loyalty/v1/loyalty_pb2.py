@@ -23,15 +23,90 @@ _sym_db = _symbol_database.Default()
 
 
 from chainclub.common.v1 import common_pb2 as chainclub_dot_common_dot_v1_dot_common__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chainclub/loyalty/v1/loyalty.proto\x12\x14\x63hainclub.loyalty.v1\x1a chainclub/common/v1/common.proto2p\n\x0eLoyaltyService\x12^\n\x0eGetServiceInfo\x12*.chainclub.common.v1.GetServiceInfoRequest\x1a .chainclub.common.v1.ServiceInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"chainclub/loyalty/v1/loyalty.proto\x12\x14\x63hainclub.loyalty.v1\x1a chainclub/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"T\n\x04Line\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x0b\n\x03qty\x18\x04 \x01(\x05\x12\x12\n\nunit_price\x18\x05 \x01(\x03\"\xcb\x01\n\x0cQuoteRequest\x12\x0f\n\x07\x63\x61rd_no\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x11\n\tcard_type\x18\x03 \x01(\t\x12\x19\n\x11\x63\x61rd_discount_bps\x18\x04 \x01(\x05\x12\x12\n\nstore_path\x18\x05 \x01(\t\x12)\n\x05lines\x18\x06 \x03(\x0b\x32\x1a.chainclub.loyalty.v1.Line\x12\x13\n\x0b\x63oupon_code\x18\x07 \x01(\t\x12\x15\n\rpoints_to_use\x18\x08 \x01(\x03\"C\n\x08\x44iscount\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04rule\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\x12\x0b\n\x03sku\x18\x04 \x01(\t\"\\\n\nQuotedLine\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0b\n\x03qty\x18\x02 \x01(\x05\x12\x12\n\nunit_price\x18\x03 \x01(\x03\x12\x10\n\x08\x64iscount\x18\x04 \x01(\x03\x12\x0e\n\x06\x61mount\x18\x05 \x01(\x03\"\xfa\x01\n\nPriceQuote\x12/\n\x05lines\x18\x01 \x03(\x0b\x32 .chainclub.loyalty.v1.QuotedLine\x12\x10\n\x08subtotal\x18\x02 \x01(\x03\x12\x31\n\tdiscounts\x18\x03 \x03(\x0b\x32\x1e.chainclub.loyalty.v1.Discount\x12\x13\n\x0bpoints_used\x18\x04 \x01(\x03\x12\x14\n\x0cpoints_value\x18\x05 \x01(\x03\x12\x11\n\ttotal_due\x18\x06 \x01(\x03\x12\x16\n\x0epoints_to_earn\x18\x07 \x01(\x03\x12\x0c\n\x04tier\x18\x08 \x01(\t\x12\x12\n\nearn_rules\x18\t \x03(\t\"m\n\x0eReserveRequest\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12\x31\n\x05quote\x18\x02 \x01(\x0b\x32\".chainclub.loyalty.v1.QuoteRequest\x12\x13\n\x0bttl_seconds\x18\x03 \x01(\x05\"\x93\x01\n\x0bReservation\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12/\n\x05quote\x18\x03 \x01(\x0b\x32 .chainclub.loyalty.v1.PriceQuote\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\";\n\x06Tender\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x11\n\treference\x18\x03 \x01(\t\"T\n\x0e\x43onfirmRequest\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12-\n\x07tenders\x18\x02 \x03(\x0b\x32\x1c.chainclub.loyalty.v1.Tender\"\xcd\x02\n\x08Purchase\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61rd_no\x18\x03 \x01(\t\x12\x12\n\nstore_path\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12/\n\x05quote\x18\x06 \x01(\x0b\x32 .chainclub.loyalty.v1.PriceQuote\x12-\n\x07tenders\x18\x07 \x03(\x0b\x32\x1c.chainclub.loyalty.v1.Tender\x12\x15\n\rpoints_earned\x18\x08 \x01(\x03\x12\x16\n\x0epoints_balance\x18\t \x01(\x03\x12\x0c\n\x04tier\x18\n \x01(\t\x12\x17\n\x0frefunded_amount\x18\x0b \x01(\x03\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\nRefundLine\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0b\n\x03qty\x18\x02 \x01(\x05\"q\n\x15RefundPurchaseRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x02 \x01(\t\x12/\n\x05lines\x18\x03 \x03(\x0b\x32 .chainclub.loyalty.v1.RefundLine\")\n\x12GetPurchaseRequest\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\"%\n\x10GetPointsRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\"4\n\x0e\x45xpiringPoints\x12\x0e\n\x06points\x18\x01 \x01(\x03\x12\x12\n\nexpires_on\x18\x02 \x01(\t\"\x8b\x01\n\rPointsBalance\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61lance\x18\x02 \x01(\x03\x12\x10\n\x08reserved\x18\x03 \x01(\x03\x12\x36\n\x08\x65xpiring\x18\x04 \x03(\x0b\x32$.chainclub.loyalty.v1.ExpiringPoints\x12\x0c\n\x04tier\x18\x05 \x01(\t\"\x81\x01\n\x0bPointsEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0e\n\x06points\x18\x03 \x01(\x03\x12\x11\n\treference\x18\x04 \x01(\t\x12\r\n\x05rules\x18\x05 \x03(\t\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"]\n\x18ListPointsHistoryRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12.\n\x04page\x18\x02 \x01(\x0b\x32 .chainclub.common.v1.PageRequest\"|\n\x19ListPointsHistoryResponse\x12\x32\n\x07\x65ntries\x18\x01 \x03(\x0b\x32!.chainclub.loyalty.v1.PointsEntry\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.chainclub.common.v1.PageInfo\"\xfe\x01\n\x0cMemberCoupon\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0btemplate_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x12\n\namount_off\x18\x05 \x01(\x03\x12\x17\n\x0fpercent_off_bps\x18\x06 \x01(\x05\x12\x11\n\tmin_spend\x18\x07 \x01(\x03\x12\x0e\n\x06status\x18\x08 \x01(\t\x12.\n\nvalid_from\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x18ListMemberCouponsRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\"P\n\x19ListMemberCouponsResponse\x12\x33\n\x07\x63oupons\x18\x01 \x03(\x0b\x32\".chainclub.loyalty.v1.MemberCoupon\"\xb7\x01\n\x04Tier\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04rank\x18\x03 \x01(\x05\x12\x15\n\rmin_spend_12m\x18\x04 \x01(\x03\x12\x16\n\x0emin_points_12m\x18\x05 \x01(\x03\x12\x14\n\x0c\x64iscount_bps\x18\x06 \x01(\x05\x12\x1d\n\x15points_multiplier_bps\x18\x07 \x01(\x05\x12!\n\x19\x62irthday_gift_template_id\x18\x08 \x01(\t\"\x12\n\x10ListTiersRequest\">\n\x11ListTiersResponse\x12)\n\x05tiers\x18\x01 \x03(\x0b\x32\x1a.chainclub.loyalty.v1.Tier\"\xd0\x01\n\x08\x45\x61rnRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x1b\n\x13points_per_yuan_bps\x18\x05 \x01(\x03\x12\x12\n\nmember_day\x18\x06 \x01(\x05\x12!\n\x19member_day_multiplier_bps\x18\x07 \x01(\x05\x12%\n\x1d\x62irthday_month_multiplier_bps\x18\x08 \x01(\x05\x12\x0e\n\x06\x61\x63tive\x18\t \x01(\x08\"\x16\n\x14ListEarnRulesRequest\"F\n\x15ListEarnRulesResponse\x12-\n\x05rules\x18\x01 \x03(\x0b\x32\x1e.chainclub.loyalty.v1.EarnRule\"\xe2\x02\n\x0e\x43ouponTemplate\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x12\n\namount_off\x18\x04 \x01(\x03\x12\x17\n\x0fpercent_off_bps\x18\x05 \x01(\x05\x12\x11\n\tmin_spend\x18\x06 \x01(\x03\x12\x10\n\x08gift_sku\x18\x07 \x01(\t\x12\x12\n\nvalid_days\x18\x08 \x01(\x05\x12.\n\nvalid_from\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05scope\x18\x0b \x01(\t\x12\x18\n\x10per_member_limit\x18\x0c \x01(\x05\x12\x16\n\x0etotal_quantity\x18\r \x01(\x05\x12\x0e\n\x06issued\x18\x0e \x01(\x05\x12\x10\n\x08\x63\x61mpaign\x18\x0f \x01(\t\"\x1c\n\x1aListCouponTemplatesRequest\"V\n\x1bListCouponTemplatesResponse\x12\x37\n\ttemplates\x18\x01 \x03(\x0b\x32$.chainclub.loyalty.v1.CouponTemplate\"c\n\x13IssueCouponsRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0btemplate_id\x18\x02 \x01(\t\x12\x12\n\nmember_nos\x18\x03 \x03(\t\x12\x0f\n\x07segment\x18\x04 \x01(\t\"F\n\x14IssueCouponsResponse\x12\x0e\n\x06issued\x18\x01 \x01(\x05\x12\x0f\n\x07skipped\x18\x02 \x01(\x05\x12\r\n\x05\x63odes\x18\x03 \x03(\t\"\xb0\x02\n\tPromotion\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x17\n\x0fspend_threshold\x18\x04 \x01(\x03\x12\x13\n\x0bsave_amount\x18\x05 \x01(\x03\x12\x10\n\x08\x63\x61tegory\x18\x06 \x01(\t\x12\x14\n\x0c\x64iscount_bps\x18\x07 \x01(\x05\x12\x14\n\x0c\x64\x61y_of_month\x18\x08 \x01(\x05\x12\x14\n\x0cmembers_only\x18\t \x01(\x08\x12\r\n\x05scope\x18\n \x01(\t\x12-\n\tstarts_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61\x63tive\x18\r \x01(\x08\"\x17\n\x15ListPromotionsRequest\"M\n\x16ListPromotionsResponse\x12\x33\n\npromotions\x18\x01 \x03(\x0b\x32\x1f.chainclub.loyalty.v1.Promotion\"4\n\rCancelRequest\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t2\x9d\x0e\n\x0eLoyaltyService\x12^\n\x0eGetServiceInfo\x12*.chainclub.common.v1.GetServiceInfoRequest\x1a .chainclub.common.v1.ServiceInfo\x12M\n\x05Quote\x12\".chainclub.loyalty.v1.QuoteRequest\x1a .chainclub.loyalty.v1.PriceQuote\x12R\n\x07Reserve\x12$.chainclub.loyalty.v1.ReserveRequest\x1a!.chainclub.loyalty.v1.Reservation\x12O\n\x07\x43onfirm\x12$.chainclub.loyalty.v1.ConfirmRequest\x1a\x1e.chainclub.loyalty.v1.Purchase\x12P\n\x06\x43\x61ncel\x12#.chainclub.loyalty.v1.CancelRequest\x1a!.chainclub.loyalty.v1.Reservation\x12]\n\x0eRefundPurchase\x12+.chainclub.loyalty.v1.RefundPurchaseRequest\x1a\x1e.chainclub.loyalty.v1.Purchase\x12W\n\x0bGetPurchase\x12(.chainclub.loyalty.v1.GetPurchaseRequest\x1a\x1e.chainclub.loyalty.v1.Purchase\x12X\n\tGetPoints\x12&.chainclub.loyalty.v1.GetPointsRequest\x1a#.chainclub.loyalty.v1.PointsBalance\x12t\n\x11ListPointsHistory\x12..chainclub.loyalty.v1.ListPointsHistoryRequest\x1a/.chainclub.loyalty.v1.ListPointsHistoryResponse\x12t\n\x11ListMemberCoupons\x12..chainclub.loyalty.v1.ListMemberCouponsRequest\x1a/.chainclub.loyalty.v1.ListMemberCouponsResponse\x12\\\n\tListTiers\x12&.chainclub.loyalty.v1.ListTiersRequest\x1a\'.chainclub.loyalty.v1.ListTiersResponse\x12\x44\n\nUpsertTier\x12\x1a.chainclub.loyalty.v1.Tier\x1a\x1a.chainclub.loyalty.v1.Tier\x12h\n\rListEarnRules\x12*.chainclub.loyalty.v1.ListEarnRulesRequest\x1a+.chainclub.loyalty.v1.ListEarnRulesResponse\x12P\n\x0e\x43reateEarnRule\x12\x1e.chainclub.loyalty.v1.EarnRule\x1a\x1e.chainclub.loyalty.v1.EarnRule\x12z\n\x13ListCouponTemplates\x12\x30.chainclub.loyalty.v1.ListCouponTemplatesRequest\x1a\x31.chainclub.loyalty.v1.ListCouponTemplatesResponse\x12\x62\n\x14\x43reateCouponTemplate\x12$.chainclub.loyalty.v1.CouponTemplate\x1a$.chainclub.loyalty.v1.CouponTemplate\x12\x65\n\x0cIssueCoupons\x12).chainclub.loyalty.v1.IssueCouponsRequest\x1a*.chainclub.loyalty.v1.IssueCouponsResponse\x12k\n\x0eListPromotions\x12+.chainclub.loyalty.v1.ListPromotionsRequest\x1a,.chainclub.loyalty.v1.ListPromotionsResponse\x12S\n\x0f\x43reatePromotion\x12\x1f.chainclub.loyalty.v1.Promotion\x1a\x1f.chainclub.loyalty.v1.Promotionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chainclub.loyalty.v1.loyalty_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LOYALTYSERVICE']._serialized_start=94
-  _globals['_LOYALTYSERVICE']._serialized_end=206
+  _globals['_LINE']._serialized_start=127
+  _globals['_LINE']._serialized_end=211
+  _globals['_QUOTEREQUEST']._serialized_start=214
+  _globals['_QUOTEREQUEST']._serialized_end=417
+  _globals['_DISCOUNT']._serialized_start=419
+  _globals['_DISCOUNT']._serialized_end=486
+  _globals['_QUOTEDLINE']._serialized_start=488
+  _globals['_QUOTEDLINE']._serialized_end=580
+  _globals['_PRICEQUOTE']._serialized_start=583
+  _globals['_PRICEQUOTE']._serialized_end=833
+  _globals['_RESERVEREQUEST']._serialized_start=835
+  _globals['_RESERVEREQUEST']._serialized_end=944
+  _globals['_RESERVATION']._serialized_start=947
+  _globals['_RESERVATION']._serialized_end=1094
+  _globals['_TENDER']._serialized_start=1096
+  _globals['_TENDER']._serialized_end=1155
+  _globals['_CONFIRMREQUEST']._serialized_start=1157
+  _globals['_CONFIRMREQUEST']._serialized_end=1241
+  _globals['_PURCHASE']._serialized_start=1244
+  _globals['_PURCHASE']._serialized_end=1577
+  _globals['_REFUNDLINE']._serialized_start=1579
+  _globals['_REFUNDLINE']._serialized_end=1617
+  _globals['_REFUNDPURCHASEREQUEST']._serialized_start=1619
+  _globals['_REFUNDPURCHASEREQUEST']._serialized_end=1732
+  _globals['_GETPURCHASEREQUEST']._serialized_start=1734
+  _globals['_GETPURCHASEREQUEST']._serialized_end=1775
+  _globals['_GETPOINTSREQUEST']._serialized_start=1777
+  _globals['_GETPOINTSREQUEST']._serialized_end=1814
+  _globals['_EXPIRINGPOINTS']._serialized_start=1816
+  _globals['_EXPIRINGPOINTS']._serialized_end=1868
+  _globals['_POINTSBALANCE']._serialized_start=1871
+  _globals['_POINTSBALANCE']._serialized_end=2010
+  _globals['_POINTSENTRY']._serialized_start=2013
+  _globals['_POINTSENTRY']._serialized_end=2142
+  _globals['_LISTPOINTSHISTORYREQUEST']._serialized_start=2144
+  _globals['_LISTPOINTSHISTORYREQUEST']._serialized_end=2237
+  _globals['_LISTPOINTSHISTORYRESPONSE']._serialized_start=2239
+  _globals['_LISTPOINTSHISTORYRESPONSE']._serialized_end=2363
+  _globals['_MEMBERCOUPON']._serialized_start=2366
+  _globals['_MEMBERCOUPON']._serialized_end=2620
+  _globals['_LISTMEMBERCOUPONSREQUEST']._serialized_start=2622
+  _globals['_LISTMEMBERCOUPONSREQUEST']._serialized_end=2683
+  _globals['_LISTMEMBERCOUPONSRESPONSE']._serialized_start=2685
+  _globals['_LISTMEMBERCOUPONSRESPONSE']._serialized_end=2765
+  _globals['_TIER']._serialized_start=2768
+  _globals['_TIER']._serialized_end=2951
+  _globals['_LISTTIERSREQUEST']._serialized_start=2953
+  _globals['_LISTTIERSREQUEST']._serialized_end=2971
+  _globals['_LISTTIERSRESPONSE']._serialized_start=2973
+  _globals['_LISTTIERSRESPONSE']._serialized_end=3035
+  _globals['_EARNRULE']._serialized_start=3038
+  _globals['_EARNRULE']._serialized_end=3246
+  _globals['_LISTEARNRULESREQUEST']._serialized_start=3248
+  _globals['_LISTEARNRULESREQUEST']._serialized_end=3270
+  _globals['_LISTEARNRULESRESPONSE']._serialized_start=3272
+  _globals['_LISTEARNRULESRESPONSE']._serialized_end=3342
+  _globals['_COUPONTEMPLATE']._serialized_start=3345
+  _globals['_COUPONTEMPLATE']._serialized_end=3699
+  _globals['_LISTCOUPONTEMPLATESREQUEST']._serialized_start=3701
+  _globals['_LISTCOUPONTEMPLATESREQUEST']._serialized_end=3729
+  _globals['_LISTCOUPONTEMPLATESRESPONSE']._serialized_start=3731
+  _globals['_LISTCOUPONTEMPLATESRESPONSE']._serialized_end=3817
+  _globals['_ISSUECOUPONSREQUEST']._serialized_start=3819
+  _globals['_ISSUECOUPONSREQUEST']._serialized_end=3918
+  _globals['_ISSUECOUPONSRESPONSE']._serialized_start=3920
+  _globals['_ISSUECOUPONSRESPONSE']._serialized_end=3990
+  _globals['_PROMOTION']._serialized_start=3993
+  _globals['_PROMOTION']._serialized_end=4297
+  _globals['_LISTPROMOTIONSREQUEST']._serialized_start=4299
+  _globals['_LISTPROMOTIONSREQUEST']._serialized_end=4322
+  _globals['_LISTPROMOTIONSRESPONSE']._serialized_start=4324
+  _globals['_LISTPROMOTIONSRESPONSE']._serialized_end=4401
+  _globals['_CANCELREQUEST']._serialized_start=4403
+  _globals['_CANCELREQUEST']._serialized_end=4455
+  _globals['_LOYALTYSERVICE']._serialized_start=4458
+  _globals['_LOYALTYSERVICE']._serialized_end=6279
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,459 @@
+import datetime
+
 from chainclub.common.v1 import common_pb2 as _common_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
-from typing import ClassVar as _ClassVar
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class Line(_message.Message):
+    __slots__ = ("sku", "name", "category", "qty", "unit_price")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    QTY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    name: str
+    category: str
+    qty: int
+    unit_price: int
+    def __init__(self, sku: _Optional[str] = ..., name: _Optional[str] = ..., category: _Optional[str] = ..., qty: _Optional[int] = ..., unit_price: _Optional[int] = ...) -> None: ...
+
+class QuoteRequest(_message.Message):
+    __slots__ = ("card_no", "member_no", "card_type", "card_discount_bps", "store_path", "lines", "coupon_code", "points_to_use")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CARD_DISCOUNT_BPS_FIELD_NUMBER: _ClassVar[int]
+    STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_TO_USE_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    member_no: str
+    card_type: str
+    card_discount_bps: int
+    store_path: str
+    lines: _containers.RepeatedCompositeFieldContainer[Line]
+    coupon_code: str
+    points_to_use: int
+    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., card_discount_bps: _Optional[int] = ..., store_path: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[Line, _Mapping]]] = ..., coupon_code: _Optional[str] = ..., points_to_use: _Optional[int] = ...) -> None: ...
+
+class Discount(_message.Message):
+    __slots__ = ("kind", "rule", "amount", "sku")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    rule: str
+    amount: int
+    sku: str
+    def __init__(self, kind: _Optional[str] = ..., rule: _Optional[str] = ..., amount: _Optional[int] = ..., sku: _Optional[str] = ...) -> None: ...
+
+class QuotedLine(_message.Message):
+    __slots__ = ("sku", "qty", "unit_price", "discount", "amount")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QTY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    qty: int
+    unit_price: int
+    discount: int
+    amount: int
+    def __init__(self, sku: _Optional[str] = ..., qty: _Optional[int] = ..., unit_price: _Optional[int] = ..., discount: _Optional[int] = ..., amount: _Optional[int] = ...) -> None: ...
+
+class PriceQuote(_message.Message):
+    __slots__ = ("lines", "subtotal", "discounts", "points_used", "points_value", "total_due", "points_to_earn", "tier", "earn_rules")
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    SUBTOTAL_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_USED_FIELD_NUMBER: _ClassVar[int]
+    POINTS_VALUE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_DUE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_TO_EARN_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    EARN_RULES_FIELD_NUMBER: _ClassVar[int]
+    lines: _containers.RepeatedCompositeFieldContainer[QuotedLine]
+    subtotal: int
+    discounts: _containers.RepeatedCompositeFieldContainer[Discount]
+    points_used: int
+    points_value: int
+    total_due: int
+    points_to_earn: int
+    tier: str
+    earn_rules: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, lines: _Optional[_Iterable[_Union[QuotedLine, _Mapping]]] = ..., subtotal: _Optional[int] = ..., discounts: _Optional[_Iterable[_Union[Discount, _Mapping]]] = ..., points_used: _Optional[int] = ..., points_value: _Optional[int] = ..., total_due: _Optional[int] = ..., points_to_earn: _Optional[int] = ..., tier: _Optional[str] = ..., earn_rules: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReserveRequest(_message.Message):
+    __slots__ = ("checkout_id", "quote", "ttl_seconds")
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUOTE_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    checkout_id: str
+    quote: QuoteRequest
+    ttl_seconds: int
+    def __init__(self, checkout_id: _Optional[str] = ..., quote: _Optional[_Union[QuoteRequest, _Mapping]] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class Reservation(_message.Message):
+    __slots__ = ("checkout_id", "status", "quote", "expires_at")
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    QUOTE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    checkout_id: str
+    status: str
+    quote: PriceQuote
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, checkout_id: _Optional[str] = ..., status: _Optional[str] = ..., quote: _Optional[_Union[PriceQuote, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Tender(_message.Message):
+    __slots__ = ("method", "amount", "reference")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    method: str
+    amount: int
+    reference: str
+    def __init__(self, method: _Optional[str] = ..., amount: _Optional[int] = ..., reference: _Optional[str] = ...) -> None: ...
+
+class ConfirmRequest(_message.Message):
+    __slots__ = ("checkout_id", "tenders")
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    TENDERS_FIELD_NUMBER: _ClassVar[int]
+    checkout_id: str
+    tenders: _containers.RepeatedCompositeFieldContainer[Tender]
+    def __init__(self, checkout_id: _Optional[str] = ..., tenders: _Optional[_Iterable[_Union[Tender, _Mapping]]] = ...) -> None: ...
+
+class Purchase(_message.Message):
+    __slots__ = ("checkout_id", "member_no", "card_no", "store_path", "status", "quote", "tenders", "points_earned", "points_balance", "tier", "refunded_amount", "created_at")
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    QUOTE_FIELD_NUMBER: _ClassVar[int]
+    TENDERS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_EARNED_FIELD_NUMBER: _ClassVar[int]
+    POINTS_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    REFUNDED_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    checkout_id: str
+    member_no: str
+    card_no: str
+    store_path: str
+    status: str
+    quote: PriceQuote
+    tenders: _containers.RepeatedCompositeFieldContainer[Tender]
+    points_earned: int
+    points_balance: int
+    tier: str
+    refunded_amount: int
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, checkout_id: _Optional[str] = ..., member_no: _Optional[str] = ..., card_no: _Optional[str] = ..., store_path: _Optional[str] = ..., status: _Optional[str] = ..., quote: _Optional[_Union[PriceQuote, _Mapping]] = ..., tenders: _Optional[_Iterable[_Union[Tender, _Mapping]]] = ..., points_earned: _Optional[int] = ..., points_balance: _Optional[int] = ..., tier: _Optional[str] = ..., refunded_amount: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RefundLine(_message.Message):
+    __slots__ = ("sku", "qty")
+    SKU_FIELD_NUMBER: _ClassVar[int]
+    QTY_FIELD_NUMBER: _ClassVar[int]
+    sku: str
+    qty: int
+    def __init__(self, sku: _Optional[str] = ..., qty: _Optional[int] = ...) -> None: ...
+
+class RefundPurchaseRequest(_message.Message):
+    __slots__ = ("request_id", "checkout_id", "lines")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    checkout_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[RefundLine]
+    def __init__(self, request_id: _Optional[str] = ..., checkout_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[RefundLine, _Mapping]]] = ...) -> None: ...
+
+class GetPurchaseRequest(_message.Message):
+    __slots__ = ("checkout_id",)
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    checkout_id: str
+    def __init__(self, checkout_id: _Optional[str] = ...) -> None: ...
+
+class GetPointsRequest(_message.Message):
+    __slots__ = ("member_no",)
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    def __init__(self, member_no: _Optional[str] = ...) -> None: ...
+
+class ExpiringPoints(_message.Message):
+    __slots__ = ("points", "expires_on")
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_ON_FIELD_NUMBER: _ClassVar[int]
+    points: int
+    expires_on: str
+    def __init__(self, points: _Optional[int] = ..., expires_on: _Optional[str] = ...) -> None: ...
+
+class PointsBalance(_message.Message):
+    __slots__ = ("member_no", "balance", "reserved", "expiring", "tier")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    RESERVED_FIELD_NUMBER: _ClassVar[int]
+    EXPIRING_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    balance: int
+    reserved: int
+    expiring: _containers.RepeatedCompositeFieldContainer[ExpiringPoints]
+    tier: str
+    def __init__(self, member_no: _Optional[str] = ..., balance: _Optional[int] = ..., reserved: _Optional[int] = ..., expiring: _Optional[_Iterable[_Union[ExpiringPoints, _Mapping]]] = ..., tier: _Optional[str] = ...) -> None: ...
+
+class PointsEntry(_message.Message):
+    __slots__ = ("id", "kind", "points", "reference", "rules", "at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    kind: str
+    points: int
+    reference: str
+    rules: _containers.RepeatedScalarFieldContainer[str]
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[str] = ..., points: _Optional[int] = ..., reference: _Optional[str] = ..., rules: _Optional[_Iterable[str]] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListPointsHistoryRequest(_message.Message):
+    __slots__ = ("member_no", "page")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    page: _common_pb2.PageRequest
+    def __init__(self, member_no: _Optional[str] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class ListPointsHistoryResponse(_message.Message):
+    __slots__ = ("entries", "page")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[PointsEntry]
+    page: _common_pb2.PageInfo
+    def __init__(self, entries: _Optional[_Iterable[_Union[PointsEntry, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+
+class MemberCoupon(_message.Message):
+    __slots__ = ("code", "template_id", "name", "kind", "amount_off", "percent_off_bps", "min_spend", "status", "valid_from", "valid_until")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_OFF_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_OFF_BPS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SPEND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    template_id: str
+    name: str
+    kind: str
+    amount_off: int
+    percent_off_bps: int
+    min_spend: int
+    status: str
+    valid_from: _timestamp_pb2.Timestamp
+    valid_until: _timestamp_pb2.Timestamp
+    def __init__(self, code: _Optional[str] = ..., template_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., amount_off: _Optional[int] = ..., percent_off_bps: _Optional[int] = ..., min_spend: _Optional[int] = ..., status: _Optional[str] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListMemberCouponsRequest(_message.Message):
+    __slots__ = ("member_no", "status")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    status: str
+    def __init__(self, member_no: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class ListMemberCouponsResponse(_message.Message):
+    __slots__ = ("coupons",)
+    COUPONS_FIELD_NUMBER: _ClassVar[int]
+    coupons: _containers.RepeatedCompositeFieldContainer[MemberCoupon]
+    def __init__(self, coupons: _Optional[_Iterable[_Union[MemberCoupon, _Mapping]]] = ...) -> None: ...
+
+class Tier(_message.Message):
+    __slots__ = ("code", "name", "rank", "min_spend_12m", "min_points_12m", "discount_bps", "points_multiplier_bps", "birthday_gift_template_id")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    MIN_SPEND_12M_FIELD_NUMBER: _ClassVar[int]
+    MIN_POINTS_12M_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_BPS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_MULTIPLIER_BPS_FIELD_NUMBER: _ClassVar[int]
+    BIRTHDAY_GIFT_TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    rank: int
+    min_spend_12m: int
+    min_points_12m: int
+    discount_bps: int
+    points_multiplier_bps: int
+    birthday_gift_template_id: str
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., rank: _Optional[int] = ..., min_spend_12m: _Optional[int] = ..., min_points_12m: _Optional[int] = ..., discount_bps: _Optional[int] = ..., points_multiplier_bps: _Optional[int] = ..., birthday_gift_template_id: _Optional[str] = ...) -> None: ...
+
+class ListTiersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListTiersResponse(_message.Message):
+    __slots__ = ("tiers",)
+    TIERS_FIELD_NUMBER: _ClassVar[int]
+    tiers: _containers.RepeatedCompositeFieldContainer[Tier]
+    def __init__(self, tiers: _Optional[_Iterable[_Union[Tier, _Mapping]]] = ...) -> None: ...
+
+class EarnRule(_message.Message):
+    __slots__ = ("id", "name", "scope", "category", "points_per_yuan_bps", "member_day", "member_day_multiplier_bps", "birthday_month_multiplier_bps", "active")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    POINTS_PER_YUAN_BPS_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DAY_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_DAY_MULTIPLIER_BPS_FIELD_NUMBER: _ClassVar[int]
+    BIRTHDAY_MONTH_MULTIPLIER_BPS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    scope: str
+    category: str
+    points_per_yuan_bps: int
+    member_day: int
+    member_day_multiplier_bps: int
+    birthday_month_multiplier_bps: int
+    active: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., scope: _Optional[str] = ..., category: _Optional[str] = ..., points_per_yuan_bps: _Optional[int] = ..., member_day: _Optional[int] = ..., member_day_multiplier_bps: _Optional[int] = ..., birthday_month_multiplier_bps: _Optional[int] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class ListEarnRulesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListEarnRulesResponse(_message.Message):
+    __slots__ = ("rules",)
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[EarnRule]
+    def __init__(self, rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ...) -> None: ...
+
+class CouponTemplate(_message.Message):
+    __slots__ = ("id", "name", "kind", "amount_off", "percent_off_bps", "min_spend", "gift_sku", "valid_days", "valid_from", "valid_until", "scope", "per_member_limit", "total_quantity", "issued", "campaign")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_OFF_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_OFF_BPS_FIELD_NUMBER: _ClassVar[int]
+    MIN_SPEND_FIELD_NUMBER: _ClassVar[int]
+    GIFT_SKU_FIELD_NUMBER: _ClassVar[int]
+    VALID_DAYS_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    PER_MEMBER_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    kind: str
+    amount_off: int
+    percent_off_bps: int
+    min_spend: int
+    gift_sku: str
+    valid_days: int
+    valid_from: _timestamp_pb2.Timestamp
+    valid_until: _timestamp_pb2.Timestamp
+    scope: str
+    per_member_limit: int
+    total_quantity: int
+    issued: int
+    campaign: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., amount_off: _Optional[int] = ..., percent_off_bps: _Optional[int] = ..., min_spend: _Optional[int] = ..., gift_sku: _Optional[str] = ..., valid_days: _Optional[int] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scope: _Optional[str] = ..., per_member_limit: _Optional[int] = ..., total_quantity: _Optional[int] = ..., issued: _Optional[int] = ..., campaign: _Optional[str] = ...) -> None: ...
+
+class ListCouponTemplatesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListCouponTemplatesResponse(_message.Message):
+    __slots__ = ("templates",)
+    TEMPLATES_FIELD_NUMBER: _ClassVar[int]
+    templates: _containers.RepeatedCompositeFieldContainer[CouponTemplate]
+    def __init__(self, templates: _Optional[_Iterable[_Union[CouponTemplate, _Mapping]]] = ...) -> None: ...
+
+class IssueCouponsRequest(_message.Message):
+    __slots__ = ("request_id", "template_id", "member_nos", "segment")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NOS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    template_id: str
+    member_nos: _containers.RepeatedScalarFieldContainer[str]
+    segment: str
+    def __init__(self, request_id: _Optional[str] = ..., template_id: _Optional[str] = ..., member_nos: _Optional[_Iterable[str]] = ..., segment: _Optional[str] = ...) -> None: ...
+
+class IssueCouponsResponse(_message.Message):
+    __slots__ = ("issued", "skipped", "codes")
+    ISSUED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    CODES_FIELD_NUMBER: _ClassVar[int]
+    issued: int
+    skipped: int
+    codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, issued: _Optional[int] = ..., skipped: _Optional[int] = ..., codes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Promotion(_message.Message):
+    __slots__ = ("id", "name", "kind", "spend_threshold", "save_amount", "category", "discount_bps", "day_of_month", "members_only", "scope", "starts_at", "ends_at", "active")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SPEND_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    SAVE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_BPS_FIELD_NUMBER: _ClassVar[int]
+    DAY_OF_MONTH_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_ONLY_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    STARTS_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDS_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    kind: str
+    spend_threshold: int
+    save_amount: int
+    category: str
+    discount_bps: int
+    day_of_month: int
+    members_only: bool
+    scope: str
+    starts_at: _timestamp_pb2.Timestamp
+    ends_at: _timestamp_pb2.Timestamp
+    active: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., spend_threshold: _Optional[int] = ..., save_amount: _Optional[int] = ..., category: _Optional[str] = ..., discount_bps: _Optional[int] = ..., day_of_month: _Optional[int] = ..., members_only: _Optional[bool] = ..., scope: _Optional[str] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class ListPromotionsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListPromotionsResponse(_message.Message):
+    __slots__ = ("promotions",)
+    PROMOTIONS_FIELD_NUMBER: _ClassVar[int]
+    promotions: _containers.RepeatedCompositeFieldContainer[Promotion]
+    def __init__(self, promotions: _Optional[_Iterable[_Union[Promotion, _Mapping]]] = ...) -> None: ...
+
+class CancelRequest(_message.Message):
+    __slots__ = ("checkout_id", "reason")
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    checkout_id: str
+    reason: str
+    def __init__(self, checkout_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from chainclub.common.v1 import common_pb2 as chainclub_dot_common_dot_v1_dot_common__pb2
+from chainclub.loyalty.v1 import loyalty_pb2 as chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -26,7 +27,9 @@ if _version_not_supported:
 
 
 class LoyaltyServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Purchases, points (lots with expiry), tiers, coupons, promotions, rewards and segments.
+    Points- or coupon-moving calls carry a request_id (idempotency key).
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -39,14 +42,220 @@ class LoyaltyServiceStub:
                 request_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.SerializeToString,
                 response_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.FromString,
                 _registered_method=True)
+        self.Quote = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/Quote',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.QuoteRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.PriceQuote.FromString,
+                _registered_method=True)
+        self.Reserve = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/Reserve',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReserveRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reservation.FromString,
+                _registered_method=True)
+        self.Confirm = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/Confirm',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ConfirmRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Purchase.FromString,
+                _registered_method=True)
+        self.Cancel = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/Cancel',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CancelRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reservation.FromString,
+                _registered_method=True)
+        self.RefundPurchase = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/RefundPurchase',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RefundPurchaseRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Purchase.FromString,
+                _registered_method=True)
+        self.GetPurchase = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/GetPurchase',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetPurchaseRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Purchase.FromString,
+                _registered_method=True)
+        self.GetPoints = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/GetPoints',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetPointsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.PointsBalance.FromString,
+                _registered_method=True)
+        self.ListPointsHistory = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/ListPointsHistory',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPointsHistoryRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPointsHistoryResponse.FromString,
+                _registered_method=True)
+        self.ListMemberCoupons = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/ListMemberCoupons',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberCouponsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberCouponsResponse.FromString,
+                _registered_method=True)
+        self.ListTiers = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/ListTiers',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListTiersRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListTiersResponse.FromString,
+                _registered_method=True)
+        self.UpsertTier = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/UpsertTier',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Tier.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Tier.FromString,
+                _registered_method=True)
+        self.ListEarnRules = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/ListEarnRules',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListEarnRulesRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListEarnRulesResponse.FromString,
+                _registered_method=True)
+        self.CreateEarnRule = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/CreateEarnRule',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.FromString,
+                _registered_method=True)
+        self.ListCouponTemplates = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/ListCouponTemplates',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListCouponTemplatesRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListCouponTemplatesResponse.FromString,
+                _registered_method=True)
+        self.CreateCouponTemplate = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/CreateCouponTemplate',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.FromString,
+                _registered_method=True)
+        self.IssueCoupons = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/IssueCoupons',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.IssueCouponsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.IssueCouponsResponse.FromString,
+                _registered_method=True)
+        self.ListPromotions = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/ListPromotions',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPromotionsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPromotionsResponse.FromString,
+                _registered_method=True)
+        self.CreatePromotion = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/CreatePromotion',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
+                _registered_method=True)
 
 
 class LoyaltyServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Purchases, points (lots with expiry), tiers, coupons, promotions, rewards and segments.
+    Points- or coupon-moving calls carry a request_id (idempotency key).
+    """
 
     def GetServiceInfo(self, request, context):
-        """Who this service is, its schema revision and the caller it verified.
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Quote(self, request, context):
+        """Prices lines with every discount; changes nothing.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reserve(self, request, context):
+        """Quote again and hold the points and the coupon for the checkout (pending, with a TTL).
+        Idempotent per checkout_id: a second call returns the same reservation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Confirm(self, request, context):
+        """Record the purchase and earn points, in one transaction. Idempotent per checkout_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Cancel(self, request, context):
+        """Release what a reservation holds. Idempotent; a confirmed checkout cannot be cancelled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefundPurchase(self, request, context):
+        """Refund (part of) a purchase: restore used points and the coupon when still valid, claw
+        back earned points in proportion. Idempotent per request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPurchase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPoints(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPointsHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMemberCoupons(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTiers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertTier(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEarnRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateEarnRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCouponTemplates(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateCouponTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueCoupons(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPromotions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePromotion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -59,6 +268,96 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
                     request_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.FromString,
                     response_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.SerializeToString,
             ),
+            'Quote': grpc.unary_unary_rpc_method_handler(
+                    servicer.Quote,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.QuoteRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.PriceQuote.SerializeToString,
+            ),
+            'Reserve': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reserve,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReserveRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reservation.SerializeToString,
+            ),
+            'Confirm': grpc.unary_unary_rpc_method_handler(
+                    servicer.Confirm,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ConfirmRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Purchase.SerializeToString,
+            ),
+            'Cancel': grpc.unary_unary_rpc_method_handler(
+                    servicer.Cancel,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CancelRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reservation.SerializeToString,
+            ),
+            'RefundPurchase': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundPurchase,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RefundPurchaseRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Purchase.SerializeToString,
+            ),
+            'GetPurchase': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPurchase,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetPurchaseRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Purchase.SerializeToString,
+            ),
+            'GetPoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPoints,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetPointsRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.PointsBalance.SerializeToString,
+            ),
+            'ListPointsHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPointsHistory,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPointsHistoryRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPointsHistoryResponse.SerializeToString,
+            ),
+            'ListMemberCoupons': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMemberCoupons,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberCouponsRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberCouponsResponse.SerializeToString,
+            ),
+            'ListTiers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTiers,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListTiersRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListTiersResponse.SerializeToString,
+            ),
+            'UpsertTier': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertTier,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Tier.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Tier.SerializeToString,
+            ),
+            'ListEarnRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEarnRules,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListEarnRulesRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListEarnRulesResponse.SerializeToString,
+            ),
+            'CreateEarnRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEarnRule,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.SerializeToString,
+            ),
+            'ListCouponTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCouponTemplates,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListCouponTemplatesRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListCouponTemplatesResponse.SerializeToString,
+            ),
+            'CreateCouponTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCouponTemplate,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.SerializeToString,
+            ),
+            'IssueCoupons': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueCoupons,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.IssueCouponsRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.IssueCouponsResponse.SerializeToString,
+            ),
+            'ListPromotions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPromotions,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPromotionsRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPromotionsResponse.SerializeToString,
+            ),
+            'CreatePromotion': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePromotion,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'chainclub.loyalty.v1.LoyaltyService', rpc_method_handlers)
@@ -68,7 +367,9 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class LoyaltyService:
-    """Missing associated documentation comment in .proto file."""
+    """Purchases, points (lots with expiry), tiers, coupons, promotions, rewards and segments.
+    Points- or coupon-moving calls carry a request_id (idempotency key).
+    """
 
     @staticmethod
     def GetServiceInfo(request,
@@ -87,6 +388,492 @@ class LoyaltyService:
             '/chainclub.loyalty.v1.LoyaltyService/GetServiceInfo',
             chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.SerializeToString,
             chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Quote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/Quote',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.QuoteRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.PriceQuote.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reserve(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/Reserve',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReserveRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reservation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Confirm(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/Confirm',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ConfirmRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Purchase.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Cancel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/Cancel',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CancelRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reservation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefundPurchase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/RefundPurchase',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RefundPurchaseRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Purchase.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPurchase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/GetPurchase',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetPurchaseRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Purchase.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/GetPoints',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetPointsRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.PointsBalance.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPointsHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/ListPointsHistory',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPointsHistoryRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPointsHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMemberCoupons(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/ListMemberCoupons',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberCouponsRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberCouponsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTiers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/ListTiers',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListTiersRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListTiersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertTier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/UpsertTier',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Tier.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Tier.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEarnRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/ListEarnRules',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListEarnRulesRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListEarnRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateEarnRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/CreateEarnRule',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCouponTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/ListCouponTemplates',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListCouponTemplatesRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListCouponTemplatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCouponTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/CreateCouponTemplate',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueCoupons(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/IssueCoupons',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.IssueCouponsRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.IssueCouponsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPromotions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/ListPromotions',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPromotionsRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListPromotionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePromotion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/CreatePromotion',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
             options,
             channel_credentials,
             insecure,
