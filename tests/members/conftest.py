@@ -112,3 +112,29 @@ async def world(infra: Infra) -> AsyncIterator[World]:
             yield w
     finally:
         await service.stop()
+
+
+# --- fixtures of the member API tests -----------------------------------------------------
+@pytest.fixture
+async def store(world):
+    region = await world.unit("region", "HQ")
+    return region, await world.unit("store", region)
+
+
+@pytest.fixture
+async def clerk(world, store):
+    return await world.staff("clerk", store[1])
+
+
+@pytest.fixture
+async def populated(world, store):
+    """Three members at a fresh store with distinct names, tags and birthdays."""
+    from tests.members.helpers import rand_name  # helpers import this module
+
+    clerk = await world.staff("clerk", store[1])
+    tag = f"t{uuid.uuid4().hex[:8]}"
+    stem = rand_name("检索")
+    a = await world.register(clerk, name=f"{stem}甲", tags=[tag, "common"], birthday="1985-02-14")
+    b = await world.register(clerk, name=f"{stem}乙", tags=["common"], birthday="1991-11-30")
+    c = await world.register(clerk, name=rand_name("别名"), birthday="1970-02-01")
+    return {"store": store[1], "clerk": clerk, "tag": tag, "stem": stem, "members": [a, b, c]}
