@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     wallet_adjustment_approval_threshold: int = 100_000
     chain_timezone: str = "Asia/Shanghai"
 
+    # Loyalty: points used as payment (100 points = 1 yuan by default) may pay at most this
+    # share of what is due; a checkout's hold on points and coupon lasts this long.
+    loyalty_points_per_yuan: int = Field(100, ge=1)
+    loyalty_points_max_share_bps: int = Field(5000, ge=0, le=10_000)
+    loyalty_reservation_ttl_seconds: int = Field(900, ge=1)
+
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: Literal["none", "console"] = "none"

@@ -5,16 +5,84 @@ from __future__ import annotations
 import grpc
 
 from chainclub.common.v1 import common_pb2
+from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.loyalty.v1 import loyalty_pb2_grpc
-from kit.grpcserver import service_info
+from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
+from services.loyalty import admin, checkout, coupons, points, pricing, refunds
+from services.loyalty.consumers import context_for
+
+Ctx = grpc.aio.ServicerContext
 
 
 class LoyaltyApi(loyalty_pb2_grpc.LoyaltyServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
+        self.ctx = context_for(runtime)
 
     async def GetServiceInfo(
         self, request: common_pb2.GetServiceInfoRequest, context: grpc.aio.ServicerContext
     ) -> common_pb2.ServiceInfo:
         return service_info(self.rt)
+
+    async def Quote(self, request: pb.QuoteRequest, context: Ctx) -> pb.PriceQuote:
+        return await pricing.quote(self.ctx, current_principal(), request)
+
+    async def Reserve(self, request: pb.ReserveRequest, context: Ctx) -> pb.Reservation:
+        return await checkout.reserve(self.ctx, current_principal(), request)
+
+    async def Confirm(self, request: pb.ConfirmRequest, context: Ctx) -> pb.Purchase:
+        return await checkout.confirm(self.ctx, current_principal(), request)
+
+    async def Cancel(self, request: pb.CancelRequest, context: Ctx) -> pb.Reservation:
+        return await checkout.cancel(self.ctx, current_principal(), request)
+
+    async def RefundPurchase(self, request: pb.RefundPurchaseRequest, context: Ctx) -> pb.Purchase:
+        return await refunds.refund_purchase(self.ctx, current_principal(), request)
+
+    async def GetPurchase(self, request: pb.GetPurchaseRequest, context: Ctx) -> pb.Purchase:
+        return await checkout.get_purchase(self.ctx, current_principal(), request)
+
+    async def GetPoints(self, request: pb.GetPointsRequest, context: Ctx) -> pb.PointsBalance:
+        return await points.get_points(self.ctx, current_principal(), request)
+
+    async def ListPointsHistory(
+        self, request: pb.ListPointsHistoryRequest, context: Ctx
+    ) -> pb.ListPointsHistoryResponse:
+        return await points.list_history(self.ctx, current_principal(), request)
+
+    async def ListMemberCoupons(
+        self, request: pb.ListMemberCouponsRequest, context: Ctx
+    ) -> pb.ListMemberCouponsResponse:
+        return await coupons.list_member_coupons(self.ctx, current_principal(), request)
+
+    async def ListTiers(self, request: pb.ListTiersRequest, context: Ctx) -> pb.ListTiersResponse:
+        return await admin.list_tiers(self.ctx, current_principal())
+
+    async def UpsertTier(self, request: pb.Tier, context: Ctx) -> pb.Tier:
+        return await admin.upsert_tier(self.ctx, current_principal(), request)
+
+    async def ListEarnRules(self, request: pb.ListEarnRulesRequest, context: Ctx) -> pb.ListEarnRulesResponse:
+        return await admin.list_earn_rules(self.ctx, current_principal())
+
+    async def CreateEarnRule(self, request: pb.EarnRule, context: Ctx) -> pb.EarnRule:
+        return await admin.create_earn_rule(self.ctx, current_principal(), request)
+
+    async def ListCouponTemplates(
+        self, request: pb.ListCouponTemplatesRequest, context: Ctx
+    ) -> pb.ListCouponTemplatesResponse:
+        return await coupons.list_templates(self.ctx, current_principal())
+
+    async def CreateCouponTemplate(self, request: pb.CouponTemplate, context: Ctx) -> pb.CouponTemplate:
+        return await coupons.create_template(self.ctx, current_principal(), request)
+
+    async def IssueCoupons(self, request: pb.IssueCouponsRequest, context: Ctx) -> pb.IssueCouponsResponse:
+        return await coupons.issue_coupons(self.ctx, current_principal(), request)
+
+    async def ListPromotions(
+        self, request: pb.ListPromotionsRequest, context: Ctx
+    ) -> pb.ListPromotionsResponse:
+        return await admin.list_promotions(self.ctx, current_principal())
+
+    async def CreatePromotion(self, request: pb.Promotion, context: Ctx) -> pb.Promotion:
+        return await admin.create_promotion(self.ctx, current_principal(), request)

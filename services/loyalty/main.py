@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from chainclub.loyalty.v1 import loyalty_pb2, loyalty_pb2_grpc
+from kit.bus import ConsumerSpec
 from kit.config import Settings
-from kit.runtime import ServiceSpec, serve
+from kit.runtime import ConsumerDef, ServiceSpec, serve
 from services.loyalty.api import LoyaltyApi
+from services.loyalty.consumers import members_routes, wallet_routes
 from services.loyalty.models import tables
 
 SERVICE_NAME = loyalty_pb2.DESCRIPTOR.services_by_name["LoyaltyService"].full_name
@@ -16,6 +18,22 @@ def spec() -> ServiceSpec:
         name="loyalty",
         tables=tables,
         servicers=[(loyalty_pb2_grpc.add_LoyaltyServiceServicer_to_server, LoyaltyApi, SERVICE_NAME)],
+        consumers=[
+            ConsumerDef(
+                ConsumerSpec(
+                    durable="loyalty-wallet",
+                    stream="WALLET",
+                    subjects=("wallet.topup.completed", "wallet.payment.captured"),
+                ),
+                wallet_routes,
+            ),
+            ConsumerDef(
+                ConsumerSpec(
+                    durable="loyalty-members", stream="MEMBERS", subjects=("members.member.registered",)
+                ),
+                members_routes,
+            ),
+        ],
     )
 
 

@@ -1,7 +1,222 @@
-"""Tables of the loyalty database."""
+"""Tables of the loyalty database: points accounts, lots and history, reservations and
+purchases, tiers, earn rules, promotions, coupon templates and coupons, idempotency."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from kit.db import new_metadata
 from kit.schema import messaging_tables
 
 metadata = new_metadata()
 tables = messaging_tables(metadata)
+
+
+def _ts(name: str) -> Column:
+    return Column(name, DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+points_accounts = Table(
+    "points_accounts",
+    metadata,
+    Column("member_no", String(16), primary_key=True),
+    Column("home_store_path", Text, nullable=False, server_default=""),
+    Column("balance", BigInteger, nullable=False, server_default="0"),  # = sum of lots' remaining
+    Column("reserved", BigInteger, nullable=False, server_default="0"),  # held by pending checkouts
+    Column("tier", String(32), nullable=False, server_default="standard"),
+    Column("birthday", String(10), nullable=False, server_default=""),
+    Column("referrer_member_no", String(16), nullable=False, server_default=""),
+    _ts("created_at"),
+    _ts("updated_at"),
+    CheckConstraint("balance >= 0", name="balance_non_negative"),
+    CheckConstraint("reserved >= 0 AND reserved <= balance", name="reserved_within_balance"),
+)
+
+points_lots = Table(
+    "points_lots",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("member_no", String(16), ForeignKey("points_accounts.member_no"), nullable=False),
+    Column("source", String(16), nullable=False),  # earn, bonus, restore, adjust
+    Column("reference", Text, nullable=False, server_default=""),
+    Column("points", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("expires_on", Date, nullable=False),
+    _ts("created_at"),
+    CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_within_points"),
+    Index("ix_points_lots_member_expiry", "member_no", "expires_on"),
+)
+
+points_entries = Table(
+    "points_entries",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("member_no", String(16), nullable=False),
+    Column(
+        "kind", String(16), nullable=False
+    ),  # earn, redeem, reserve, release, expire, clawback, bonus, restore
+    Column("points", BigInteger, nullable=False),  # signed
+    Column("reference", Text, nullable=False, server_default=""),
+    Column("rules", ARRAY(Text), nullable=False, server_default="{}"),
+    _ts("created_at"),
+    Index("ix_points_entries_member", "member_no", "id"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("checkout_id", String(100), primary_key=True),
+    Column("status", String(12), nullable=False),  # pending, confirmed, cancelled, expired
+    Column("member_no", String(16), nullable=False, server_default=""),
+    Column("card_no", String(20), nullable=False, server_default=""),
+    Column("store_path", Text, nullable=False),
+    Column("request", LargeBinary, nullable=False),  # the QuoteRequest
+    Column("quote", LargeBinary, nullable=False),  # the PriceQuote
+    Column("points", BigInteger, nullable=False, server_default="0"),
+    Column("coupon_code", String(40), nullable=False, server_default=""),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Index("ix_reservations_pending", "expires_at", postgresql_where="status = 'pending'"),
+)
+
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("checkout_id", String(100), primary_key=True),
+    Column("member_no", String(16), nullable=False, server_default=""),
+    Column("card_no", String(20), nullable=False, server_default=""),
+    Column("store_path", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # completed, partially_refunded, refunded
+    Column("quote", LargeBinary, nullable=False),
+    Column("tenders", JSONB, nullable=False),
+    Column("subtotal", BigInteger, nullable=False),
+    Column("discount_total", BigInteger, nullable=False),
+    Column("points_used", BigInteger, nullable=False),
+    Column("points_value", BigInteger, nullable=False),
+    Column("total_due", BigInteger, nullable=False),
+    Column("points_earned", BigInteger, nullable=False),
+    Column("earn_rules", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("coupon_code", String(40), nullable=False, server_default=""),
+    Column("tier", String(32), nullable=False, server_default=""),
+    Column("refunded_amount", BigInteger, nullable=False, server_default="0"),
+    Column("refunded_qty", JSONB, nullable=False, server_default="{}"),  # sku -> qty
+    Column("points_restored", BigInteger, nullable=False, server_default="0"),
+    Column("points_clawed_back", BigInteger, nullable=False, server_default="0"),
+    _ts("created_at"),
+    Index("ix_purchases_member_created", "member_no", "created_at"),
+    Index("ix_purchases_store_created", "store_path", "created_at"),
+)
+
+tiers = Table(
+    "tiers",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("rank", Integer, nullable=False, unique=True),
+    Column("min_spend_12m", BigInteger, nullable=False, server_default="0"),
+    Column("min_points_12m", BigInteger, nullable=False, server_default="0"),
+    Column("discount_bps", Integer, nullable=False, server_default="0"),
+    Column("points_multiplier_bps", Integer, nullable=False, server_default="10000"),
+    Column("birthday_gift_template_id", String(40), nullable=False, server_default=""),
+)
+
+earn_rules = Table(
+    "earn_rules",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("category", String(64), nullable=False, server_default=""),
+    Column("points_per_yuan_bps", BigInteger, nullable=False),
+    Column("member_day", Integer, nullable=False, server_default="0"),
+    Column("member_day_multiplier_bps", Integer, nullable=False, server_default="10000"),
+    Column("birthday_month_multiplier_bps", Integer, nullable=False, server_default="10000"),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    _ts("created_at"),
+)
+
+promotions = Table(
+    "promotions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("spend_threshold", BigInteger, nullable=False, server_default="0"),
+    Column("save_amount", BigInteger, nullable=False, server_default="0"),
+    Column("category", String(64), nullable=False, server_default=""),
+    Column("discount_bps", Integer, nullable=False, server_default="0"),
+    Column("day_of_month", Integer, nullable=False, server_default="0"),
+    Column("members_only", Boolean, nullable=False, server_default="false"),
+    Column("scope", Text, nullable=False),
+    Column("starts_at", DateTime(timezone=True)),
+    Column("ends_at", DateTime(timezone=True)),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    _ts("created_at"),
+)
+
+coupon_templates = Table(
+    "coupon_templates",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount_off", BigInteger, nullable=False, server_default="0"),
+    Column("percent_off_bps", Integer, nullable=False, server_default="0"),
+    Column("min_spend", BigInteger, nullable=False, server_default="0"),
+    Column("gift_sku", String(64), nullable=False, server_default=""),
+    Column("valid_days", Integer, nullable=False, server_default="0"),
+    Column("valid_from", DateTime(timezone=True)),
+    Column("valid_until", DateTime(timezone=True)),
+    Column("scope", Text, nullable=False),
+    Column("per_member_limit", Integer, nullable=False, server_default="0"),  # 0 = no limit
+    Column("total_quantity", Integer, nullable=False, server_default="0"),  # 0 = unlimited
+    Column("issued", Integer, nullable=False, server_default="0"),
+    Column("campaign", String(20), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    _ts("created_at"),
+    CheckConstraint("total_quantity = 0 OR issued <= total_quantity", name="issued_within_quantity"),
+)
+
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("template_id", UUID(as_uuid=True), ForeignKey("coupon_templates.id"), nullable=False),
+    Column("member_no", String(16), nullable=False),
+    Column("status", String(12), nullable=False),  # available, reserved, redeemed, expired
+    Column("checkout_id", String(100)),  # holding or redeeming checkout
+    Column("valid_from", DateTime(timezone=True)),
+    Column("valid_until", DateTime(timezone=True)),
+    Column("request_id", String(300), nullable=False, server_default=""),
+    _ts("issued_at"),
+    _ts("updated_at"),
+    Index("ix_coupons_member", "member_no", "status"),
+    Index("ix_coupons_template_member", "template_id", "member_no"),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("request_id", String(300), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", LargeBinary),
+    Column("error_reason", String(64)),
+    Column("error_detail", Text),
+    _ts("created_at"),
+)

@@ -1,0 +1,73 @@
+"""Event handlers, each run in the inbox transaction (a redelivered event has no second
+effect): top-up bonus points, the payment recovery path, welcome on registration."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainclub.events.v1 import members_pb2 as mev
+from chainclub.events.v1 import wallet_pb2 as wev
+from kit.events import Event
+from kit.inbox import Route
+from kit.runtime import Runtime
+from services.loyalty import checkout, coupons, points
+from services.loyalty.context import LoyaltyContext
+from services.loyalty.models import points_accounts, reservations
+
+
+def context_for(rt: Runtime) -> LoyaltyContext:
+    return LoyaltyContext(rt.db, rt.tables.outbox, rt.settings)
+
+
+def wallet_routes(rt: Runtime) -> dict[str, Route]:
+    ctx = context_for(rt)
+
+    async def top_up_completed(session: AsyncSession, event: Event, msg: wev.TopUpCompleted) -> None:
+        if msg.bonus_points <= 0 or not msg.member_no:
+            return
+        account = await points.ensure_account(session, msg.member_no, msg.home_store_path)
+        await points.add_lot(
+            ctx, session, account, msg.bonus_points, source="bonus", reference=msg.transaction_id, now=ctx.now(),
+            rules=["top_up_bonus"],
+        )  # fmt: skip
+
+    async def payment_captured(session: AsyncSession, event: Event, msg: wev.PaymentCaptured) -> None:
+        # The gateway pays with request id = checkout id: a pending reservation of that id
+        # was paid for, so it is confirmed even if the gateway never came back to do it.
+        row = (
+            await session.execute(
+                select(reservations).where(reservations.c.checkout_id == msg.request_id).with_for_update()
+            )
+        ).first()
+        if row is None or row.status != "pending" or not row.quote:
+            return
+        tender = [{"method": "stored_value", "amount": msg.amount, "reference": msg.transaction_id}]
+        quote_due = checkout.pb.PriceQuote.FromString(row.quote).total_due
+        # Other tenders of a mixed payment are unknown here: record what wallet took.
+        await checkout.confirm_locked(
+            ctx, session, row, tender if msg.amount == quote_due else [], recovery=True
+        )
+
+    return {
+        "wallet.topup.completed": Route(wev.TopUpCompleted, top_up_completed),
+        "wallet.payment.captured": Route(wev.PaymentCaptured, payment_captured),
+    }
+
+
+def members_routes(rt: Runtime) -> dict[str, Route]:
+    ctx = context_for(rt)
+
+    async def member_registered(session: AsyncSession, event: Event, msg: mev.MemberRegistered) -> None:
+        await points.ensure_account(session, msg.member_no, msg.home_store_path)
+        await session.execute(
+            update(points_accounts)
+            .where(points_accounts.c.member_no == msg.member_no)
+            .values(
+                home_store_path=msg.home_store_path, birthday=msg.birthday,
+                referrer_member_no=msg.referrer_member_no,
+            )
+        )  # fmt: skip
+        await coupons.issue_campaign(ctx, session, "welcome", msg.member_no, msg.home_store_path, event.id)
+
+    return {"members.member.registered": Route(mev.MemberRegistered, member_registered)}
