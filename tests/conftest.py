@@ -1,1 +1,14 @@
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import stop_private_nats
+
 pytest_plugins = ["kit.testing"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_nats_servers() -> Iterator[None]:
+    """Stop the NATS servers the fixtures started for themselves (tests/support.py)."""
+    yield
+    stop_private_nats()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,12 +20,25 @@ from kit.db import Database, ensure_database
 from kit.logs import setup_logging
 from kit.migrations import upgrade
 from kit.telemetry import setup_tracing
+from services.gateway import checkout as checkout_saga
 from services.gateway import problems
 from services.gateway.clients import ServiceClients
 from services.gateway.domain import ROOT
 from services.gateway.middleware import RequestContext
 from services.gateway.models import org_units, users
-from services.gateway.routes import audit, auth, cards, catalog, health, member_io, members, org, wallet
+from services.gateway.routes import (
+    audit,
+    auth,
+    cards,
+    catalog,
+    checkout,
+    health,
+    loyalty,
+    member_io,
+    members,
+    org,
+    wallet,
+)
 from services.gateway.routes import users as users_routes
 from services.gateway.state import GatewayState
 
@@ -67,9 +81,14 @@ def create_app(settings: Settings) -> FastAPI:
         await bootstrap(db, hasher, settings.effective_admin_password())
         clients = ServiceClients(settings)
         app.state.gateway = GatewayState(settings, db, KeySet.from_settings(settings), clients, hasher)
+        # Checkouts a crashed gateway left reserved or paid: completed or released (DESIGN §6).
+        resumer = asyncio.create_task(checkout_saga.resumer(app.state.gateway), name="checkout-resumer")
         try:
             yield
         finally:
+            resumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await resumer
             await clients.close()
             await db.dispose()
 
@@ -81,7 +100,20 @@ def create_app(settings: Settings) -> FastAPI:
     )
     problems.install(app)
     # member_io before members: its /imports and /export.xlsx are not member numbers
-    for module in (health, auth, org, users_routes, catalog, audit, member_io, members, cards, wallet):
+    for module in (
+        health,
+        auth,
+        org,
+        users_routes,
+        catalog,
+        audit,
+        member_io,
+        members,
+        cards,
+        wallet,
+        checkout,
+        loyalty,
+    ):
         app.include_router(module.router)
     app.add_middleware(RequestContext)
     return app

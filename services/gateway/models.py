@@ -8,13 +8,14 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     PrimaryKeyConstraint,
     String,
     Table,
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from kit.db import new_metadata
 
@@ -133,4 +134,48 @@ audit_log = Table(
     Column("ip", String(64)),
     Column("request_id", String(64)),
     Index("ix_audit_log_org_path_at", "org_path", "at"),
+)
+
+# The checkout saga log (DESIGN §6 gateway): one row per checkout, its state persisted
+# before each step so a retry or a restart resumes instead of charging twice.
+CHECKOUT_STATUSES = ("started", "reserved", "paid", "completed", "released", "refunded", "failed")
+
+checkouts = Table(
+    "checkouts",
+    metadata,
+    Column("checkout_id", UUID(as_uuid=True), primary_key=True),  # uuid5(caller + Idempotency-Key)
+    Column("body_hash", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("actor_role", String(20), nullable=False),
+    Column("store_path", Text, nullable=False),
+    Column("card_no", String(32), nullable=False, server_default=""),
+    Column("member_no", String(32), nullable=False, server_default=""),
+    Column("request", JSONB, nullable=False),  # priced lines, coupon, points, payments, card
+    Column("quote", JSONB),  # the reserved quote
+    Column("total_due", BigInteger),
+    Column("stored_value", BigInteger, nullable=False, server_default="0"),
+    Column("payment", JSONB),  # the wallet transaction of the stored-value part
+    Column("receipt", JSONB),  # the 201 body, replayed as is
+    Column("error", JSONB),  # {"status", "code", "detail"} of a checkout that ended in an error
+    Column("lease_until", DateTime(timezone=True)),  # who runs the saga now (a request or the resumer)
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("status IN " + str(CHECKOUT_STATUSES), name="status"),
+    Index("ix_checkouts_status_updated", "status", "updated_at"),
+    Index("ix_checkouts_store_path_created", "store_path", "created_at"),
+)
+
+checkout_refunds = Table(
+    "checkout_refunds",
+    metadata,
+    Column("refund_id", UUID(as_uuid=True), primary_key=True),  # uuid5(caller + Idempotency-Key)
+    Column("checkout_id", UUID(as_uuid=True), ForeignKey("checkouts.checkout_id"), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("lines", JSONB, nullable=False),  # [{"sku","qty"}] refunded; [] = everything left
+    Column("stored_value", BigInteger, nullable=False, server_default="0"),
+    Column("result", JSONB),  # the 201 body once done
+    _created(),
+    Index("ix_checkout_refunds_checkout", "checkout_id"),
 )

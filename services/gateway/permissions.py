@@ -65,6 +65,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "risk.rules.write": frozenset({"hq_admin"}),
     "risk.alerts.read": MANAGERS | {"auditor"},
     "risk.alerts.ack": MANAGERS,
+    # checkout (the saga; the store is the caller's) and refunds (the checkout's store scope)
+    "checkouts.quote": COUNTER,
+    "checkouts.create": COUNTER,
+    "checkouts.read": COUNTER | {"auditor"},
+    "checkouts.refund": STAFF,
+    # loyalty (member reads are scoped through members first)
+    "loyalty.points.read": COUNTER | {"auditor"},
+    "loyalty.coupons.read": COUNTER | {"auditor"},
+    "loyalty.rules.read": COUNTER | {"auditor"},  # tiers, earn rules, coupon templates, promotions
+    "loyalty.rules.write": MANAGERS,  # earn rules, coupon templates, promotions (in the caller's scope)
+    "loyalty.tiers.write": frozenset({"hq_admin"}),
+    "loyalty.coupons.issue": MANAGERS,
 }
 
 

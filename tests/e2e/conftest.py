@@ -17,6 +17,7 @@ import pytest
 
 from kit.dev import free_port
 from kit.testing import Infra
+from tests.support import private_nats_url
 
 
 @dataclass
@@ -91,7 +92,7 @@ def suite(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Su
         run_dir,
         {
             "CHAINCLUB_DATABASE_URL": infra.database_url,
-            "CHAINCLUB_NATS_URL": infra.nats_url,
+            "CHAINCLUB_NATS_URL": private_nats_url(infra),
             "CHAINCLUB_DB_PREFIX": f"e2e{uuid.uuid4().hex[:6]}_",
         },
     )
