@@ -152,3 +152,18 @@ async def grpc_echo(stack: Stack, *, seconds: float, concurrency: int, warmup: f
             )
     finally:
         await child.stop()
+
+
+async def measure(stack: Stack, opts) -> tuple[PgbenchResult, Result]:  # type: ignore[no-untyped-def]
+    """Both anchors with a benchmark's options (seconds, concurrency, warmup, pgbench_*)."""
+    pg = await pgbench(
+        stack,
+        seconds=max(1, round(opts.seconds)),
+        clients=opts.pgbench_clients,
+        threads=opts.pgbench_threads,
+        scale=opts.pgbench_scale,
+    )
+    say(f"pgbench simple-update: {pg.tps:,.0f} TPS (latency average {pg.latency_ms:.2f} ms)")
+    echo = await grpc_echo(stack, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup)
+    say(f"grpc.aio echo: {echo.throughput:,.0f} calls/s")
+    return pg, echo

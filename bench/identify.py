@@ -13,7 +13,7 @@ import grpc
 import httpx
 
 from bench import anchors, machine
-from bench.load import HEADER, Result, row, run_load
+from bench.load import HEADER, Result, ratio, row, run_load
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
 from chainclub.members.v1 import members_pb2 as pb
@@ -83,87 +83,83 @@ def _http_cases(
     return [("HTTP /members/identify by card_no", by_card), ("HTTP /members/identify by phone", by_phone)]
 
 
-def _ratio(a: float, b: float) -> str:
-    return f"{a / b:6.2f}" if b > 0 else "     -"
-
-
 async def run(opts: Options) -> int:
+    """The identify benchmark alone: its own stack and anchors."""
     stack = Stack()
     try:
         await stack.start()
         machine.print_facts(await stack.postgres_version())
-        print(
-            f"identify at {opts.members:,} members: {opts.concurrency} concurrent workers, "
-            f"{opts.seconds:g}s per case after {opts.warmup:g}s warm-up; the load generator is one "
-            "Python process on the same machine",
-            flush=True,
-        )
-
-        pg: anchors.PgbenchResult | None = None
-        echo: Result | None = None
-        if opts.anchors:
-            pg = await anchors.pgbench(
-                stack,
-                seconds=max(1, round(opts.seconds)),
-                clients=opts.pgbench_clients,
-                threads=opts.pgbench_threads,
-                scale=opts.pgbench_scale,
-            )
-            say(f"pgbench simple-update: {pg.tps:,.0f} TPS (latency average {pg.latency_ms:.2f} ms)")
-            echo = await anchors.grpc_echo(
-                stack, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup
-            )
-            say(f"grpc.aio echo: {echo.throughput:,.0f} calls/s")
-
-        settings = stack.settings()
-        members = await stack.serve("members", settings)
-        await stack.wait_grpc_health(members, settings.members_addr)
-        say(f"members service SERVING on {settings.members_addr} (migrated)")
-        gateway = await stack.serve("gateway", settings)  # starts while we seed
-
-        seeded = await seed(settings, opts.members)
-        say(
-            f"seeded {len(seeded):,} members + cards in {seeded.seconds:.1f}s "
-            f"({len(seeded) / seeded.seconds:,.0f} members/s with their cards, COPY in batches of 5000)"
-        )
-        base_url = f"http://{settings.host}:{settings.gateway_port}"
-        await stack.wait_gateway(gateway, base_url)
-        say(f"gateway ready on {base_url}")
-
-        token = KeySet.from_settings(settings).sign(CLAIMS, 4 * 3600)
-        rng = random.Random(7)
-        results: list[Result] = []
-        async with grpc.aio.insecure_channel(settings.members_addr) as channel:
-            stub = members_pb2_grpc.MembersServiceStub(channel)
-            for name, call in _grpc_cases(stub, token, seeded, rng):
-                await call()  # fail fast, before timing anything
-                results.append(
-                    await run_load(
-                        name, call, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup
-                    )
-                )
-                say(f"{name}: {results[-1].throughput:,.0f} req/s")
-        limits = httpx.Limits(max_connections=opts.concurrency, max_keepalive_connections=opts.concurrency)
-        async with httpx.AsyncClient(
-            base_url=base_url, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
-        ) as client:
-            for name, call in _http_cases(client, seeded, rng):
-                await call()
-                results.append(
-                    await run_load(
-                        name, call, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup
-                    )
-                )
-                say(f"{name}: {results[-1].throughput:,.0f} req/s")
-
-        _report(opts, seeded, pg, echo, results)
-        failed = [r for r in results if r.errors]
-        for r in failed:
-            print(f"ERROR {r.name}: {r.errors} failed calls; first: {r.first_error}", file=sys.stderr)
-        return 1 if failed else 0
+        pg, echo = await anchors.measure(stack, opts) if opts.anchors else (None, None)
+        return await measure(stack, opts, pg, echo)
     finally:
         say("stopping: gateway, members, NATS, PostgreSQL")
         await stack.close()
+
+
+async def measure(
+    stack: Stack,
+    opts: Options,
+    pg: anchors.PgbenchResult | None,
+    echo: Result | None,
+    *,
+    tag: str = "",
+) -> int:
+    """Members and the gateway on a started ``stack`` (databases ``<prefix><tag>…``), the
+    seed, the four cases and the report; 1 when a call failed."""
+    stack.db_pool_size = max(10, opts.concurrency + 4)  # every worker's call can hold one
+    print(
+        f"identify at {opts.members:,} members: {opts.concurrency} concurrent workers, "
+        f"{opts.seconds:g}s per case after {opts.warmup:g}s warm-up; the load generator is one "
+        "Python process on the same machine; "
+        f"each service pools {stack.db_pool_size} database connections",
+        flush=True,
+    )
+    settings = stack.settings(tag)
+    members = await stack.serve("members", settings)
+    await stack.wait_grpc_health(members, settings.members_addr)
+    say(f"members service SERVING on {settings.members_addr} (migrated)")
+    gateway = await stack.serve("gateway", settings)  # starts while we seed
+
+    seeded = await seed(settings, opts.members)
+    say(
+        f"seeded {len(seeded):,} members + cards in {seeded.seconds:.1f}s "
+        f"({len(seeded) / seeded.seconds:,.0f} members/s with their cards, COPY in batches of 5000)"
+    )
+    base_url = f"http://{settings.host}:{settings.gateway_port}"
+    await stack.wait_gateway(gateway, base_url)
+    say(f"gateway ready on {base_url}")
+
+    token = KeySet.from_settings(settings).sign(CLAIMS, 4 * 3600)
+    rng = random.Random(7)
+    results: list[Result] = []
+    async with grpc.aio.insecure_channel(settings.members_addr) as channel:
+        stub = members_pb2_grpc.MembersServiceStub(channel)
+        for name, call in _grpc_cases(stub, token, seeded, rng):
+            await call()  # fail fast, before timing anything
+            results.append(
+                await run_load(
+                    name, call, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup
+                )
+            )
+            say(f"{name}: {results[-1].throughput:,.0f} req/s")
+    limits = httpx.Limits(max_connections=opts.concurrency, max_keepalive_connections=opts.concurrency)
+    async with httpx.AsyncClient(
+        base_url=base_url, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        for name, call in _http_cases(client, seeded, rng):
+            await call()
+            results.append(
+                await run_load(
+                    name, call, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup
+                )
+            )
+            say(f"{name}: {results[-1].throughput:,.0f} req/s")
+
+    _report(opts, seeded, pg, echo, results)
+    failed = [r for r in results if r.errors]
+    for r in failed:
+        print(f"ERROR {r.name}: {r.errors} failed calls; first: {r.first_error}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _report(
@@ -191,7 +187,7 @@ def _report(
         print(f"  {'case':34} {'/ echo':>8} {'/ pgbench':>10}")
         for r in results:
             print(
-                f"  {r.name:34} {_ratio(r.throughput, echo.throughput):>8} {_ratio(r.throughput, pg.tps):>10}"
+                f"  {r.name:34} {ratio(r.throughput, echo.throughput):>8} {ratio(r.throughput, pg.tps):>10}"
             )
         card = results[0]
         print(

@@ -88,3 +88,7 @@ def row(r: Result) -> str:
         f"  {r.name:34} {r.throughput:9.0f} {r.percentile(50):8.2f} {r.percentile(95):8.2f}"
         f" {r.percentile(99):8.2f} {r.ok:9d} {r.errors:7d}"
     )
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:6.2f}" if b > 0 else "     -"

@@ -109,6 +109,9 @@ class Stack:
         self.nats: NatsServer | None = None
         self.children: list[Child] = []
         self.prefix = f"bench{uuid.uuid4().hex[:8]}_"
+        # Connections each service keeps (kit.db adds some overflow): set it to what the load
+        # needs, as a deployment would, or connections are opened and closed per request.
+        self.db_pool_size = 10
 
     # --- infrastructure ------------------------------------------------------------------
     async def start(self) -> None:
@@ -147,11 +150,13 @@ class Stack:
         return url
 
     # --- chainclub processes -------------------------------------------------------------
-    def settings(self) -> Settings:
+    def settings(self, tag: str = "") -> Settings:
+        """Fresh ports; databases named ``<prefix><tag><service>`` (a tag gives a benchmark
+        databases of its own on a shared server; all of them are dropped at the end)."""
         return Settings(
             profile="test",
             database_url=self.database_url,
-            db_prefix=self.prefix,
+            db_prefix=f"{self.prefix}{tag}",
             nats_url=self.nats_url,
             host="127.0.0.1",
             members_addr=f"127.0.0.1:{free_port()}",
@@ -161,6 +166,7 @@ class Stack:
             gateway_port=free_port(),
             metrics_port=0,
             grpc_grace_seconds=2.0,
+            db_pool_size=self.db_pool_size,
         )
 
     @staticmethod
@@ -179,6 +185,7 @@ class Stack:
             CHAINCLUB_GATEWAY_PORT=str(s.gateway_port),
             CHAINCLUB_METRICS_PORT="0",
             CHAINCLUB_GRPC_GRACE_SECONDS=str(s.grpc_grace_seconds),
+            CHAINCLUB_DB_POOL_SIZE=str(s.db_pool_size),
         )
         return env
 
@@ -204,21 +211,35 @@ class Stack:
                 await asyncio.sleep(0.2)
         raise TimeoutError(f"{child.name} was not SERVING on {addr} within {timeout:.0f}s:\n{child.tail()}")
 
-    async def wait_gateway(self, child: Child, base_url: str, timeout: float = 90.0) -> None:
-        """Up, and its channel to members reports SERVING (/readyz also waits for services
-        this benchmark does not start, so read its per-service answer)."""
+    async def wait_gateway(
+        self,
+        child: Child,
+        base_url: str,
+        timeout: float = 90.0,
+        services: tuple[str, ...] = ("members",),
+    ) -> None:
+        """Up, and its channels to ``services`` report SERVING (/readyz also waits for
+        services this benchmark does not start, so read its per-service answer)."""
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
             while time.monotonic() < deadline:
                 child.check_alive()
                 with contextlib.suppress(httpx.HTTPError, ValueError):
                     r = await client.get("/readyz")
-                    if r.json().get("services", {}).get("members") == "SERVING":
+                    states = r.json().get("services", {})
+                    if all(states.get(name) == "SERVING" for name in services):
                         return
                 await asyncio.sleep(0.2)
         raise TimeoutError(f"the gateway was not ready within {timeout:.0f}s:\n{child.tail()}")
 
     # --- the end -------------------------------------------------------------------------
+    async def stop_children(self) -> None:
+        """Stop the chainclub processes (gateway first), keeping PostgreSQL and NATS: the
+        next benchmark of the run starts its own on the same servers."""
+        for child in sorted(self.children, key=lambda c: c.name != "gateway"):
+            await child.stop()
+        self.children.clear()
+
     async def close(self) -> None:
         """Gateway first, then services, then NATS and PostgreSQL; the directory last."""
         try:

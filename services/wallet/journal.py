@@ -5,22 +5,28 @@ transaction under the row lock; a request id runs once and its outcome is kept."
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select, update
+from sqlalchemy import TextClause, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.errors import ChainclubError, InvalidArgument
+from kit.telemetry import current_traceparent
 from services.wallet.context import WalletContext
 from services.wallet.domain import IdempotencyKeyReused, Posting, balanced, member_ledger
 from services.wallet.models import accounts, idempotency, postings, transactions
+
+# Where a unit of work executes: an ORM session, or (the hot path) a Core connection.
+Executor = AsyncSession | AsyncConnection
 
 # Errors of these reasons are validation: the request is refused and nothing is stored.
 NOT_STORED = frozenset(
@@ -40,7 +46,39 @@ def request_hash(message: Message) -> str:
 class Outcome:
     """What a unit of work leaves behind even when it fails (e.g. a risk alert)."""
 
-    after_failure: list[Callable[[AsyncSession], Awaitable[None]]] = field(default_factory=list)
+    after_failure: list[Callable[[Executor], Awaitable[None]]] = field(default_factory=list)
+
+
+def check_request_id(request: Message) -> str:
+    """The request's idempotency key, validated."""
+    request_id = getattr(request, "request_id", "")
+    if not request_id:
+        raise ChainclubError("an idempotency key (request_id) is required", reason="idempotency_key_required")
+    if len(request_id) > 300:
+        raise InvalidArgument("request_id is at most 300 characters", field="request_id")
+    return request_id
+
+
+async def replay(session: Executor, request_id: str, kind: str, digest: str) -> pb.Transaction:
+    """The stored outcome of a request id claimed before (by this request or another one)."""
+    done = (await session.execute(select(idempotency).where(idempotency.c.request_id == request_id))).one()
+    if done.kind != kind or done.request_hash != digest:
+        raise IdempotencyKeyReused("this idempotency key was used for a different request")
+    if done.result is not None:
+        return pb.Transaction.FromString(done.result)
+    raise ChainclubError(done.error_detail or "", reason=done.error_reason or "conflict")
+
+
+async def record_failure(session: Executor, request_id: str, err: ChainclubError, outcome: Outcome) -> None:
+    """Keep a refusal as the request's outcome (what a replay raises), with what the failed
+    work leaves behind (e.g. the alert of a blocking risk rule)."""
+    for action in outcome.after_failure:
+        await action(session)
+    await session.execute(
+        update(idempotency)
+        .where(idempotency.c.request_id == request_id)
+        .values(error_reason=err.reason, error_detail=err.detail)
+    )
 
 
 async def run_once(
@@ -52,11 +90,7 @@ async def run_once(
     """Run ``work`` once per request id. A replay returns the stored transaction (or raises
     the stored error); the same id with another request is ``idempotency_key_reused``; a
     concurrent duplicate waits on the unique key, then replays."""
-    request_id = getattr(request, "request_id", "")
-    if not request_id:
-        raise ChainclubError("an idempotency key (request_id) is required", reason="idempotency_key_required")
-    if len(request_id) > 300:
-        raise InvalidArgument("request_id is at most 300 characters", field="request_id")
+    request_id = check_request_id(request)
     digest = request_hash(request)
     failure: ChainclubError | None = None
     async with ctx.db.transaction() as session:
@@ -67,14 +101,7 @@ async def run_once(
             .returning(idempotency.c.request_id)
         )
         if claimed.first() is None:
-            done = (
-                await session.execute(select(idempotency).where(idempotency.c.request_id == request_id))
-            ).one()
-            if done.kind != kind or done.request_hash != digest:
-                raise IdempotencyKeyReused("this idempotency key was used for a different request")
-            if done.result is not None:
-                return pb.Transaction.FromString(done.result)
-            raise ChainclubError(done.error_detail or "", reason=done.error_reason or "conflict")
+            return await replay(session, request_id, kind, digest)
         outcome = Outcome()
         try:
             async with session.begin_nested():
@@ -83,13 +110,7 @@ async def run_once(
             if err.reason in NOT_STORED:
                 raise
             failure = err
-            for action in outcome.after_failure:
-                await action(session)
-            await session.execute(
-                update(idempotency)
-                .where(idempotency.c.request_id == request_id)
-                .values(error_reason=err.reason, error_detail=err.detail)
-            )
+            await record_failure(session, request_id, err, outcome)
         else:
             await session.execute(
                 update(idempotency)
@@ -101,13 +122,13 @@ async def run_once(
     return txn
 
 
-async def lock_account(session: AsyncSession, account_id: uuid.UUID):  # type: ignore[no-untyped-def]
+async def lock_account(session: Executor, account_id: uuid.UUID):  # type: ignore[no-untyped-def]
     return (
         await session.execute(select(accounts).where(accounts.c.id == account_id).with_for_update())
     ).first()
 
 
-async def open_account(session: AsyncSession, account_id: uuid.UUID, card_no: str, member_no: str, home: str):  # type: ignore[no-untyped-def]
+async def open_account(session: Executor, account_id: uuid.UUID, card_no: str, member_no: str, home: str):  # type: ignore[no-untyped-def]
     """The account (created on first use), locked for this transaction; a closed account
     takes no more value."""
     await session.execute(
@@ -127,8 +148,18 @@ def ts(value: datetime) -> Timestamp:
     return t
 
 
-async def post(
-    session: AsyncSession,
+@dataclass
+class Planned:
+    """A balanced transaction ready to be written: its reply and the rows behind it."""
+
+    txn: pb.Transaction
+    values: dict[str, Any]  # the transactions row
+    entries: list[Posting]
+    principal: int  # the account's buckets after it
+    bonus: int
+
+
+def plan(
     *,
     kind: str,
     account,  # type: ignore[no-untyped-def]  # a locked accounts row
@@ -143,8 +174,8 @@ async def post(
     bonus_points: int = 0,
     related_id: uuid.UUID | None = None,
     note: str = "",
-) -> pb.Transaction:
-    """Write one balanced transaction and move the account's cached buckets with it."""
+) -> Planned:
+    """One balanced transaction over ``account`` and the buckets it leaves (nothing written)."""
     entries = balanced(entries)
     principal_delta = sum(e.amount for e in entries if e.ledger == member_ledger(account.id, "principal"))
     bonus_delta = sum(e.amount for e in entries if e.ledger == member_ledger(account.id, "bonus"))
@@ -152,27 +183,13 @@ async def post(
     if new_principal < 0 or new_bonus < 0:
         raise AssertionError("a bucket would go negative: the use case must refuse this first")
     txn_id = uuid.uuid4()
-    await session.execute(
-        transactions.insert().values(
-            id=txn_id, kind=kind, account_id=account.id, card_no=card_no, amount=amount,
-            principal_delta=principal_delta, bonus_delta=bonus_delta, bonus_points=bonus_points, channel=channel,
-            acting_store_path=acting, home_store_path=account.home_store_path, request_id=request_id,
-            related_id=related_id, note=note, actor=actor, created_at=now,
-        )
+    values = dict(
+        id=txn_id, kind=kind, account_id=account.id, card_no=card_no, amount=amount,
+        principal_delta=principal_delta, bonus_delta=bonus_delta, bonus_points=bonus_points, channel=channel,
+        acting_store_path=acting, home_store_path=account.home_store_path, request_id=request_id,
+        related_id=related_id, note=note, actor=actor, created_at=now,
     )  # fmt: skip
-    await session.execute(
-        postings.insert(),
-        [
-            {"transaction_id": txn_id, "ledger": e.ledger, "amount": e.amount, "created_at": now}
-            for e in entries
-        ],
-    )
-    await session.execute(
-        update(accounts)
-        .where(accounts.c.id == account.id)
-        .values(principal=new_principal, bonus=new_bonus, card_no=card_no, updated_at=now)
-    )
-    return pb.Transaction(
+    txn = pb.Transaction(
         transaction_id=str(txn_id), kind=kind, card_no=card_no, account_id=str(account.id), amount=amount,
         principal=principal_delta, bonus=bonus_delta, bonus_points=bonus_points, channel=channel,
         acting_store_path=acting, home_store_path=account.home_store_path, request_id=request_id,
@@ -182,3 +199,228 @@ async def post(
         ),
         created_at=ts(now), related_transaction_id=str(related_id) if related_id else "", note=note,
     )  # fmt: skip
+    return Planned(txn, values, entries, new_principal, new_bonus)
+
+
+async def post(session: AsyncSession, **fields: Any) -> pb.Transaction:
+    """Write one balanced transaction and move the account's cached buckets with it
+    (``plan``'s arguments)."""
+    planned = plan(**fields)
+    v = planned.values
+    await session.execute(transactions.insert().values(**v))
+    await session.execute(
+        postings.insert(),
+        [
+            {"transaction_id": v["id"], "ledger": e.ledger, "amount": e.amount, "created_at": v["created_at"]}
+            for e in planned.entries
+        ],
+    )
+    await session.execute(
+        update(accounts)
+        .where(accounts.c.id == v["account_id"])
+        .values(
+            principal=planned.principal, bonus=planned.bonus, card_no=v["card_no"], updated_at=v["created_at"]
+        )
+    )
+    return planned.txn
+
+
+# --- the hot path: payments and top-ups in two statements ---------------------------------------
+# A payment or top-up is BEGIN, one statement that claims the request id, locks (or opens) the
+# account and reads the active rules, then — after the checks, in Python — one statement that
+# writes the transaction, its postings, the buckets, the event and the request's result, and
+# COMMIT. Same rows, same locks, same order of checks as ``run_once`` + ``post``; the event's
+# NOTIFY is sent after the commit (``WalletContext.wake_relay``), which keeps commits from
+# queueing on PostgreSQL's notification lock.
+
+_RISK_RULES_JSON = """(SELECT json_agg(r) FROM (
+        SELECT id, name, kind, threshold, window_seconds, action, applies_to, start_minute, end_minute
+        FROM risk_rules WHERE active ORDER BY created_at, id) r)"""
+
+_CLAIM = """
+    claim AS (
+        INSERT INTO idempotency (request_id, kind, request_hash) VALUES (:request_id, :kind, :digest)
+        ON CONFLICT DO NOTHING RETURNING request_id
+    )"""
+
+_ACCOUNT_COLUMNS = "id, card_no, member_no, home_store_path, principal, bonus, status"
+
+CLAIM_AND_LOCK = text(
+    f"""
+    WITH {_CLAIM},
+    locked AS (
+        SELECT {_ACCOUNT_COLUMNS} FROM accounts
+        WHERE id = CAST(:account_id AS uuid) AND EXISTS (SELECT FROM claim) FOR UPDATE
+    )
+    SELECT c.claimed, a.*, {_RISK_RULES_JSON} AS risk_rules
+    FROM (SELECT count(*) AS claimed FROM claim) c LEFT JOIN locked a ON true
+    """
+)
+
+# For a top-up: the account is opened on first use (only for a card that may take value),
+# and the bonus rules and the top-up policy come along.
+CLAIM_AND_OPEN = text(
+    f"""
+    WITH {_CLAIM},
+    opened AS (
+        INSERT INTO accounts (id, card_no, member_no, home_store_path)
+        SELECT CAST(:account_id AS uuid), :card_no, :member_no, :home
+        WHERE CAST(:usable AS boolean) AND EXISTS (SELECT FROM claim)
+        ON CONFLICT DO NOTHING
+        RETURNING {_ACCOUNT_COLUMNS}, true AS created
+    ),
+    locked AS (
+        SELECT {_ACCOUNT_COLUMNS}, false AS created FROM accounts
+        WHERE id = CAST(:account_id AS uuid) AND CAST(:usable AS boolean) AND EXISTS (SELECT FROM claim)
+        FOR UPDATE
+    )
+    SELECT c.claimed, a.*, {_RISK_RULES_JSON} AS risk_rules,
+        (SELECT json_agg(b) FROM (
+            SELECT id, name, min_amount, bonus_amount, bonus_points, scope, starts_at, ends_at
+            FROM bonus_rules WHERE active ORDER BY created_at, id) b) AS bonus_rules,
+        (SELECT json_build_object('store_paths', store_paths, 'operators', operators)
+            FROM topup_policy WHERE id = 1) AS policy
+    FROM (SELECT count(*) AS claimed FROM claim) c
+    LEFT JOIN (SELECT * FROM opened UNION ALL SELECT * FROM locked) a ON true
+    """
+)
+
+# A refused top-up leaves no account behind (as the savepoint of ``run_once`` would not).
+DROP_OPENED_ACCOUNT = text("DELETE FROM accounts WHERE id = CAST(:account_id AS uuid)")
+
+
+def write_statement(outbox: str) -> TextClause:
+    """Transaction, postings, buckets, event and the request's result in one statement."""
+    return text(
+        f"""
+        WITH txn AS (
+            INSERT INTO transactions (id, kind, account_id, card_no, amount, principal_delta, bonus_delta,
+                bonus_points, channel, acting_store_path, home_store_path, request_id, related_id, note, actor,
+                created_at)
+            VALUES (CAST(:id AS uuid), :kind, CAST(:account_id AS uuid), :card_no, :amount, :principal_delta,
+                :bonus_delta, :bonus_points, :channel, :acting_store_path, :home_store_path, :request_id,
+                CAST(:related_id AS uuid), :note, :actor, :created_at)
+        ),
+        entries AS (
+            INSERT INTO postings (transaction_id, ledger, amount, created_at)
+            SELECT CAST(:id AS uuid), e.ledger, e.amount, :created_at
+            FROM unnest(CAST(:ledgers AS text[]), CAST(:amounts AS bigint[])) WITH ORDINALITY AS e(ledger, amount, n)
+            ORDER BY e.n
+        ),
+        buckets AS (
+            UPDATE accounts SET principal = :new_principal, bonus = :new_bonus, card_no = :card_no,
+                updated_at = :created_at
+            WHERE id = CAST(:account_id AS uuid)
+        ),
+        event AS (
+            INSERT INTO {outbox} (event_id, subject, type, payload, org_path, traceparent)
+            VALUES (CAST(:event_id AS uuid), :subject, :event_type, :payload, :org_path, :traceparent)
+        )
+        UPDATE idempotency SET result = :result WHERE request_id = :request_id
+        """
+    )
+
+
+@dataclass
+class Claim:
+    claimed: bool
+    account: Any  # the locked accounts row (None: no account, or not claimed)
+    created: bool  # the account was opened by this statement
+    risk_rules: list[dict[str, Any]]
+    bonus_rules: list[dict[str, Any]]
+    policy: dict[str, Any] | None
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def claim(
+    session: Executor, statement: TextClause, *, request_id: str, kind: str, digest: str, **params: Any
+) -> Claim:
+    row = (
+        await session.execute(statement, {"request_id": request_id, "kind": kind, "digest": digest, **params})
+    ).one()
+    m = row._mapping
+    return Claim(
+        claimed=bool(row.claimed),
+        account=row if row.id is not None else None,
+        created=bool(m.get("created", False)),
+        risk_rules=_json(m["risk_rules"]) or [],
+        bonus_rules=_json(m.get("bonus_rules")) or [],
+        policy=_json(m.get("policy")),
+    )
+
+
+async def write(
+    ctx: WalletContext,
+    session: Executor,
+    planned: Planned,
+    *,
+    subject: str,
+    event: Message,
+    org_path: str,
+) -> pb.Transaction:
+    """Write ``planned`` with its event and store its reply as the request's result."""
+    v = planned.values
+    await session.execute(
+        ctx.write_statement,
+        {
+            **v,
+            "ledgers": [e.ledger for e in planned.entries],
+            "amounts": [e.amount for e in planned.entries],
+            "new_principal": planned.principal,
+            "new_bonus": planned.bonus,
+            "event_id": uuid.uuid4(),
+            "subject": subject,
+            "event_type": event.DESCRIPTOR.full_name,
+            "payload": event.SerializeToString(),
+            "org_path": org_path,
+            "traceparent": current_traceparent(),
+            "result": planned.txn.SerializeToString(),
+        },
+    )
+    return planned.txn
+
+
+Decide = Callable[[Executor, Claim, Outcome], Awaitable[tuple[Planned, str, Message, str]]]
+
+
+async def run_claimed(
+    ctx: WalletContext,
+    kind: str,
+    request: Message,
+    statement: TextClause,
+    params: dict[str, Any],
+    decide: Decide,
+) -> pb.Transaction:
+    """``run_once`` for the hot path: ``statement`` (``CLAIM_AND_LOCK`` or ``CLAIM_AND_OPEN``)
+    claims the request id and locks the account; ``decide`` checks, reads what else it needs
+    and returns the planned transaction with its event (subject, message, org path) — or
+    raises, writing nothing but what ``outcome`` keeps; then ``write``. Replays, reused keys,
+    concurrent duplicates and stored refusals behave exactly as in ``run_once``."""
+    request_id = check_request_id(request)
+    digest = request_hash(request)
+    failure: ChainclubError | None = None
+    # A Core connection rather than an ORM session: nothing here needs one, and the rare
+    # paths (replays, refusals, risk statistics and alerts) only ever call ``execute``.
+    async with ctx.db.engine.begin() as session:
+        claimed = await claim(session, statement, request_id=request_id, kind=kind, digest=digest, **params)
+        if not claimed.claimed:
+            return await replay(session, request_id, kind, digest)
+        outcome = Outcome()
+        try:
+            planned, subject, event, org_path = await decide(session, claimed, outcome)
+        except ChainclubError as err:
+            if err.reason in NOT_STORED:
+                raise
+            failure = err
+            if claimed.created:
+                await session.execute(DROP_OPENED_ACCOUNT, {"account_id": claimed.account.id})
+            await record_failure(session, request_id, err, outcome)
+        else:
+            txn = await write(ctx, session, planned, subject=subject, event=event, org_path=org_path)
+    if failure is not None:
+        raise failure
+    ctx.wake_relay()
+    return txn

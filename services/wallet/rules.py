@@ -16,7 +16,7 @@ from kit.auth import Principal, may_access
 from kit.errors import Forbidden, InvalidArgument, NotFound
 from services.wallet import access, domain
 from services.wallet.context import WalletContext
-from services.wallet.journal import Outcome, ts
+from services.wallet.journal import Executor, Outcome, ts
 from services.wallet.models import alerts, bonus_rules, risk_rules, topup_policy, transactions
 
 
@@ -107,6 +107,11 @@ async def set_policy(ctx: WalletContext, p: Principal, req: pb.TopUpPolicy) -> p
 
 async def check_policy(session: AsyncSession, p: Principal, acting: str) -> None:
     row = (await session.execute(select(topup_policy).where(topup_policy.c.id == 1))).first()
+    check_policy_row(row, p, acting)
+
+
+def check_policy_row(row, p: Principal, acting: str) -> None:  # type: ignore[no-untyped-def]
+    """``row``: the policy (anything with store_paths and operators), or None."""
     if row is None or (not row.store_paths and not row.operators):
         return
     if any(may_access(path, acting) for path in row.store_paths) or p.sub in row.operators:
@@ -114,6 +119,21 @@ async def check_policy(session: AsyncSession, p: Principal, acting: str) -> None
     raise Forbidden(
         "HQ top-up policy: top-ups are taken only by designated stores or operators (指定网点或操作员充值)"
     )
+
+
+def bonus_rule_views(rows: list[dict]) -> list[domain.BonusRuleView]:
+    """Active bonus rules as ``journal.claim`` reads them (JSON objects)."""
+
+    def when(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    return [
+        domain.BonusRuleView(
+            str(r["id"]), r["name"], int(r["min_amount"]), int(r["bonus_amount"]), int(r["bonus_points"]),
+            r["scope"], when(r["starts_at"]), when(r["ends_at"]),
+        )
+        for r in rows
+    ]  # fmt: skip
 
 
 def check_card_scope(card, acting: str, p: Principal) -> None:  # type: ignore[no-untyped-def]
@@ -164,7 +184,7 @@ async def create_risk_rule(ctx: WalletContext, p: Principal, req: pb.RiskRule) -
 
 async def assess(
     ctx: WalletContext,
-    session: AsyncSession,
+    session: Executor,
     outcome: Outcome,
     *,
     kind: str,
@@ -174,22 +194,27 @@ async def assess(
     acting: str,
     home: str,
     now: datetime,
+    loaded: list[dict] | None = None,
 ) -> list[str]:
     """Evaluate the active rules for one transaction. Alerts are written with it; a block
-    raises ``BlockedByRiskRule`` and its alert is written even though the money does not move."""
+    raises ``BlockedByRiskRule`` and its alert is written even though the money does not move.
+    ``loaded``: the active rules read in this transaction already (``journal.claim``)."""
+    if loaded is None:
+        rows = (await session.execute(select(risk_rules).where(risk_rules.c.active.is_(True)))).all()
+        loaded = [r._asdict() for r in rows]
     rules = [
         domain.RiskRuleView(
-            str(r.id),
-            r.name,
-            r.kind,
-            r.threshold,
-            r.window_seconds,
-            r.action,
-            r.applies_to,
-            r.start_minute,
-            r.end_minute,
+            str(r["id"]),
+            r["name"],
+            r["kind"],
+            int(r["threshold"]),
+            r["window_seconds"],
+            r["action"],
+            r["applies_to"],
+            r["start_minute"],
+            r["end_minute"],
         )
-        for r in (await session.execute(select(risk_rules).where(risk_rules.c.active.is_(True)))).all()
+        for r in loaded
     ]
     rules = [r for r in rules if domain.applies(r, kind)]
     if not rules:
@@ -213,7 +238,7 @@ async def assess(
         if why:
             raised.append((rule, why))
 
-    async def write_alerts(s: AsyncSession) -> None:
+    async def write_alerts(s: Executor) -> None:
         for rule, why in raised:
             alert_id = uuid.uuid4()
             await s.execute(

@@ -4,6 +4,7 @@ Each is one database transaction under the account's row lock, run once per requ
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainclub.events.v1 import wallet_pb2 as ev
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
-from kit.errors import InvalidArgument, NotFound
-from services.wallet import access, domain, rules
+from kit.errors import ChainclubError, InvalidArgument, NotFound
+from services.wallet import access, domain, journal, rules
 from services.wallet.context import WalletContext
 from services.wallet.domain import (
     Posting,
@@ -51,14 +52,19 @@ async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.T
     if req.amount > max_single:
         raise domain.LimitExceeded(f"a single top-up may be at most {max_single} fen")
 
-    async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
-        await rules.check_policy(session, p, acting)
+    async def decide(session: journal.Executor, claim: journal.Claim, outcome: Outcome):  # type: ignore[no-untyped-def]
+        policy = claim.policy
+        rules.check_policy_row(SimpleNamespace(**policy) if policy else None, p, acting)
         domain.check_card_usable(card.status)
-        account = await open_account(
-            session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path
-        )
+        account = claim.account
+        if account is None:  # opened concurrently by another request: read it again, locked
+            account = await open_account(
+                session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path
+            )
+        elif account.status != "open":
+            raise ChainclubError("the card's stored-value account is closed", reason="conflict")
         now = ctx.now()
-        rule = domain.pick_bonus_rule(await rules.active_bonus_rules(session), req.amount, acting, now)
+        rule = domain.pick_bonus_rule(rules.bonus_rule_views(claim.bonus_rules), req.amount, acting, now)
         bonus = rule.bonus_amount if rule else 0
         points = rule.bonus_points if rule else 0
         domain.check_top_up_limits(
@@ -66,10 +72,10 @@ async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.T
         )
         raised = await rules.assess(
             ctx, session, outcome, kind="topup", account_id=account.id, card_no=card.card_no, amount=req.amount,
-            acting=acting, home=account.home_store_path, now=now,
+            acting=acting, home=account.home_store_path, now=now, loaded=claim.risk_rules,
         )  # fmt: skip
-        txn = await post(
-            session, kind="topup", account=account, card_no=card.card_no, amount=req.amount, channel=req.channel,
+        planned = journal.plan(
+            kind="topup", account=account, card_no=card.card_no, amount=req.amount, channel=req.channel,
             acting=acting, request_id=req.request_id, actor=p.sub, now=now, bonus_points=points,
             note=f"bonus rule {rule.name}" if rule else "",
             entries=[
@@ -79,21 +85,20 @@ async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.T
                 Posting(bonus_expense_ledger(acting), -bonus),
             ],
         )  # fmt: skip
-        txn.alerts.extend(raised)
-        await ctx.emit(
-            session,
-            "wallet.topup.completed",
-            ev.TopUpCompleted(
-                transaction_id=txn.transaction_id, card_no=card.card_no, account_id=str(account.id),
-                member_no=card.member_no, amount=req.amount, bonus=bonus, bonus_points=points, channel=req.channel,
-                acting_store_path=acting, home_store_path=account.home_store_path, at=ts(now),
-                request_id=req.request_id,
-            ),
-            account.home_store_path,
+        planned.txn.alerts.extend(raised)
+        event = ev.TopUpCompleted(
+            transaction_id=planned.txn.transaction_id, card_no=card.card_no, account_id=str(account.id),
+            member_no=card.member_no, amount=req.amount, bonus=bonus, bonus_points=points, channel=req.channel,
+            acting_store_path=acting, home_store_path=account.home_store_path, at=ts(now),
+            request_id=req.request_id,
         )  # fmt: skip
-        return txn
+        return planned, "wallet.topup.completed", event, account.home_store_path
 
-    return await run_once(ctx, "topup", req, work)
+    params = {
+        "account_id": _account_id(card), "card_no": card.card_no, "member_no": card.member_no,
+        "home": card.member_home_store_path, "usable": card.status == "active",
+    }  # fmt: skip
+    return await journal.run_claimed(ctx, "topup", req, journal.CLAIM_AND_OPEN, params, decide)
 
 
 async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePaymentRequest) -> pb.Transaction:
@@ -103,9 +108,9 @@ async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePayme
     card = await ctx.members.card(p, req.card_no)  # checked on every payment: a blocked card never pays
     rules.check_card_scope(card, acting, p)
 
-    async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
+    async def decide(session: journal.Executor, claim: journal.Claim, outcome: Outcome):  # type: ignore[no-untyped-def]
         domain.check_card_usable(card.status)
-        account = await lock_account(session, _account_id(card))
+        account = claim.account
         if account is None or account.status != "open":
             raise domain.InsufficientBalance(f"the card holds no stored value for {req.amount} fen")
         from_principal, from_bonus = domain.split_payment(
@@ -114,10 +119,10 @@ async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePayme
         now = ctx.now()
         raised = await rules.assess(
             ctx, session, outcome, kind="payment", account_id=account.id, card_no=card.card_no, amount=req.amount,
-            acting=acting, home=account.home_store_path, now=now,
+            acting=acting, home=account.home_store_path, now=now, loaded=claim.risk_rules,
         )  # fmt: skip
-        txn = await post(
-            session, kind="payment", account=account, card_no=card.card_no, amount=req.amount, acting=acting,
+        planned = journal.plan(
+            kind="payment", account=account, card_no=card.card_no, amount=req.amount, acting=acting,
             request_id=req.request_id, actor=p.sub, now=now, note=req.reference[:200],
             entries=[
                 Posting(member_ledger(account.id, "principal"), -from_principal),
@@ -125,21 +130,17 @@ async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePayme
                 Posting(clearing_ledger(acting, "sales"), req.amount),
             ],
         )  # fmt: skip
-        txn.alerts.extend(raised)
-        await ctx.emit(
-            session,
-            "wallet.payment.captured",
-            ev.PaymentCaptured(
-                transaction_id=txn.transaction_id, request_id=req.request_id, card_no=card.card_no,
-                account_id=str(account.id), member_no=card.member_no, amount=req.amount, principal=from_principal,
-                bonus=from_bonus, acting_store_path=acting, home_store_path=account.home_store_path,
-                reference=req.reference, at=ts(now),
-            ),
-            account.home_store_path,
+        planned.txn.alerts.extend(raised)
+        event = ev.PaymentCaptured(
+            transaction_id=planned.txn.transaction_id, request_id=req.request_id, card_no=card.card_no,
+            account_id=str(account.id), member_no=card.member_no, amount=req.amount, principal=from_principal,
+            bonus=from_bonus, acting_store_path=acting, home_store_path=account.home_store_path,
+            reference=req.reference, at=ts(now),
         )  # fmt: skip
-        return txn
+        return planned, "wallet.payment.captured", event, account.home_store_path
 
-    return await run_once(ctx, "payment", req, work)
+    params = {"account_id": _account_id(card)}
+    return await journal.run_claimed(ctx, "payment", req, journal.CLAIM_AND_LOCK, params, decide)
 
 
 async def _payment_by_request(session: AsyncSession, request_id: str):  # type: ignore[no-untyped-def]
