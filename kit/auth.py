@@ -121,6 +121,8 @@ class KeySet:
         for pub in ([signing_key.public_key()] if signing_key else []) + list(extra_public):
             self._public[public_jwk(pub)["kid"]] = pub
         self.kid = public_jwk(signing_key.public_key())["kid"] if signing_key else None
+        # Verified tokens, so a token forwarded on every hop is checked once per process.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     @classmethod
     def from_settings(cls, settings: Any) -> KeySet:
@@ -154,7 +156,19 @@ class KeySet:
         return jwt.encode(payload, self._signing, algorithm=ALGORITHM, headers={"kid": self.kid})
 
     def verify(self, token: str) -> Principal:
-        """The principal of a valid token; ``Unauthenticated`` for anything else."""
+        """The principal of a valid token; ``Unauthenticated`` for anything else. A token
+        seen before is answered from memory until its ``exp`` (the signature cannot change
+        without the token string changing)."""
+        hit = self._verified.get(token)
+        if hit is not None and time.time() < hit[1]:
+            return hit[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= 50_000:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = self._public.get(kid or "")
@@ -176,7 +190,7 @@ class KeySet:
         role, scope = claims.get("role"), claims.get("scope")
         if role not in ROLES or not isinstance(scope, str) or not scope:
             raise Unauthenticated("token lacks a valid role or scope")
-        return Principal(
+        principal = Principal(
             sub=str(claims["sub"]),
             role=role,
             scope=scope,
@@ -184,3 +198,4 @@ class KeySet:
             price_level=claims.get("price_level"),
             token=token,
         )
+        return principal, float(claims["exp"])

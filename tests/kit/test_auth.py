@@ -174,3 +174,28 @@ def test_the_development_key_is_recognised() -> None:
 def test_may_access_sees_its_own_subtree_only(scope: str, org_path: str, allowed: bool) -> None:
     assert may_access(scope, org_path) is allowed
     assert Principal(sub="s", role="clerk", scope=scope).may_access(org_path) is allowed
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires(monkeypatch) -> None:
+    import time as real_time
+
+    from kit import auth as auth_module
+
+    keys = KeySet(Ed25519PrivateKey.generate())
+    token = keys.sign({"sub": "u", "role": "clerk", "scope": "HQ/E/S1"}, ttl=60)
+    first = keys.verify(token)
+    assert keys.verify(token) == first  # from memory
+    checked: list[str] = []
+    verify_for_real = keys._verify
+
+    def counting(t: str):  # type: ignore[no-untyped-def]
+        checked.append(t)
+        return verify_for_real(t)
+
+    monkeypatch.setattr(keys, "_verify", counting)
+    keys.verify(token)
+    assert checked == []  # still valid: answered from memory
+    later = real_time.time() + 3600
+    monkeypatch.setattr(auth_module.time, "time", lambda: later)
+    keys.verify(token)  # past its exp the memory does not answer: the token is checked again
+    assert checked == [token]
