@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     loyalty_points_per_yuan: int = Field(100, ge=1)
     loyalty_points_max_share_bps: int = Field(5000, ge=0, le=10_000)
     loyalty_reservation_ttl_seconds: int = Field(900, ge=1)
+    # The referrer's reward when a referee's first purchase is confirmed (0 = coupons only).
+    loyalty_referral_points: int = Field(500, ge=0)
+    # How often the loyalty process runs its jobs (reservations, points expiry, tiers, birthdays).
+    loyalty_jobs_interval_seconds: float = Field(300.0, gt=0)
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -47,6 +47,7 @@ REASONS: dict[str, Reason] = {
     "insufficient_balance": Reason(grpc.StatusCode.FAILED_PRECONDITION, 402, "Insufficient balance"),
     "insufficient_points": Reason(grpc.StatusCode.FAILED_PRECONDITION, 409, "Insufficient points"),
     "coupon_unavailable": Reason(grpc.StatusCode.FAILED_PRECONDITION, 409, "Coupon unavailable"),
+    "out_of_stock": Reason(grpc.StatusCode.FAILED_PRECONDITION, 409, "Out of stock"),
     "payment_mismatch": Reason(grpc.StatusCode.INVALID_ARGUMENT, 422, "Payment mismatch"),
     "limit_exceeded": Reason(grpc.StatusCode.FAILED_PRECONDITION, 422, "Limit exceeded"),
     "blocked_by_risk_rule": Reason(grpc.StatusCode.FAILED_PRECONDITION, 409, "Blocked by risk rule"),

@@ -27,6 +27,7 @@ from services.gateway.domain import ROOT
 from services.gateway.middleware import RequestContext
 from services.gateway.models import org_units, users
 from services.gateway.routes import (
+    analytics,
     audit,
     auth,
     cards,
@@ -37,6 +38,8 @@ from services.gateway.routes import (
     member_io,
     members,
     org,
+    reports,
+    rewards,
     wallet,
 )
 from services.gateway.routes import users as users_routes
@@ -113,6 +116,9 @@ def create_app(settings: Settings) -> FastAPI:
         wallet,
         checkout,
         loyalty,
+        analytics,
+        reports,
+        rewards,
     ):
         app.include_router(module.router)
     app.add_middleware(RequestContext)

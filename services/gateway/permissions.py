@@ -77,6 +77,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "loyalty.rules.write": MANAGERS,  # earn rules, coupon templates, promotions (in the caller's scope)
     "loyalty.tiers.write": frozenset({"hq_admin"}),
     "loyalty.coupons.issue": MANAGERS,
+    # analytics (segments, computed by loyalty) and reports, within the caller's scope
+    "analytics.read": MANAGERS | {"auditor"},
+    "analytics.recompute": frozenset({"hq_admin"}),
+    "reports.read": MANAGERS | {"auditor"},
+    "loyalty.rewards.read": COUNTER | {"auditor"},
+    "loyalty.rewards.write": frozenset({"hq_admin"}),
+    "loyalty.redeem": COUNTER,
 }
 
 

@@ -9,7 +9,7 @@ from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.loyalty.v1 import loyalty_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
-from services.loyalty import admin, checkout, coupons, points, pricing, refunds
+from services.loyalty import admin, checkout, coupons, points, pricing, refunds, rewards, segments
 from services.loyalty.consumers import context_for
 
 Ctx = grpc.aio.ServicerContext
@@ -86,3 +86,31 @@ class LoyaltyApi(loyalty_pb2_grpc.LoyaltyServiceServicer):
 
     async def CreatePromotion(self, request: pb.Promotion, context: Ctx) -> pb.Promotion:
         return await admin.create_promotion(self.ctx, current_principal(), request)
+
+    async def RecomputeSegments(
+        self, request: pb.RecomputeSegmentsRequest, context: Ctx
+    ) -> pb.RecomputeSegmentsResponse:
+        return await segments.recompute_segments(self.ctx, current_principal(), request)
+
+    async def GetRfm(self, request: pb.SegmentQuery, context: Ctx) -> pb.RfmReport:
+        return await segments.get_rfm(self.ctx, current_principal(), request)
+
+    async def GetQuadrants(self, request: pb.SegmentQuery, context: Ctx) -> pb.QuadrantReport:
+        return await segments.get_quadrants(self.ctx, current_principal(), request)
+
+    async def GetLifecycle(self, request: pb.SegmentQuery, context: Ctx) -> pb.LifecycleReport:
+        return await segments.get_lifecycle(self.ctx, current_principal(), request)
+
+    async def MembersInSegment(
+        self, request: pb.MembersInSegmentRequest, context: Ctx
+    ) -> pb.MembersInSegmentResponse:
+        return await segments.members_in_segment(self.ctx, current_principal(), request)
+
+    async def ListRewards(self, request: pb.ListRewardsRequest, context: Ctx) -> pb.ListRewardsResponse:
+        return await rewards.list_rewards(self.ctx, current_principal(), request)
+
+    async def CreateReward(self, request: pb.Reward, context: Ctx) -> pb.Reward:
+        return await rewards.create_reward(self.ctx, current_principal(), request)
+
+    async def RedeemReward(self, request: pb.RedeemRewardRequest, context: Ctx) -> pb.Redemption:
+        return await rewards.redeem(self.ctx, current_principal(), request)

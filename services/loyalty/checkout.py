@@ -14,7 +14,7 @@ from chainclub.events.v1 import loyalty_pb2 as ev
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.auth import Principal
 from kit.errors import ChainclubError, Conflict, InvalidArgument, NotFound
-from services.loyalty import access, domain, points
+from services.loyalty import access, campaigns, domain, points
 from services.loyalty.context import LoyaltyContext
 from services.loyalty.journal import ts
 from services.loyalty.models import (
@@ -255,6 +255,8 @@ async def confirm_locked(
             ctx, session, account, quote.points_to_earn, source="earn", reference=row.checkout_id, now=now,
             rules=list(quote.earn_rules),
         )  # fmt: skip
+    if member_no and account.referrer_member_no:
+        await campaigns.reward_referral(ctx, session, account, row.checkout_id, now)
     if member_no:
         tier = await _maybe_upgrade(ctx, session, member_no, tier, home, now)
         if tier:
@@ -284,7 +286,29 @@ async def confirm_locked(
 async def _maybe_upgrade(
     ctx: LoyaltyContext, session: AsyncSession, member_no: str, current: str, home: str, now: datetime
 ) -> str:
-    """Upgrade at once when the rolling 12-month spend or points reach a higher tier."""
+    """Upgrade at once when the rolling 12-month spend or points reach a higher tier; the
+    member receives the "tier_upgrade" campaign's coupons."""
+    spend, earned = await rolling_12m(session, member_no, now)
+    target = domain.upgrade_to(await all_tiers(session), current, spend, earned)
+    if target is None:
+        return current
+    await session.execute(
+        update(points_accounts).where(points_accounts.c.member_no == member_no).values(tier=target.code)
+    )
+    await ctx.emit(
+        session,
+        "loyalty.tier.changed",
+        ev.TierChanged(
+            member_no=member_no, from_tier=current, to_tier=target.code, home_store_path=home, at=ts(now)
+        ),
+        home,
+    )
+    await campaigns.tier_upgrade_coupons(ctx, session, member_no, home, target.code)
+    return target.code
+
+
+async def rolling_12m(session: AsyncSession, member_no: str, now: datetime) -> tuple[int, int]:
+    """The member's spend (fen, net of refunds) and points earned over the 365 days to ``now``."""
     since = now - timedelta(days=365)
     spend = (
         await session.execute(
@@ -301,21 +325,7 @@ async def _maybe_upgrade(
             )
         )
     ).scalar_one()
-    target = domain.upgrade_to(await all_tiers(session), current, int(spend), int(earned))
-    if target is None:
-        return current
-    await session.execute(
-        update(points_accounts).where(points_accounts.c.member_no == member_no).values(tier=target.code)
-    )
-    await ctx.emit(
-        session,
-        "loyalty.tier.changed",
-        ev.TierChanged(
-            member_no=member_no, from_tier=current, to_tier=target.code, home_store_path=home, at=ts(now)
-        ),
-        home,
-    )
-    return target.code
+    return int(spend), int(earned)
 
 
 async def cancel(ctx: LoyaltyContext, p: Principal, req: pb.CancelRequest) -> pb.Reservation:

@@ -15,7 +15,7 @@ from chainclub.events.v1 import loyalty_pb2 as ev
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.auth import Principal
 from kit.errors import InvalidArgument, NotFound
-from services.loyalty import access, domain, points
+from services.loyalty import access, domain, points, segments
 from services.loyalty.context import LoyaltyContext
 from services.loyalty.journal import run_once, ts
 from services.loyalty.models import coupon_templates, coupons, points_accounts
@@ -146,8 +146,12 @@ async def issue_coupons(
 ) -> pb.IssueCouponsResponse:
     access.require(p, access.ISSUERS, "issue coupons")
     if req.segment:
-        raise InvalidArgument("segments not available yet", field="segment")
-    members = sorted(set(req.member_nos))
+        # The segment's members in the caller's scope, as last recomputed.
+        members = sorted(set(req.member_nos) | set(await segments.members_in(ctx, p, req.segment)))
+        if not members:
+            return pb.IssueCouponsResponse()
+    else:
+        members = sorted(set(req.member_nos))
     if not members:
         raise InvalidArgument("member_nos is required", field="member_nos")
     if len(members) > 10_000:

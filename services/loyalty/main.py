@@ -8,7 +8,9 @@ from kit.config import Settings
 from kit.runtime import ConsumerDef, ServiceSpec, serve
 from services.loyalty.api import LoyaltyApi
 from services.loyalty.consumers import members_routes, wallet_routes
+from services.loyalty.jobs import run_jobs
 from services.loyalty.models import tables
+from services.loyalty.segments import segments_job
 
 SERVICE_NAME = loyalty_pb2.DESCRIPTOR.services_by_name["LoyaltyService"].full_name
 
@@ -34,6 +36,7 @@ def spec() -> ServiceSpec:
                 members_routes,
             ),
         ],
+        background=[segments_job, run_jobs],
     )
 
 

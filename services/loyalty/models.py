@@ -56,6 +56,7 @@ points_lots = Table(
     Column("points", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
     Column("expires_on", Date, nullable=False),
+    Column("expiring_announced", Boolean, nullable=False, server_default="false"),
     _ts("created_at"),
     CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_within_points"),
     Index("ix_points_lots_member_expiry", "member_no", "expires_on"),
@@ -209,6 +210,45 @@ coupons = Table(
     Index("ix_coupons_template_member", "template_id", "member_no"),
 )
 
+rewards = Table(
+    "rewards",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("points_cost", BigInteger, nullable=False),
+    Column("stock", BigInteger, nullable=False),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    _ts("created_at"),
+    CheckConstraint("points_cost > 0", name="points_cost_positive"),
+    CheckConstraint("stock >= 0", name="stock_non_negative"),
+)
+
+redemptions = Table(
+    "redemptions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("request_id", String(300), nullable=False, unique=True),
+    Column("member_no", String(16), nullable=False),
+    Column("reward_id", UUID(as_uuid=True), ForeignKey("rewards.id"), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("store_path", Text, nullable=False, server_default=""),
+    _ts("created_at"),
+    Index("ix_redemptions_member", "member_no", "created_at"),
+)
+
+# One grant per (campaign, member, period): the referral reward (period "" — once ever, keyed
+# on the referee), birthday coupons (period = the year). A second insert finds the row.
+campaign_grants = Table(
+    "campaign_grants",
+    metadata,
+    Column("campaign", String(20), primary_key=True),
+    Column("member_no", String(16), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("reference", Text, nullable=False, server_default=""),
+    _ts("created_at"),
+)
+
 idempotency = Table(
     "idempotency",
     metadata,
@@ -219,4 +259,24 @@ idempotency = Table(
     Column("error_reason", String(64)),
     Column("error_detail", Text),
     _ts("created_at"),
+)
+
+# Segments (services/loyalty/segments.py): one row per member with purchases, rewritten by
+# each recompute. Raw recency/frequency/monetary and the lifecycle stage as of computed_at;
+# RFM scores and quadrants are relative to a scope, so they are derived when asked.
+member_segments = Table(
+    "member_segments",
+    metadata,
+    Column("member_no", String(16), primary_key=True),
+    Column("home_store_path", Text, nullable=False),
+    Column("first_purchase_at", DateTime(timezone=True), nullable=False),
+    Column("last_purchase_at", DateTime(timezone=True), nullable=False),
+    Column("recency_days", Integer, nullable=False),
+    Column("frequency", Integer, nullable=False),  # purchases in the last 12 months
+    Column("monetary", BigInteger, nullable=False),  # fen, net of refunds, last 12 months
+    Column("spend_90d", BigInteger, nullable=False),
+    Column("spend_prev_90d", BigInteger, nullable=False),  # 180..90 days ago
+    Column("lifecycle", String(16), nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_member_segments_home", "home_store_path"),
 )

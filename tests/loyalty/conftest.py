@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import grpc
@@ -73,9 +74,10 @@ class LoyaltyWorld:
         )
 
 
-@pytest.fixture(scope="session")
-async def loyalty_world(infra: Infra) -> AsyncIterator[LoyaltyWorld]:
-    settings = settings_for(infra, "l")
+@asynccontextmanager
+async def serving_loyalty(infra: Infra, prefix: str) -> AsyncIterator[LoyaltyWorld]:
+    # The background jobs run once at start only: tests call them with a chosen ``now``.
+    settings = settings_for(infra, prefix, loyalty_jobs_interval_seconds=86_400)
     bus = Bus(settings.nats_url, name="loyalty-tests")
     bus.start()
     await bus.wait_connected()
@@ -90,3 +92,17 @@ async def loyalty_world(infra: Infra) -> AsyncIterator[LoyaltyWorld]:
         await channel.close()
         await service.stop()
         await bus.close()
+
+
+@pytest.fixture(scope="session")
+async def loyalty_world(infra: Infra) -> AsyncIterator[LoyaltyWorld]:
+    async with serving_loyalty(infra, "l") as world:
+        yield world
+
+
+@pytest.fixture(scope="session")
+async def jobs_world(infra: Infra) -> AsyncIterator[LoyaltyWorld]:
+    """A loyalty service with a database of its own: the jobs and campaigns tests move clocks,
+    tiers and campaign templates that would disturb the other tests."""
+    async with serving_loyalty(infra, "lj") as world:
+        yield world

@@ -204,13 +204,11 @@ async def test_coupons_are_never_issued_over_quantity_under_concurrency(loyalty_
     assert again.issued == 0
 
 
-async def test_segment_issuance_is_not_available_yet(loyalty_world):
+async def test_issuance_to_an_unknown_segment_is_invalid(loyalty_world):
     w = loyalty_world
     with pytest.raises(grpc.aio.AioRpcError) as exc:
         await w.stub.IssueCoupons(
-            pb.IssueCouponsRequest(
-                request_id=uuid.uuid4().hex, template_id=str(uuid.uuid4()), segment="ally"
-            ),
+            pb.IssueCouponsRequest(request_id=uuid.uuid4().hex, template_id=str(uuid.uuid4()), segment="vip"),
             metadata=w.hq,
         )
     assert reason(exc.value) == "invalid_argument"

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from chainclub.loyalty.v1 import loyalty_pb2 as loyalty_pb
 from chainclub.members.v1 import members_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2 as wallet_pb
 from kit.errors import ChainclubError
@@ -96,6 +97,7 @@ async def search(
     tier: Annotated[str | None, Query(max_length=32)] = None,
     store: Annotated[str | None, Query(max_length=64)] = None,
     birthday_month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    segment: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
@@ -106,6 +108,15 @@ async def search(
     )  # fmt: skip
     if store:
         req.store_path = await unit_path(state, p, store, field="store")
+    if segment:  # a quadrant or lifecycle stage, resolved by loyalty within the same scope
+        found = await state.clients.call(
+            state.clients.loyalty.MembersInSegment,
+            loyalty_pb.MembersInSegmentRequest(segment=segment, store_path=req.store_path),
+            p,
+        )
+        if not found.member_nos:
+            return {"items": [], "next_cursor": None}
+        req.member_nos.extend(found.member_nos)
     reply = await state.clients.call(state.clients.members.SearchMembers, req, p)
     return {"items": [member_json(m) for m in reply.members], "next_cursor": reply.page.next_cursor or None}
 

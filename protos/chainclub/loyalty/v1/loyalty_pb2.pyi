@@ -457,3 +457,197 @@ class CancelRequest(_message.Message):
     checkout_id: str
     reason: str
     def __init__(self, checkout_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RecomputeSegmentsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RecomputeSegmentsResponse(_message.Message):
+    __slots__ = ("members", "computed_at")
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
+    members: int
+    computed_at: _timestamp_pb2.Timestamp
+    def __init__(self, members: _Optional[int] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SegmentQuery(_message.Message):
+    __slots__ = ("store_path", "page", "segment")
+    STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    store_path: str
+    page: _common_pb2.PageRequest
+    segment: str
+    def __init__(self, store_path: _Optional[str] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ..., segment: _Optional[str] = ...) -> None: ...
+
+class MemberSegment(_message.Message):
+    __slots__ = ("member_no", "home_store_path", "recency_days", "frequency", "monetary", "r", "f", "m", "quadrant", "lifecycle")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    RECENCY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    MONETARY_FIELD_NUMBER: _ClassVar[int]
+    R_FIELD_NUMBER: _ClassVar[int]
+    F_FIELD_NUMBER: _ClassVar[int]
+    M_FIELD_NUMBER: _ClassVar[int]
+    QUADRANT_FIELD_NUMBER: _ClassVar[int]
+    LIFECYCLE_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    home_store_path: str
+    recency_days: int
+    frequency: int
+    monetary: int
+    r: int
+    f: int
+    m: int
+    quadrant: str
+    lifecycle: str
+    def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., recency_days: _Optional[int] = ..., frequency: _Optional[int] = ..., monetary: _Optional[int] = ..., r: _Optional[int] = ..., f: _Optional[int] = ..., m: _Optional[int] = ..., quadrant: _Optional[str] = ..., lifecycle: _Optional[str] = ...) -> None: ...
+
+class ScoreCount(_message.Message):
+    __slots__ = ("score", "count")
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    score: int
+    count: int
+    def __init__(self, score: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
+
+class SegmentCount(_message.Message):
+    __slots__ = ("segment", "count")
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    segment: str
+    count: int
+    def __init__(self, segment: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+
+class RfmReport(_message.Message):
+    __slots__ = ("scope", "members", "r", "f", "m", "items", "page", "computed_at", "median_frequency", "median_monetary")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    R_FIELD_NUMBER: _ClassVar[int]
+    F_FIELD_NUMBER: _ClassVar[int]
+    M_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_MONETARY_FIELD_NUMBER: _ClassVar[int]
+    scope: str
+    members: int
+    r: _containers.RepeatedCompositeFieldContainer[ScoreCount]
+    f: _containers.RepeatedCompositeFieldContainer[ScoreCount]
+    m: _containers.RepeatedCompositeFieldContainer[ScoreCount]
+    items: _containers.RepeatedCompositeFieldContainer[MemberSegment]
+    page: _common_pb2.PageInfo
+    computed_at: _timestamp_pb2.Timestamp
+    median_frequency: float
+    median_monetary: float
+    def __init__(self, scope: _Optional[str] = ..., members: _Optional[int] = ..., r: _Optional[_Iterable[_Union[ScoreCount, _Mapping]]] = ..., f: _Optional[_Iterable[_Union[ScoreCount, _Mapping]]] = ..., m: _Optional[_Iterable[_Union[ScoreCount, _Mapping]]] = ..., items: _Optional[_Iterable[_Union[MemberSegment, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., median_frequency: _Optional[float] = ..., median_monetary: _Optional[float] = ...) -> None: ...
+
+class QuadrantReport(_message.Message):
+    __slots__ = ("scope", "counts", "items", "page", "computed_at", "median_frequency", "median_monetary")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_MONETARY_FIELD_NUMBER: _ClassVar[int]
+    scope: str
+    counts: _containers.RepeatedCompositeFieldContainer[SegmentCount]
+    items: _containers.RepeatedCompositeFieldContainer[MemberSegment]
+    page: _common_pb2.PageInfo
+    computed_at: _timestamp_pb2.Timestamp
+    median_frequency: float
+    median_monetary: float
+    def __init__(self, scope: _Optional[str] = ..., counts: _Optional[_Iterable[_Union[SegmentCount, _Mapping]]] = ..., items: _Optional[_Iterable[_Union[MemberSegment, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., median_frequency: _Optional[float] = ..., median_monetary: _Optional[float] = ...) -> None: ...
+
+class LifecycleReport(_message.Message):
+    __slots__ = ("scope", "counts", "items", "page", "computed_at")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
+    scope: str
+    counts: _containers.RepeatedCompositeFieldContainer[SegmentCount]
+    items: _containers.RepeatedCompositeFieldContainer[MemberSegment]
+    page: _common_pb2.PageInfo
+    computed_at: _timestamp_pb2.Timestamp
+    def __init__(self, scope: _Optional[str] = ..., counts: _Optional[_Iterable[_Union[SegmentCount, _Mapping]]] = ..., items: _Optional[_Iterable[_Union[MemberSegment, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class MembersInSegmentRequest(_message.Message):
+    __slots__ = ("segment", "store_path")
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    segment: str
+    store_path: str
+    def __init__(self, segment: _Optional[str] = ..., store_path: _Optional[str] = ...) -> None: ...
+
+class MembersInSegmentResponse(_message.Message):
+    __slots__ = ("member_nos",)
+    MEMBER_NOS_FIELD_NUMBER: _ClassVar[int]
+    member_nos: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, member_nos: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Reward(_message.Message):
+    __slots__ = ("id", "name", "points_cost", "stock", "active", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    POINTS_COST_FIELD_NUMBER: _ClassVar[int]
+    STOCK_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    points_cost: int
+    stock: int
+    active: bool
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., points_cost: _Optional[int] = ..., stock: _Optional[int] = ..., active: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListRewardsRequest(_message.Message):
+    __slots__ = ("active_only",)
+    ACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    active_only: bool
+    def __init__(self, active_only: _Optional[bool] = ...) -> None: ...
+
+class ListRewardsResponse(_message.Message):
+    __slots__ = ("rewards",)
+    REWARDS_FIELD_NUMBER: _ClassVar[int]
+    rewards: _containers.RepeatedCompositeFieldContainer[Reward]
+    def __init__(self, rewards: _Optional[_Iterable[_Union[Reward, _Mapping]]] = ...) -> None: ...
+
+class RedeemRewardRequest(_message.Message):
+    __slots__ = ("request_id", "member_no", "reward_id", "qty")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    REWARD_ID_FIELD_NUMBER: _ClassVar[int]
+    QTY_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    member_no: str
+    reward_id: str
+    qty: int
+    def __init__(self, request_id: _Optional[str] = ..., member_no: _Optional[str] = ..., reward_id: _Optional[str] = ..., qty: _Optional[int] = ...) -> None: ...
+
+class Redemption(_message.Message):
+    __slots__ = ("id", "member_no", "reward_id", "reward_name", "qty", "points", "points_balance", "stock_left", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    REWARD_ID_FIELD_NUMBER: _ClassVar[int]
+    REWARD_NAME_FIELD_NUMBER: _ClassVar[int]
+    QTY_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    STOCK_LEFT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    member_no: str
+    reward_id: str
+    reward_name: str
+    qty: int
+    points: int
+    points_balance: int
+    stock_left: int
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., member_no: _Optional[str] = ..., reward_id: _Optional[str] = ..., reward_name: _Optional[str] = ..., qty: _Optional[int] = ..., points: _Optional[int] = ..., points_balance: _Optional[int] = ..., stock_left: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -132,6 +132,46 @@ class LoyaltyServiceStub:
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
                 response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
                 _registered_method=True)
+        self.RecomputeSegments = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/RecomputeSegments',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RecomputeSegmentsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RecomputeSegmentsResponse.FromString,
+                _registered_method=True)
+        self.GetRfm = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/GetRfm',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SegmentQuery.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RfmReport.FromString,
+                _registered_method=True)
+        self.GetQuadrants = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/GetQuadrants',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SegmentQuery.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.QuadrantReport.FromString,
+                _registered_method=True)
+        self.GetLifecycle = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/GetLifecycle',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SegmentQuery.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.LifecycleReport.FromString,
+                _registered_method=True)
+        self.MembersInSegment = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/MembersInSegment',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentResponse.FromString,
+                _registered_method=True)
+        self.ListRewards = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/ListRewards',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListRewardsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListRewardsResponse.FromString,
+                _registered_method=True)
+        self.CreateReward = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/CreateReward',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.FromString,
+                _registered_method=True)
+        self.RedeemReward = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/RedeemReward',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RedeemRewardRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Redemption.FromString,
+                _registered_method=True)
 
 
 class LoyaltyServiceServicer:
@@ -260,6 +300,59 @@ class LoyaltyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecomputeSegments(self, request, context):
+        """Segments (RFM, quadrants, lifecycle): recomputed nightly and on demand; scores and
+        quadrants are relative to the scope asked for (the caller's, or a store path inside it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRfm(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQuadrants(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLifecycle(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MembersInSegment(self, request, context):
+        """The members of a quadrant (ally, butterfly, barnacle, stranger) or a lifecycle stage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRewards(self, request, context):
+        """Rewards catalog (积分商城): HQ keeps the gifts; a redemption spends points FIFO from the
+        lots and takes stock, idempotent per request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateReward(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeemReward(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LoyaltyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -357,6 +450,46 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
                     servicer.CreatePromotion,
                     request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
                     response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
+            ),
+            'RecomputeSegments': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecomputeSegments,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RecomputeSegmentsRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RecomputeSegmentsResponse.SerializeToString,
+            ),
+            'GetRfm': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRfm,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SegmentQuery.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RfmReport.SerializeToString,
+            ),
+            'GetQuadrants': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuadrants,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SegmentQuery.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.QuadrantReport.SerializeToString,
+            ),
+            'GetLifecycle': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLifecycle,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SegmentQuery.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.LifecycleReport.SerializeToString,
+            ),
+            'MembersInSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.MembersInSegment,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentResponse.SerializeToString,
+            ),
+            'ListRewards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRewards,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListRewardsRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListRewardsResponse.SerializeToString,
+            ),
+            'CreateReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateReward,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.SerializeToString,
+            ),
+            'RedeemReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeemReward,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RedeemRewardRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Redemption.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -874,6 +1007,222 @@ class LoyaltyService:
             '/chainclub.loyalty.v1.LoyaltyService/CreatePromotion',
             chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
             chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecomputeSegments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/RecomputeSegments',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RecomputeSegmentsRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RecomputeSegmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRfm(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/GetRfm',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SegmentQuery.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RfmReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuadrants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/GetQuadrants',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SegmentQuery.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.QuadrantReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLifecycle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/GetLifecycle',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SegmentQuery.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.LifecycleReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MembersInSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/MembersInSegment',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRewards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/ListRewards',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListRewardsRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListRewardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/CreateReward',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeemReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/RedeemReward',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RedeemRewardRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Redemption.FromString,
             options,
             channel_credentials,
             insecure,
