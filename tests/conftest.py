@@ -2,7 +2,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import stop_private_nats
+pytest.register_assert_rewrite("kit.testing")
+
+from tests.support import stop_private_nats  # noqa: E402 - after the assert-rewrite registration
 
 pytest_plugins = ["kit.testing"]
 
