@@ -1,10 +1,12 @@
 """``python -m bench`` (``make bench``): every benchmark with its defaults — identify, then
-stored value (wallet) — on one stack, against anchors measured once at the start of the run.
+stored value (wallet), then checkout — on one stack, against anchors measured once at the start
+of the run.
 
 ``python -m bench identify --members 100000 --seconds 10 --concurrency 16`` or
-``python -m bench wallet --cards 10000 --seconds 10 --concurrency 16`` runs one, with options;
-``identify --members 2000 --seconds 2`` and ``wallet --cards 500 --seconds 2`` are quick smoke
-runs. PostgreSQL and NATS are embedded in a temporary directory unless
+``python -m bench wallet --cards 10000 --seconds 10 --concurrency 16`` or
+``python -m bench checkout --members 10000 --seconds 10 --concurrency 16`` runs one, with
+options; ``identify --members 2000 --seconds 2``, ``wallet --cards 500 --seconds 2`` and
+``checkout --members 500 --seconds 2`` are quick smoke runs. PostgreSQL and NATS are embedded in a temporary directory unless
 ``CHAINCLUB_DATABASE_URL`` / ``CHAINCLUB_NATS_URL`` are set.
 """
 
@@ -14,7 +16,7 @@ import argparse
 import asyncio
 import sys
 
-from bench import anchors, identify, machine, wallet
+from bench import anchors, checkout, identify, machine, wallet
 from bench.stack import Stack, say
 
 
@@ -32,7 +34,9 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _common(p: argparse.ArgumentParser, defaults: identify.Options | wallet.Options) -> None:
+def _common(
+    p: argparse.ArgumentParser, defaults: identify.Options | wallet.Options | checkout.Options
+) -> None:
     p.add_argument("--seconds", type=_positive_float, default=defaults.seconds, help="per case (%(default)s)")
     p.add_argument(
         "--concurrency",
@@ -76,6 +80,18 @@ def parser() -> argparse.ArgumentParser:
         help="funded cards to seed (%(default)s)",
     )
     _common(wal, wallet.Options())
+    co = sub.add_parser(
+        "checkout",
+        help="checkout through the gateway: max throughput and p50/p95/p99 at half of it (issue 6)",
+        description=checkout.__doc__,
+    )
+    co.add_argument(
+        "--members",
+        type=_positive_int,
+        default=checkout.Options().members,
+        help="funded members to seed (%(default)s)",
+    )
+    _common(co, checkout.Options())
     return p
 
 
@@ -88,8 +104,8 @@ def _options(args: argparse.Namespace, opts):  # type: ignore[no-untyped-def]
 
 
 async def run_all() -> int:
-    """Both benchmarks with their defaults on one stack, anchors measured once."""
-    ident, wal = identify.Options(), wallet.Options()
+    """Every benchmark with its defaults on one stack, anchors measured once."""
+    ident, wal, co = identify.Options(), wallet.Options(), checkout.Options()
     stack = Stack()
     try:
         await stack.start()
@@ -100,6 +116,10 @@ async def run_all() -> int:
         await stack.stop_children()
         print()
         failed |= await wallet.measure(stack, wal, pg, echo, tag="w")
+        say("wallet done: stopping its processes; the checkout benchmark starts its own")
+        await stack.stop_children()
+        print()
+        failed |= await checkout.measure(stack, co, pg, echo, tag="c")
         return failed
     finally:
         say("stopping: gateway, services, NATS, PostgreSQL")
@@ -118,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         opts = _options(args, wallet.Options())
         opts.cards = args.cards
         job = wallet.run(opts)
+    elif args.benchmark == "checkout":
+        opts = _options(args, checkout.Options())
+        opts.members = args.members
+        job = checkout.run(opts)
     else:
         return 2
     try:

@@ -198,6 +198,15 @@ class Stack:
         """``python -m kit.cli serve <name>`` with the environment of ``s``."""
         return await self.spawn(name, [sys.executable, "-m", "kit.cli", "serve", name], self.env_for(s))
 
+    async def serve_grpc(self, names: tuple[str, ...], s: Settings) -> list[Child]:
+        """Start the gRPC services ``names`` (e.g. members, wallet, loyalty) together and wait
+        until each reports SERVING (each migrates its own database on start)."""
+        children = [await self.serve(name, s) for name in names]
+        for name, child in zip(names, children, strict=True):
+            await self.wait_grpc_health(child, getattr(s, f"{name}_addr"))
+            say(f"{name} service SERVING on {getattr(s, f'{name}_addr')} (migrated)")
+        return children
+
     async def wait_grpc_health(self, child: Child, addr: str, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         async with grpc.aio.insecure_channel(addr) as channel:
