@@ -180,6 +180,13 @@ def _day(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
+def _new_book():  # type: ignore[no-untyped-def]
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("members")
+    sheet.append(list(EXPORT_COLUMNS))
+    return book, sheet
+
+
 def _append(sheet, rows: list[list[Any]]) -> None:  # type: ignore[no-untyped-def]
     for row in rows:
         sheet.append([_text_cell(sheet, v) for v in row])
@@ -227,9 +234,7 @@ async def export_xlsx(
     )
     if store:
         req.store_path = await unit_path(state, p, store, field="store")
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("members")
-    sheet.append(list(EXPORT_COLUMNS))
+    book = sheet = None  # made when the stream answers: a failed call leaves no half-open workbook
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     count = 0
     try:
@@ -237,12 +242,16 @@ async def export_xlsx(
         call = state.clients.members.ExportMembers(req, metadata=ServiceClients.metadata(p), timeout=900)
         try:
             async for member in call:
+                if book is None:
+                    book, sheet = _new_book()
                 batch.append(export_row(member))
                 if len(batch) >= EXPORT_BATCH:
                     await asyncio.to_thread(_append, sheet, batch)
                     count, batch = count + len(batch), []
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc) from None
+        if book is None:
+            book, sheet = _new_book()
         await asyncio.to_thread(_append, sheet, batch)
         count += len(batch)
         await asyncio.to_thread(book.save, spool)
