@@ -85,6 +85,27 @@ class Settings(BaseSettings):
     # How often the loyalty process runs its jobs (reservations, points expiry, tiers, birthdays).
     loyalty_jobs_interval_seconds: float = Field(300.0, gt=0)
 
+    # Notify: channels ("file" writes JSON lines under run_dir/outbox-messages; "smtp" and
+    # "http" use the provider settings below), quiet hours for marketing (chain local time),
+    # retries, and the contacts risk alerts go to.
+    notify_sms_channel: Literal["file", "http"] = "file"
+    notify_wechat_channel: Literal["file", "http"] = "file"
+    notify_email_channel: Literal["file", "smtp"] = "file"
+    notify_sms_url: str | None = None
+    notify_wechat_url: str | None = None
+    notify_http_token: str | None = None
+    notify_http_retries: int = Field(3, ge=0)
+    notify_http_timeout_seconds: float = Field(5.0, gt=0)
+    notify_smtp_host: str = "127.0.0.1"
+    notify_smtp_port: int = 1025
+    notify_smtp_sender: str = "noreply@chainclub.local"
+    notify_quiet_hours: str = "21:00-09:00"
+    notify_max_attempts: int = Field(5, ge=1)
+    notify_retry_base_seconds: float = Field(60.0, gt=0)
+    notify_alert_emails: list[str] = Field(default_factory=list)
+    notify_default_locale: str = "zh-CN"
+    notify_jobs_interval_seconds: float = Field(5.0, gt=0)
+
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: Literal["none", "console"] = "none"

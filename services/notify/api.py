@@ -5,16 +5,52 @@ from __future__ import annotations
 import grpc
 
 from chainclub.common.v1 import common_pb2
+from chainclub.notify.v1 import notify_pb2 as pb
 from chainclub.notify.v1 import notify_pb2_grpc
-from kit.grpcserver import service_info
+from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
+from services.notify import service
+from services.notify.consumers import context_for
+
+Ctx = grpc.aio.ServicerContext
 
 
 class NotifyApi(notify_pb2_grpc.NotifyServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
+        self.ctx = context_for(runtime)
 
     async def GetServiceInfo(
         self, request: common_pb2.GetServiceInfoRequest, context: grpc.aio.ServicerContext
     ) -> common_pb2.ServiceInfo:
         return service_info(self.rt)
+
+    async def ListTemplates(self, request: pb.ListTemplatesRequest, context: Ctx) -> pb.ListTemplatesResponse:
+        return await service.list_templates(self.ctx, current_principal(), request)
+
+    async def GetTemplate(self, request: pb.GetTemplateRequest, context: Ctx) -> pb.Template:
+        return await service.get_template(self.ctx, current_principal(), request)
+
+    async def PutTemplate(self, request: pb.PutTemplateRequest, context: Ctx) -> pb.Template:
+        return await service.put_template(self.ctx, current_principal(), request)
+
+    async def PreviewTemplate(
+        self, request: pb.PreviewTemplateRequest, context: Ctx
+    ) -> pb.PreviewTemplateResponse:
+        return await service.preview_template(self.ctx, current_principal(), request)
+
+    async def ListDeliveries(
+        self, request: pb.ListDeliveriesRequest, context: Ctx
+    ) -> pb.ListDeliveriesResponse:
+        return await service.list_deliveries(self.ctx, current_principal(), request)
+
+    async def ListFollowUps(self, request: pb.ListFollowUpsRequest, context: Ctx) -> pb.ListFollowUpsResponse:
+        return await service.list_follow_ups(self.ctx, current_principal(), request)
+
+    async def CompleteFollowUp(self, request: pb.CompleteFollowUpRequest, context: Ctx) -> pb.FollowUp:
+        return await service.complete_follow_up(self.ctx, current_principal(), request)
+
+    async def ListAnnouncements(
+        self, request: pb.ListAnnouncementsRequest, context: Ctx
+    ) -> pb.ListAnnouncementsResponse:
+        return await service.list_announcements(self.ctx, current_principal(), request)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from chainclub.notify.v1 import notify_pb2, notify_pb2_grpc
+from kit.bus import ConsumerSpec
 from kit.config import Settings
-from kit.runtime import ServiceSpec, serve
+from kit.runtime import ConsumerDef, ServiceSpec, serve
 from services.notify.api import NotifyApi
+from services.notify.consumers import loyalty_routes, members_routes, wallet_routes
 from services.notify.models import tables
+from services.notify.sender import run_sender
 
 SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
 
@@ -16,6 +19,38 @@ def spec() -> ServiceSpec:
         name="notify",
         tables=tables,
         servicers=[(notify_pb2_grpc.add_NotifyServiceServicer_to_server, NotifyApi, SERVICE_NAME)],
+        consumers=[
+            ConsumerDef(
+                ConsumerSpec(
+                    durable="notify-members",
+                    stream="MEMBERS",
+                    subjects=("members.member.registered", "members.card.status_changed"),
+                ),
+                members_routes,
+            ),
+            ConsumerDef(
+                ConsumerSpec(
+                    durable="notify-wallet",
+                    stream="WALLET",
+                    subjects=("wallet.payment.captured", "wallet.topup.completed", "wallet.alert.raised"),
+                ),
+                wallet_routes,
+            ),
+            ConsumerDef(
+                ConsumerSpec(
+                    durable="notify-loyalty",
+                    stream="LOYALTY",
+                    subjects=(
+                        "loyalty.purchase.recorded",
+                        "loyalty.tier.changed",
+                        "loyalty.coupon.issued",
+                        "loyalty.points.earned",
+                    ),
+                ),
+                loyalty_routes,
+            ),
+        ],
+        background=[run_sender],
     )
 
 

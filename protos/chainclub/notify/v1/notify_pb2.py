@@ -23,15 +23,54 @@ _sym_db = _symbol_database.Default()
 
 
 from chainclub.common.v1 import common_pb2 as chainclub_dot_common_dot_v1_dot_common__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n chainclub/notify/v1/notify.proto\x12\x13\x63hainclub.notify.v1\x1a chainclub/common/v1/common.proto2o\n\rNotifyService\x12^\n\x0eGetServiceInfo\x12*.chainclub.common.v1.GetServiceInfoRequest\x1a .chainclub.common.v1.ServiceInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n chainclub/notify/v1/notify.proto\x12\x13\x63hainclub.notify.v1\x1a chainclub/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x01\n\x08Template\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x0e\n\x06locale\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x11\n\tmarketing\x18\x06 \x01(\x08\x12\x11\n\tvariables\x18\x07 \x03(\t\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nupdated_by\x18\t \x01(\t\"F\n\x14ListTemplatesRequest\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x0e\n\x06locale\x18\x03 \x01(\t\"I\n\x15ListTemplatesResponse\x12\x30\n\ttemplates\x18\x01 \x03(\x0b\x32\x1d.chainclub.notify.v1.Template\"D\n\x12GetTemplateRequest\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x0e\n\x06locale\x18\x03 \x01(\t\"c\n\x12PutTemplateRequest\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x0e\n\x06locale\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\"\xe8\x01\n\x16PreviewTemplateRequest\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x0e\n\x06locale\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12M\n\tvariables\x18\x06 \x03(\x0b\x32:.chainclub.notify.v1.PreviewTemplateRequest.VariablesEntry\x1a\x30\n\x0eVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"8\n\x17PreviewTemplateResponse\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0c\n\x04\x62ody\x18\x02 \x01(\t\"\xdb\x02\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\r\n\x05\x65vent\x18\x03 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x04 \x01(\t\x12\x11\n\tmember_no\x18\x05 \x01(\t\x12\x11\n\trecipient\x18\x06 \x01(\t\x12\x10\n\x08org_path\x18\x07 \x01(\t\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x10\n\x08\x61ttempts\x18\t \x01(\x05\x12\x12\n\nlast_error\x18\n \x01(\t\x12\x33\n\x0fnext_attempt_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tmarketing\x18\x0e \x01(\x08\"j\n\x15ListDeliveriesRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12.\n\x04page\x18\x03 \x01(\x0b\x32 .chainclub.common.v1.PageRequest\"x\n\x16ListDeliveriesResponse\x12\x31\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1d.chainclub.notify.v1.Delivery\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.chainclub.common.v1.PageInfo\"\xa5\x02\n\x08\x46ollowUp\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x12\n\nstore_path\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\x12\x0e\n\x06\x64ue_on\x18\x05 \x01(\t\x12\x14\n\x0cwindow_start\x18\x06 \x01(\t\x12\x12\n\nwindow_end\x18\x07 \x01(\t\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x0f\n\x07outcome\x18\t \x01(\t\x12\r\n\x05notes\x18\n \x01(\t\x12\x14\n\x0c\x63ompleted_by\x18\x0b \x01(\t\x12\x30\n\x0c\x63ompleted_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08visit_id\x18\r \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x0e \x01(\t\"~\n\x14ListFollowUpsRequest\x12\x12\n\nstore_path\x18\x01 \x01(\t\x12\x12\n\ndue_before\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12.\n\x04page\x18\x04 \x01(\x0b\x32 .chainclub.common.v1.PageRequest\"w\n\x15ListFollowUpsResponse\x12\x31\n\nfollow_ups\x18\x01 \x03(\x0b\x32\x1d.chainclub.notify.v1.FollowUp\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.chainclub.common.v1.PageInfo\"V\n\x17\x43ompleteFollowUpRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\r\n\x05notes\x18\x03 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x04 \x01(\t\"\x9d\x01\n\x0c\x41nnouncement\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tmember_no\x18\x02 \x01(\t\x12\x10\n\x08org_path\x18\x03 \x01(\t\x12\r\n\x05\x65vent\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x0c\n\x04\x62ody\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"]\n\x18ListAnnouncementsRequest\x12\x11\n\tmember_no\x18\x01 \x01(\t\x12.\n\x04page\x18\x02 \x01(\x0b\x32 .chainclub.common.v1.PageRequest\"\x82\x01\n\x19ListAnnouncementsResponse\x12\x38\n\rannouncements\x18\x01 \x03(\x0b\x32!.chainclub.notify.v1.Announcement\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.chainclub.common.v1.PageInfo2\x9b\x07\n\rNotifyService\x12^\n\x0eGetServiceInfo\x12*.chainclub.common.v1.GetServiceInfoRequest\x1a .chainclub.common.v1.ServiceInfo\x12\x66\n\rListTemplates\x12).chainclub.notify.v1.ListTemplatesRequest\x1a*.chainclub.notify.v1.ListTemplatesResponse\x12U\n\x0bGetTemplate\x12\'.chainclub.notify.v1.GetTemplateRequest\x1a\x1d.chainclub.notify.v1.Template\x12U\n\x0bPutTemplate\x12\'.chainclub.notify.v1.PutTemplateRequest\x1a\x1d.chainclub.notify.v1.Template\x12l\n\x0fPreviewTemplate\x12+.chainclub.notify.v1.PreviewTemplateRequest\x1a,.chainclub.notify.v1.PreviewTemplateResponse\x12i\n\x0eListDeliveries\x12*.chainclub.notify.v1.ListDeliveriesRequest\x1a+.chainclub.notify.v1.ListDeliveriesResponse\x12\x66\n\rListFollowUps\x12).chainclub.notify.v1.ListFollowUpsRequest\x1a*.chainclub.notify.v1.ListFollowUpsResponse\x12_\n\x10\x43ompleteFollowUp\x12,.chainclub.notify.v1.CompleteFollowUpRequest\x1a\x1d.chainclub.notify.v1.FollowUp\x12r\n\x11ListAnnouncements\x12-.chainclub.notify.v1.ListAnnouncementsRequest\x1a..chainclub.notify.v1.ListAnnouncementsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chainclub.notify.v1.notify_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTIFYSERVICE']._serialized_start=91
-  _globals['_NOTIFYSERVICE']._serialized_end=202
+  _globals['_PREVIEWTEMPLATEREQUEST_VARIABLESENTRY']._loaded_options = None
+  _globals['_PREVIEWTEMPLATEREQUEST_VARIABLESENTRY']._serialized_options = b'8\001'
+  _globals['_TEMPLATE']._serialized_start=125
+  _globals['_TEMPLATE']._serialized_end=320
+  _globals['_LISTTEMPLATESREQUEST']._serialized_start=322
+  _globals['_LISTTEMPLATESREQUEST']._serialized_end=392
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_start=394
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_end=467
+  _globals['_GETTEMPLATEREQUEST']._serialized_start=469
+  _globals['_GETTEMPLATEREQUEST']._serialized_end=537
+  _globals['_PUTTEMPLATEREQUEST']._serialized_start=539
+  _globals['_PUTTEMPLATEREQUEST']._serialized_end=638
+  _globals['_PREVIEWTEMPLATEREQUEST']._serialized_start=641
+  _globals['_PREVIEWTEMPLATEREQUEST']._serialized_end=873
+  _globals['_PREVIEWTEMPLATEREQUEST_VARIABLESENTRY']._serialized_start=825
+  _globals['_PREVIEWTEMPLATEREQUEST_VARIABLESENTRY']._serialized_end=873
+  _globals['_PREVIEWTEMPLATERESPONSE']._serialized_start=875
+  _globals['_PREVIEWTEMPLATERESPONSE']._serialized_end=931
+  _globals['_DELIVERY']._serialized_start=934
+  _globals['_DELIVERY']._serialized_end=1281
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=1283
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=1389
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=1391
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=1511
+  _globals['_FOLLOWUP']._serialized_start=1514
+  _globals['_FOLLOWUP']._serialized_end=1807
+  _globals['_LISTFOLLOWUPSREQUEST']._serialized_start=1809
+  _globals['_LISTFOLLOWUPSREQUEST']._serialized_end=1935
+  _globals['_LISTFOLLOWUPSRESPONSE']._serialized_start=1937
+  _globals['_LISTFOLLOWUPSRESPONSE']._serialized_end=2056
+  _globals['_COMPLETEFOLLOWUPREQUEST']._serialized_start=2058
+  _globals['_COMPLETEFOLLOWUPREQUEST']._serialized_end=2144
+  _globals['_ANNOUNCEMENT']._serialized_start=2147
+  _globals['_ANNOUNCEMENT']._serialized_end=2304
+  _globals['_LISTANNOUNCEMENTSREQUEST']._serialized_start=2306
+  _globals['_LISTANNOUNCEMENTSREQUEST']._serialized_end=2399
+  _globals['_LISTANNOUNCEMENTSRESPONSE']._serialized_start=2402
+  _globals['_LISTANNOUNCEMENTSRESPONSE']._serialized_end=2532
+  _globals['_NOTIFYSERVICE']._serialized_start=2535
+  _globals['_NOTIFYSERVICE']._serialized_end=3458
 # @@protoc_insertion_point(module_scope)

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from chainclub.common.v1 import common_pb2 as chainclub_dot_common_dot_v1_dot_common__pb2
+from chainclub.notify.v1 import notify_pb2 as chainclub_dot_notify_dot_v1_dot_notify__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -39,14 +40,103 @@ class NotifyServiceStub:
                 request_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.SerializeToString,
                 response_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.FromString,
                 _registered_method=True)
+        self.ListTemplates = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/ListTemplates',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListTemplatesRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListTemplatesResponse.FromString,
+                _registered_method=True)
+        self.GetTemplate = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/GetTemplate',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.GetTemplateRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.Template.FromString,
+                _registered_method=True)
+        self.PutTemplate = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/PutTemplate',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.PutTemplateRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.Template.FromString,
+                _registered_method=True)
+        self.PreviewTemplate = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/PreviewTemplate',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.PreviewTemplateRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.PreviewTemplateResponse.FromString,
+                _registered_method=True)
+        self.ListDeliveries = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/ListDeliveries',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.ListFollowUps = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/ListFollowUps',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListFollowUpsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListFollowUpsResponse.FromString,
+                _registered_method=True)
+        self.CompleteFollowUp = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/CompleteFollowUp',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.CompleteFollowUpRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.FollowUp.FromString,
+                _registered_method=True)
+        self.ListAnnouncements = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/ListAnnouncements',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListAnnouncementsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListAnnouncementsResponse.FromString,
+                _registered_method=True)
 
 
 class NotifyServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def GetServiceInfo(self, request, context):
-        """Who this service is, its schema revision and the caller it verified.
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTemplates(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutTemplate(self, request, context):
+        """Validated: a syntax error or a variable the event does not offer is invalid_argument.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PreviewTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeliveries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFollowUps(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteFollowUp(self, request, context):
+        """Writes a visit record to members with the caller's token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAnnouncements(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -58,6 +148,46 @@ def add_NotifyServiceServicer_to_server(servicer, server):
                     servicer.GetServiceInfo,
                     request_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.FromString,
                     response_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.SerializeToString,
+            ),
+            'ListTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTemplates,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListTemplatesRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListTemplatesResponse.SerializeToString,
+            ),
+            'GetTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTemplate,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.GetTemplateRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.Template.SerializeToString,
+            ),
+            'PutTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutTemplate,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.PutTemplateRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.Template.SerializeToString,
+            ),
+            'PreviewTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreviewTemplate,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.PreviewTemplateRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.PreviewTemplateResponse.SerializeToString,
+            ),
+            'ListDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeliveries,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesResponse.SerializeToString,
+            ),
+            'ListFollowUps': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFollowUps,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListFollowUpsRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListFollowUpsResponse.SerializeToString,
+            ),
+            'CompleteFollowUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteFollowUp,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.CompleteFollowUpRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.FollowUp.SerializeToString,
+            ),
+            'ListAnnouncements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAnnouncements,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListAnnouncementsRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListAnnouncementsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,6 +217,222 @@ class NotifyService:
             '/chainclub.notify.v1.NotifyService/GetServiceInfo',
             chainclub_dot_common_dot_v1_dot_common__pb2.GetServiceInfoRequest.SerializeToString,
             chainclub_dot_common_dot_v1_dot_common__pb2.ServiceInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/ListTemplates',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.ListTemplatesRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.ListTemplatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/GetTemplate',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.GetTemplateRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.Template.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/PutTemplate',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.PutTemplateRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.Template.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreviewTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/PreviewTemplate',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.PreviewTemplateRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.PreviewTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/ListDeliveries',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFollowUps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/ListFollowUps',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.ListFollowUpsRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.ListFollowUpsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteFollowUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/CompleteFollowUp',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.CompleteFollowUpRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.FollowUp.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAnnouncements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/ListAnnouncements',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.ListAnnouncementsRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.ListAnnouncementsResponse.FromString,
             options,
             channel_credentials,
             insecure,

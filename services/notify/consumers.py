@@ -1,0 +1,161 @@
+"""Event handlers, each run in the inbox transaction: they only record deliveries and
+follow-up tasks (one per event x channel); the sender job does the sending."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainclub.events.v1 import loyalty_pb2 as lev
+from chainclub.events.v1 import members_pb2 as mev
+from chainclub.events.v1 import wallet_pb2 as wev
+from kit.events import Event
+from kit.inbox import Route
+from kit.runtime import Runtime
+from services.notify import service
+from services.notify.channels import channels_from
+from services.notify.context import MembersClient, NotifyContext
+from services.notify.domain import yuan
+
+_CONTEXTS: dict[int, NotifyContext] = {}
+
+
+def context_for(rt: Runtime) -> NotifyContext:
+    """One context (one members channel) per runtime."""
+    if (ctx := _CONTEXTS.get(id(rt))) is None:
+        ctx = _CONTEXTS[id(rt)] = NotifyContext(
+            rt.db,
+            rt.settings,
+            MembersClient(rt.settings.members_addr, rt.keys),
+            channels_from(rt.settings, rt.db),
+        )
+    return ctx
+
+
+def _time(ctx: NotifyContext, at: Timestamp, fallback: datetime) -> str:
+    when = at.ToDatetime(tzinfo=fallback.tzinfo) if at.seconds else fallback
+    return when.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def members_routes(rt: Runtime) -> dict[str, Route]:
+    ctx = context_for(rt)
+
+    async def registered(session: AsyncSession, event: Event, msg: mev.MemberRegistered) -> None:
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="welcome", org_path=msg.home_store_path, member_no=msg.member_no,
+            variables={"member_no": msg.member_no, "card_no": msg.card_no, "store": msg.home_store_path,
+                       "time": _time(ctx, msg.joined_at, now)},
+            now=now,
+        )  # fmt: skip
+
+    async def card_status(session: AsyncSession, event: Event, msg: mev.CardStatusChanged) -> None:
+        if msg.to_status not in ("lost", "frozen", "active"):
+            return
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="card_status", org_path=msg.home_store_path,
+            member_no=msg.member_no, now=now,
+            variables={"member_no": msg.member_no, "card_no": msg.card_no, "status": msg.to_status,
+                       "store": msg.acting_store_path, "time": _time(ctx, Timestamp(), now)},
+        )  # fmt: skip
+
+    return {
+        "members.member.registered": Route(mev.MemberRegistered, registered),
+        "members.card.status_changed": Route(mev.CardStatusChanged, card_status),
+    }
+
+
+def wallet_routes(rt: Runtime) -> dict[str, Route]:
+    ctx = context_for(rt)
+
+    async def payment(session: AsyncSession, event: Event, msg: wev.PaymentCaptured) -> None:
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="payment", org_path=msg.home_store_path, member_no=msg.member_no,
+            variables={"member_no": msg.member_no, "card_no": msg.card_no, "amount_yuan": yuan(msg.amount),
+                       "store": msg.acting_store_path, "time": _time(ctx, msg.at, now)},
+            now=now,
+        )  # fmt: skip
+
+    async def top_up(session: AsyncSession, event: Event, msg: wev.TopUpCompleted) -> None:
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="top_up", org_path=msg.home_store_path, member_no=msg.member_no,
+            variables={"member_no": msg.member_no, "card_no": msg.card_no, "amount_yuan": yuan(msg.amount),
+                       "bonus_yuan": yuan(msg.bonus), "bonus_points": str(msg.bonus_points),
+                       "store": msg.acting_store_path, "time": _time(ctx, msg.at, now)},
+            now=now,
+        )  # fmt: skip
+
+    async def alert(session: AsyncSession, event: Event, msg: wev.AlertRaised) -> None:
+        contacts = ctx.settings.notify_alert_emails
+        if not contacts:
+            return
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="risk_alert", org_path="HQ", recipient=",".join(contacts),
+            channels=("email",), now=now,
+            variables={"rule_name": msg.rule_name, "kind": msg.kind, "action": msg.action, "card_no": msg.card_no,
+                       "amount_yuan": yuan(msg.amount), "store": msg.acting_store_path, "detail": msg.detail,
+                       "time": _time(ctx, msg.at, now)},
+        )  # fmt: skip
+
+    return {
+        "wallet.payment.captured": Route(wev.PaymentCaptured, payment),
+        "wallet.topup.completed": Route(wev.TopUpCompleted, top_up),
+        "wallet.alert.raised": Route(wev.AlertRaised, alert),
+    }
+
+
+def loyalty_routes(rt: Runtime) -> dict[str, Route]:
+    ctx = context_for(rt)
+
+    async def purchase(session: AsyncSession, event: Event, msg: lev.PurchaseRecorded) -> None:
+        if not msg.first_purchase_at_store or not msg.member_no:
+            return
+        at = msg.at.ToDatetime(tzinfo=ctx.tz) if msg.at.seconds else ctx.now()
+        await service.add_follow_ups(
+            ctx,
+            session,
+            member_no=msg.member_no,
+            store_path=msg.store_path,
+            checkout_id=msg.checkout_id,
+            at=at,
+        )
+
+    async def tier(session: AsyncSession, event: Event, msg: lev.TierChanged) -> None:
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="tier_changed", org_path=msg.home_store_path,
+            member_no=msg.member_no, now=now,
+            variables={"member_no": msg.member_no, "from_tier": msg.from_tier, "to_tier": msg.to_tier,
+                       "time": _time(ctx, msg.at, now)},
+        )  # fmt: skip
+
+    async def coupon(session: AsyncSession, event: Event, msg: lev.CouponChanged) -> None:
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="coupon_issued", org_path=msg.home_store_path,
+            member_no=msg.member_no, now=now,
+            variables={"member_no": msg.member_no, "coupon_name": msg.name, "code": msg.code,
+                       "valid_until": msg.valid_until, "time": _time(ctx, msg.at, now)},
+        )  # fmt: skip
+
+    async def points_earned(session: AsyncSession, event: Event, msg: lev.PointsChanged) -> None:
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="points_earned", org_path=msg.home_store_path,
+            member_no=msg.member_no, now=now,
+            variables={"member_no": msg.member_no, "points": str(msg.points), "balance": str(msg.balance),
+                       "time": _time(ctx, msg.at, now)},
+        )  # fmt: skip
+
+    return {
+        "loyalty.purchase.recorded": Route(lev.PurchaseRecorded, purchase),
+        "loyalty.tier.changed": Route(lev.TierChanged, tier),
+        "loyalty.coupon.issued": Route(lev.CouponChanged, coupon),
+        "loyalty.points.earned": Route(lev.PointsChanged, points_earned),
+    }

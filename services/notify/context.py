@@ -1,0 +1,77 @@
+"""What notify's use cases need: the database, settings, the channels and the members client
+(contact details and consents are read at send time, never stored here)."""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import grpc
+
+from chainclub.members.v1 import members_pb2, members_pb2_grpc
+from kit.auth import KeySet, Principal
+from kit.config import Settings
+from kit.db import Database
+from kit.errors import from_rpc_error
+from kit.logs import request_id_var
+from services.notify.channels import Channel
+
+
+class MembersClient:
+    """Reads members with notify's own short-lived service token (role ``service`` may read
+    PII); writes visit records with the caller's forwarded token."""
+
+    CLAIMS = {"sub": "notify", "role": "service", "scope": "HQ"}
+
+    def __init__(self, addr: str, keys: KeySet) -> None:
+        self.keys = keys
+        self.channel = grpc.aio.insecure_channel(addr)
+        self.stub = members_pb2_grpc.MembersServiceStub(self.channel)
+        self._token = ""
+        self._token_until = 0.0
+
+    def _service_token(self) -> str:
+        if _time.monotonic() >= self._token_until:
+            self._token = self.keys.sign(self.CLAIMS, 300)
+            self._token_until = _time.monotonic() + 240
+        return self._token
+
+    async def get_member(self, member_no: str) -> members_pb2.Member:
+        """Raises kit errors (``NotFound``, ``Unavailable`` ...) translated from the status."""
+        try:
+            return await self.stub.GetMember(
+                members_pb2.GetMemberRequest(member_no=member_no),
+                metadata=(("authorization", f"Bearer {self._service_token()}"),),
+                timeout=5,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc) from None
+
+    async def add_visit(self, p: Principal, req: members_pb2.AddVisitRequest) -> members_pb2.Visit:
+        metadata = [("authorization", f"Bearer {p.token}")]
+        if (rid := request_id_var.get()) is not None:
+            metadata.append(("x-request-id", rid))
+        try:
+            return await self.stub.AddVisit(req, metadata=metadata, timeout=5)
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc) from None
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+
+@dataclass
+class NotifyContext:
+    db: Database
+    settings: Settings
+    members: MembersClient
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.chain_timezone)

@@ -1,0 +1,113 @@
+"""Members + notify services (real grpc.aio servers) on the session's PostgreSQL and NATS,
+and a real aiosmtpd SMTP server for email."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import grpc
+import pytest
+from aiosmtpd.controller import Controller
+
+from chainclub.members.v1 import members_pb2, members_pb2_grpc
+from chainclub.notify.v1 import notify_pb2_grpc
+from kit.auth import KeySet
+from kit.config import Settings
+from kit.dev import free_port
+from kit.runtime import Service
+from kit.testing import Infra
+from services.members.main import spec as members_spec
+from services.notify.consumers import context_for
+from services.notify.context import NotifyContext
+from services.notify.main import spec as notify_spec
+from tests.members.conftest import random_phone
+from tests.support import settings_for
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@dataclass
+class NotifyWorld:
+    settings: Settings
+    members: Service
+    notify: Service
+    mailbox: Mailbox
+    channel: grpc.aio.Channel
+    members_channel: grpc.aio.Channel
+    _keys: KeySet = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._keys = KeySet.from_settings(self.settings)
+
+    @property
+    def ctx(self) -> NotifyContext:
+        assert self.notify.runtime is not None
+        return context_for(self.notify.runtime)
+
+    @property
+    def api(self) -> notify_pb2_grpc.NotifyServiceStub:
+        return notify_pb2_grpc.NotifyServiceStub(self.channel)
+
+    @property
+    def members_api(self) -> members_pb2_grpc.MembersServiceStub:
+        return members_pb2_grpc.MembersServiceStub(self.members_channel)
+
+    def token(self, role: str, scope: str) -> str:
+        claims = {"sub": f"{role}-{uuid.uuid4().hex[:6]}", "role": role, "scope": scope,
+                  "org_unit": scope.rsplit("/", 1)[-1]}  # fmt: skip
+        return self._keys.sign(claims, 900)
+
+    @staticmethod
+    def md(token: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {token}"),)
+
+    async def register(self, store: str, *, sms: bool, email: bool, wechat: bool) -> members_pb2.Member:
+        clerk = self.token("clerk", store)
+        return await self.members_api.RegisterMember(
+            members_pb2.RegisterMemberRequest(
+                name="通知会员", phone=random_phone(), email=f"m{uuid.uuid4().hex[:8]}@example.com",
+                home_store_path=store, has_consents=True,
+                consents=members_pb2.Consents(sms=sms, email=email, wechat=wechat),
+            ),
+            metadata=self.md(clerk), timeout=10,
+        )  # fmt: skip
+
+
+def random_store() -> str:
+    return f"HQ/R{uuid.uuid4().hex[:6].upper()}/S{uuid.uuid4().hex[:6].upper()}"
+
+
+@pytest.fixture(scope="session")
+async def notify_world(infra: Infra, tmp_path_factory) -> AsyncIterator[NotifyWorld]:  # type: ignore[no-untyped-def]
+    mailbox = Mailbox()
+    smtp_port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    settings = settings_for(
+        infra, "n", run_dir=tmp_path_factory.mktemp("notify-run"), notify_email_channel="smtp",
+        notify_smtp_port=smtp_port, notify_jobs_interval_seconds=3600, notify_retry_base_seconds=60,
+        notify_max_attempts=3, notify_alert_emails=["hq-risk@example.com"],
+    )  # fmt: skip
+    members = Service(members_spec(), settings)
+    await members.start(settings.members_addr)
+    notify = Service(notify_spec(), settings)
+    await notify.start(settings.notify_addr)
+    channel = grpc.aio.insecure_channel(settings.notify_addr)
+    members_channel = grpc.aio.insecure_channel(settings.members_addr)
+    try:
+        yield NotifyWorld(settings, members, notify, mailbox, channel, members_channel)
+    finally:
+        await channel.close()
+        await members_channel.close()
+        await notify.stop()
+        await members.stop()
+        controller.stop()

@@ -1,0 +1,65 @@
+"""Pure rules of notify: quiet hours, backoff, money for people, the 333 schedule, templates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.notify import domain, templates
+
+SH = ZoneInfo("Asia/Shanghai")
+QUIET = domain.parse_quiet_hours("21:00-09:00")
+
+
+@pytest.mark.parametrize(
+    ("local", "until"),
+    [
+        (datetime(2026, 1, 1, 22, 0, tzinfo=SH), datetime(2026, 1, 2, 9, 0, tzinfo=SH)),
+        (datetime(2026, 1, 2, 3, 0, tzinfo=SH), datetime(2026, 1, 2, 9, 0, tzinfo=SH)),
+        (datetime(2026, 1, 2, 9, 0, tzinfo=SH), None),
+        (datetime(2026, 1, 2, 20, 59, tzinfo=SH), None),
+    ],
+)
+def test_quiet_hours_wrap_midnight(local: datetime, until: datetime | None) -> None:
+    assert domain.quiet_until(local.astimezone(UTC), QUIET, SH) == until
+
+
+def test_no_quiet_hours_when_unset() -> None:
+    assert domain.quiet_until(datetime(2026, 1, 1, 15, tzinfo=UTC), domain.parse_quiet_hours(""), SH) is None
+
+
+def test_retry_backoff_doubles_up_to_a_cap() -> None:
+    assert [domain.retry_delay(n, 60).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
+    assert domain.retry_delay(30, 60) == timedelta(hours=6)
+
+
+def test_yuan_is_exact() -> None:
+    assert (domain.yuan(12345), domain.yuan(5), domain.yuan(-250)) == ("123.45", "0.05", "-2.50")
+
+
+def test_333_schedule_clamps_months_and_picks_the_window_by_time_of_day() -> None:
+    morning = domain.follow_up_plan(datetime(2026, 11, 30, 1, 0, tzinfo=UTC), SH)  # 09:00 local
+    assert [(p.stage, p.due_on) for p in morning] == [
+        ("3d", date(2026, 12, 3)), ("3w", date(2026, 12, 21)), ("3m", date(2027, 2, 28)),
+    ]  # fmt: skip
+    assert {p.window for p in morning} == {(time(11), time(12))}
+    evening = domain.follow_up_plan(datetime(2026, 11, 30, 15, 0, tzinfo=UTC), SH)  # 23:00 local
+    assert {p.window for p in evening} == {(time(16), time(17))}
+
+
+def test_template_validation_names_the_problem() -> None:
+    kind = domain.event_kind("payment")
+    templates.validate(kind, "body", "{{ member_name }} {{ amount_yuan }}")
+    with pytest.raises(domain.InvalidTemplate, match="'secret'"):
+        templates.validate(kind, "body", "{{ secret }}")
+    with pytest.raises(domain.InvalidTemplate, match="syntax error"):
+        templates.validate(kind, "body", "{% if %}")
+    with pytest.raises(domain.UnknownEvent):
+        domain.event_kind("nope")
+
+
+def test_sandbox_refuses_unsafe_attribute_access() -> None:
+    with pytest.raises(domain.InvalidTemplate):
+        templates.render("{{ member_name.__class__.__mro__ }}", {"member_name": "x"})
