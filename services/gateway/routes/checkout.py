@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from services.gateway import checkout
+from services.gateway import checkout, checkout_refunds
 from services.gateway.deps import CurrentPrincipal, IdempotencyKey, State
 
 router = APIRouter(prefix="/api/v1/checkouts", tags=["checkout"])
@@ -28,7 +28,7 @@ async def create(
 
 @router.get("/{checkout_id}")
 async def get(checkout_id: str, state: State, p: CurrentPrincipal) -> dict:
-    return await checkout.get(state, p, checkout_id)
+    return await checkout_refunds.get(state, p, checkout_id)
 
 
 @router.post("/{checkout_id}/refund", status_code=201)
@@ -40,4 +40,4 @@ async def refund(
     p: CurrentPrincipal,
     body: checkout.RefundBody | None = None,
 ) -> dict:
-    return await checkout.refund(state, request, p, key, checkout_id, body or checkout.RefundBody())
+    return await checkout_refunds.refund(state, request, p, key, checkout_id, body or checkout.RefundBody())
