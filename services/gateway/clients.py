@@ -9,6 +9,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from chainclub.loyalty.v1 import loyalty_pb2_grpc
 from chainclub.members.v1 import members_pb2_grpc
+from chainclub.notify.v1 import notify_pb2_grpc
 from chainclub.wallet.v1 import wallet_pb2_grpc
 from kit.auth import Principal
 from kit.config import SERVICES, Settings
@@ -30,6 +31,7 @@ class ServiceClients:
         self.members = members_pb2_grpc.MembersServiceStub(self.channels["members"])
         self.wallet = wallet_pb2_grpc.WalletServiceStub(self.channels["wallet"])
         self.loyalty = loyalty_pb2_grpc.LoyaltyServiceStub(self.channels["loyalty"])
+        self.notify = notify_pb2_grpc.NotifyServiceStub(self.channels["notify"])
 
     @staticmethod
     def metadata(principal: Principal) -> tuple[tuple[str, str], ...]:

@@ -37,6 +37,7 @@ from services.gateway.routes import (
     loyalty,
     member_io,
     members,
+    notify,
     org,
     reports,
     rewards,
@@ -119,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
         analytics,
         reports,
         rewards,
+        notify,
     ):
         app.include_router(module.router)
     app.add_middleware(RequestContext)

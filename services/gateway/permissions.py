@@ -84,6 +84,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "loyalty.rewards.read": COUNTER | {"auditor"},
     "loyalty.rewards.write": frozenset({"hq_admin"}),
     "loyalty.redeem": COUNTER,
+    # notify (the notify service checks role and scope again with the forwarded token)
+    "notifications.read": COUNTER | {"auditor"},
+    "notify.templates.read": STAFF | {"auditor"},
+    "notify.templates.write": frozenset({"hq_admin"}),
+    "followups.read": STAFF,
+    "followups.complete": STAFF,
+    "announcements.read": STAFF,  # as the notify service: terminals read no announcements
 }
 
 

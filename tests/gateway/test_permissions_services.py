@@ -1,5 +1,5 @@
 """The permission matrix of the endpoints that call the services (members, cards, stored value,
-checkout, loyalty, rewards, analytics, reports): every role × every endpoint.
+checkout, loyalty, rewards, analytics, reports, notify): every role × every endpoint.
 
 The gateway fixture runs WITHOUT the downstream services, so an allowed request usually ends in
 the service-unavailable 503 (or a 4xx the gateway raises itself, e.g. 404 for an unknown
@@ -33,6 +33,7 @@ from services.gateway.routes import (
     loyalty,
     member_io,
     members,
+    notify,
     reports,
     rewards,
     wallet,
@@ -125,9 +126,17 @@ GET    /analytics/lifecycle                              analytics.read         
 POST   /analytics/segments/recompute                     analytics.recompute       ok  403 403 403   403  403  403     401
 GET    /reports/sales                                    reports.read              ok  ok  ok  403   403  403  ok      401
 GET    /reports/sales.xlsx                               reports.read              ok  ok  ok  403   403  403  ok      401
+GET    /notifications                                    notifications.read        ok  ok  ok  ok    ok   403  ok      401
+GET    /notify/templates                                 notify.templates.read     ok  ok  ok  ok    403  403  ok      401
+GET    /notify/templates/{event}/{channel}               notify.templates.read     ok  ok  ok  ok    403  403  ok      401
+PUT    /notify/templates/{event}/{channel}               notify.templates.write    ok  403 403 403   403  403  403     401
+POST   /notify/templates/{event}/{channel}/preview       notify.templates.read     ok  ok  ok  ok    403  403  ok      401
+GET    /follow-ups                                       followups.read            ok  ok  ok  ok    403  403  403     401
+POST   /follow-ups/{follow_up_id}/complete               followups.complete        ok  ok  ok  ok    403  403  403     401
+GET    /announcements                                    announcements.read        ok  ok  ok  ok    403  403  403     401
 """
 
-ROUTERS = (members, member_io, cards, wallet, checkout, loyalty, rewards, analytics, reports)
+ROUTERS = (members, member_io, cards, wallet, checkout, loyalty, rewards, analytics, reports, notify)
 
 
 @dataclass(frozen=True)
@@ -347,6 +356,21 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("POST", "/analytics/segments/recompute"): send("/analytics/segments/recompute"),
         ("GET", "/reports/sales"): get("/reports/sales"),
         ("GET", "/reports/sales.xlsx"): get("/reports/sales.xlsx"),
+        # notifications, templates, follow-ups, announcements
+        ("GET", "/notifications"): get("/notifications", member_no=MEMBER),
+        ("GET", "/notify/templates"): get("/notify/templates"),
+        ("GET", "/notify/templates/{event}/{channel}"): get("/notify/templates/welcome/sms"),
+        ("PUT", "/notify/templates/{event}/{channel}"): send(
+            "/notify/templates/welcome/sms", {"body": "欢迎 {{ name }}"}
+        ),
+        ("POST", "/notify/templates/{event}/{channel}/preview"): send(
+            "/notify/templates/welcome/sms/preview", {"body": "欢迎"}
+        ),
+        ("GET", "/follow-ups"): get("/follow-ups", due_before="2030-01-01"),
+        ("POST", "/follow-ups/{follow_up_id}/complete"): send(
+            f"/follow-ups/{ID}/complete", {"outcome": "called"}
+        ),
+        ("GET", "/announcements"): get("/announcements"),
     }
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import grpc
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -23,7 +24,7 @@ from services.notify.consumers import context_for
 from services.notify.context import NotifyContext
 from services.notify.main import spec as notify_spec
 from tests.members.conftest import random_phone
-from tests.support import settings_for
+from tests.support import serving_gateway, settings_for
 
 
 class Mailbox:
@@ -111,3 +112,35 @@ async def notify_world(infra: Infra, tmp_path_factory) -> AsyncIterator[NotifyWo
         await notify.stop()
         await members.stop()
         controller.stop()
+
+
+@dataclass
+class NotifyGateway:
+    """The real gateway in front of the notify world (same settings, so the same token keys)."""
+
+    world: NotifyWorld
+    http: httpx.AsyncClient
+
+    async def call(self, method: str, path: str, token: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return await self.http.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kw)
+
+    async def store(self) -> tuple[str, str]:
+        """A new region and store in the gateway's org tree: (store code, store path)."""
+        admin = self.world.token("hq_admin", "HQ")
+        parent, path = "HQ", "HQ"
+        for kind in ("region", "store"):
+            code = f"{kind[0].upper()}{uuid.uuid4().hex[:10].upper()}"
+            r = await self.call("POST", "/api/v1/org-units", admin,
+                                json={"code": code, "name": code, "kind": kind, "parent": parent})  # fmt: skip
+            assert r.status_code == 201, r.text
+            parent, path = code, f"{path}/{code}"
+        return parent, path
+
+
+@pytest.fixture(scope="session")
+async def notify_gateway(notify_world: NotifyWorld) -> AsyncIterator[NotifyGateway]:
+    async with (
+        serving_gateway(notify_world.settings) as url,
+        httpx.AsyncClient(base_url=url, timeout=20) as http,
+    ):
+        yield NotifyGateway(notify_world, http)

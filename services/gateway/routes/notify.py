@@ -1,0 +1,150 @@
+"""Notifications, templates, follow-ups and announcements (API.md "Notifications, follow-ups,
+alerts, audit"). The notify service owns them and checks role and scope again with the forwarded
+token; the gateway resolves org codes and audits the changes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+
+from chainclub.notify.v1 import notify_pb2 as pb
+from services.gateway import audit
+from services.gateway.deps import CurrentPrincipal, State
+from services.gateway.members import plain, unit_path
+from services.gateway.permissions import require
+from services.gateway.schemas import Strict
+
+router = APIRouter(prefix="/api/v1", tags=["notifications"])
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=128)]
+Locale = Annotated[str | None, Query(max_length=16, description="default: zh-CN")]
+
+
+class TemplateBody(Strict):
+    locale: str | None = Field(default=None, max_length=16, description="default: zh-CN")
+    subject: str = Field(default="", max_length=1000)
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class PreviewBody(Strict):
+    locale: str | None = Field(default=None, max_length=16)
+    subject: str = Field(default="", max_length=1000, description="with body: preview this text")
+    body: str = Field(default="", max_length=10_000, description="both empty: the stored template")
+    variables: dict[str, str] = Field(default_factory=dict, description="missing ones get sample values")
+
+
+class CompleteBody(Strict):
+    outcome: str = Field(min_length=1, max_length=200)
+    notes: str = Field(default="", max_length=2000)
+    channel: str | None = Field(default=None, max_length=32, description="the visit's channel; default phone")
+
+
+def _page(limit: int, cursor: str | None) -> dict:
+    return {"limit": limit, "cursor": cursor or ""}
+
+
+@router.get("/notifications")
+async def notifications(
+    state: State, p: CurrentPrincipal,
+    member_no: Annotated[str | None, Query(max_length=32)] = None,
+    status: Literal["pending", "sent", "skipped", "dead"] | None = None,
+    limit: Limit = 50, cursor: Cursor = None,
+) -> dict:  # fmt: skip
+    require(p, "notifications.read")
+    req = pb.ListDeliveriesRequest(member_no=member_no or "", status=status or "", page=_page(limit, cursor))
+    reply = await state.clients.call(state.clients.notify.ListDeliveries, req, p)
+    return {"items": [plain(d) for d in reply.deliveries], "next_cursor": reply.page.next_cursor or None}
+
+
+@router.get("/notify/templates")
+async def templates(
+    state: State, p: CurrentPrincipal,
+    event: Annotated[str | None, Query(max_length=64)] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    locale: Locale = None,
+) -> dict:  # fmt: skip
+    require(p, "notify.templates.read")
+    req = pb.ListTemplatesRequest(event=event or "", channel=channel or "", locale=locale or "")
+    reply = await state.clients.call(state.clients.notify.ListTemplates, req, p)
+    return {"items": [plain(t) for t in reply.templates]}
+
+
+@router.get("/notify/templates/{event}/{channel}")
+async def template(
+    event: str, channel: str, state: State, p: CurrentPrincipal, locale: Locale = None
+) -> dict:
+    require(p, "notify.templates.read")
+    req = pb.GetTemplateRequest(event=event, channel=channel, locale=locale or "")
+    return plain(await state.clients.call(state.clients.notify.GetTemplate, req, p))
+
+
+@router.put("/notify/templates/{event}/{channel}")
+async def put_template(
+    event: str, channel: str, body: TemplateBody, request: Request, state: State, p: CurrentPrincipal
+) -> dict:
+    """Validated by notify: a syntax error or a variable the event does not offer is a 422
+    naming it."""
+    require(p, "notify.templates.write")
+    req = pb.PutTemplateRequest(event=event, channel=channel, locale=body.locale or "", subject=body.subject,
+                                body=body.body)  # fmt: skip
+    t = await state.clients.call(state.clients.notify.PutTemplate, req, p)
+    await audit.record_alone(state, request, p, "notify.template.put", "template",
+                             f"{t.event}/{t.channel}/{t.locale}", "HQ", body.model_dump())  # fmt: skip
+    return plain(t)
+
+
+@router.post("/notify/templates/{event}/{channel}/preview")
+async def preview_template(
+    event: str, channel: str, body: PreviewBody, state: State, p: CurrentPrincipal
+) -> dict:
+    """The template rendered with sample values (or the given ones); nothing is stored."""
+    require(p, "notify.templates.read")
+    req = pb.PreviewTemplateRequest(event=event, channel=channel, locale=body.locale or "", subject=body.subject,
+                                    body=body.body, variables=body.variables)  # fmt: skip
+    return plain(await state.clients.call(state.clients.notify.PreviewTemplate, req, p))
+
+
+@router.get("/follow-ups")
+async def follow_ups(
+    state: State, p: CurrentPrincipal,
+    store: Annotated[str | None, Query(max_length=64, description="org unit code; default: the caller's")] = None,
+    due_before: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, exclusive")] = None,
+    status: Literal["open", "done"] = "open",
+    limit: Limit = 50, cursor: Cursor = None,
+) -> dict:  # fmt: skip
+    require(p, "followups.read")
+    store_path = await unit_path(state, p, store, field="store") if store else p.scope
+    req = pb.ListFollowUpsRequest(store_path=store_path, due_before=due_before or "", status=status,
+                                  page=_page(limit, cursor))  # fmt: skip
+    reply = await state.clients.call(state.clients.notify.ListFollowUps, req, p)
+    return {"items": [plain(f) for f in reply.follow_ups], "next_cursor": reply.page.next_cursor or None}
+
+
+@router.post("/follow-ups/{follow_up_id}/complete")
+async def complete_follow_up(
+    follow_up_id: str, body: CompleteBody, request: Request, state: State, p: CurrentPrincipal
+) -> dict:
+    """Writes the visit record to the member and closes the task; a second completion is 409."""
+    require(p, "followups.complete")
+    req = pb.CompleteFollowUpRequest(id=follow_up_id, outcome=body.outcome, notes=body.notes,
+                                     channel=body.channel or "")  # fmt: skip
+    f = await state.clients.call(state.clients.notify.CompleteFollowUp, req, p)
+    await audit.record_alone(state, request, p, "followup.complete", "follow_up", f.id, f.store_path,
+                             {"member_no": f.member_no, "stage": f.stage, "outcome": f.outcome,
+                              "visit_id": f.visit_id})  # fmt: skip
+    return plain(f)
+
+
+@router.get("/announcements")
+async def announcements(
+    state: State, p: CurrentPrincipal,
+    member_no: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Limit = 50, cursor: Cursor = None,
+) -> dict:  # fmt: skip
+    require(p, "announcements.read")
+    req = pb.ListAnnouncementsRequest(member_no=member_no or "", page=_page(limit, cursor))
+    reply = await state.clients.call(state.clients.notify.ListAnnouncements, req, p)
+    return {"items": [plain(a) for a in reply.announcements], "next_cursor": reply.page.next_cursor or None}
