@@ -25,7 +25,7 @@ from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from kit.auth import may_access
-from kit.errors import ChainclubError, InvalidArgument
+from kit.errors import InvalidArgument
 from kit.money import BPS, discount_for, round_half_up, split_proportional
 
 PROMOTION_KINDS = ("spend_x_save_y", "category_discount", "member_day")
@@ -36,27 +36,12 @@ MAX_UNIT_PRICE = 10**9  # fen; above is a typo
 MAX_LINES = 500
 
 
-class LoyaltyError(ChainclubError):
-    """Base of the loyalty service's errors."""
-
-
-class InsufficientPoints(LoyaltyError):
-    """The member does not hold enough available points."""
-
-    reason = "insufficient_points"
-
-
-class CouponUnavailable(LoyaltyError):
-    """The coupon cannot be used (not the member's, used, reserved, expired or out of scope)."""
-
-    reason = "coupon_unavailable"
-
-
-class IdempotencyKeyReused(LoyaltyError):
-    """The idempotency key was used before for a different request."""
-
-    reason = "idempotency_key_reused"
-
+from services.loyalty.errors import (  # noqa: E402, F401 - part of the domain's vocabulary
+    CouponUnavailable,
+    IdempotencyKeyReused,
+    InsufficientPoints,
+    LoyaltyError,
+)
 
 # ---------------------------------------------------------------------------------------
 # inputs
@@ -414,90 +399,14 @@ def points_to_earn(
     return int(total.to_integral_value(rounding=ROUND_FLOOR)), names
 
 
-# ---------------------------------------------------------------------------------------
-# points lots
-
-
-def default_expiry(earned_on: date) -> date:
-    """Points expire at the end of the year after next: earned in 2026 -> 2028-12-31."""
-    return date(earned_on.year + 2, 12, 31)
-
-
-@dataclass(frozen=True)
-class Lot:
-    id: str
-    remaining: int
-    expires_on: date
-
-
-def consume_fifo(lots: list[Lot], points: int) -> list[tuple[str, int]]:
-    """Take ``points`` from the lots that expire first (ties: the earlier id): (lot id, taken)
-    pairs. Never takes more than a lot holds; ``InsufficientPoints`` when they do not add up."""
-    if points < 0:
-        raise ValueError("points must be non-negative")
-    taken: list[tuple[str, int]] = []
-    left = points
-    for lot in sorted(lots, key=lambda lot: (lot.expires_on, lot.id)):
-        if left == 0:
-            break
-        n = min(lot.remaining, left)
-        if n > 0:
-            taken.append((lot.id, n))
-            left -= n
-    if left:
-        raise InsufficientPoints(f"the lots hold {points - left} points, {points} needed")
-    return taken
-
-
-def expiring_by_date(lots: list[Lot], today: date, days: int = 30) -> list[tuple[date, int]]:
-    """Points expiring within ``days`` of ``today``, grouped by date, earliest first."""
-    out: dict[date, int] = {}
-    for lot in lots:
-        if lot.remaining > 0 and (lot.expires_on - today).days <= days and lot.expires_on >= today:
-            out[lot.expires_on] = out.get(lot.expires_on, 0) + lot.remaining
-    return sorted(out.items())
-
-
-# ---------------------------------------------------------------------------------------
-# tiers
-
-
-def tier_reached(tiers: list[Tier], spend_12m: int, points_12m: int) -> Tier | None:
-    """The highest tier whose spend or points threshold is met (the entry tier always is)."""
-    met = [
-        t
-        for t in tiers
-        if t.rank == 0
-        or (t.min_spend_12m > 0 and spend_12m >= t.min_spend_12m)
-        or (t.min_points_12m > 0 and points_12m >= t.min_points_12m)
-    ]
-    return max(met, key=lambda t: t.rank) if met else None
-
-
-def upgrade_to(tiers: list[Tier], current: str, spend_12m: int, points_12m: int) -> Tier | None:
-    """The tier to move up to at once, or None: a purchase never moves a member down (that is
-    the periodic review's job)."""
-    ranks = {t.code: t.rank for t in tiers}
-    reached = tier_reached(tiers, spend_12m, points_12m)
-    if reached is None or reached.rank <= ranks.get(current, -1):
-        return None
-    return reached
-
-
-# ---------------------------------------------------------------------------------------
-# refunds
-
-
-def share(total: int, part: int, whole: int) -> int:
-    """``total * part / whole`` rounded half-up (a refund's share of points used or earned)."""
-    if whole <= 0:
-        return 0
-    return round_half_up(Decimal(total) * Decimal(part) / Decimal(whole))
-
-
-def refund_amount(line_amount: int, line_qty: int, already_qty: int, qty: int, already_amount: int) -> int:
-    """The fen refunded for ``qty`` more units of a line: half-up of the unit share, and the
-    exact remainder when the last units go back (so a line refunds to its amount exactly)."""
-    if already_qty + qty >= line_qty:
-        return line_amount - already_amount
-    return share(line_amount, qty, line_qty)
+# Points lots, tiers and refund shares live in domain_points.py.
+from services.loyalty.domain_points import (  # noqa: E402, F401 - one domain for callers
+    Lot,
+    consume_fifo,
+    default_expiry,
+    expiring_by_date,
+    refund_amount,
+    share,
+    tier_reached,
+    upgrade_to,
+)
