@@ -14,227 +14,50 @@ One saga runs a checkout at a time: whoever runs it holds a lease on the row
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import uuid
-from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Request
-from pydantic import Field, StrictInt
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chainclub.loyalty.v1 import loyalty_pb2 as lpb
-from chainclub.members.v1 import members_pb2 as mpb
 from chainclub.wallet.v1 import wallet_pb2 as wpb
 from kit.auth import Principal
 from kit.errors import ChainclubError, Conflict, InvalidArgument, NotFound, Unavailable
 from services.gateway import audit
-from services.gateway.domain import entitled_price
-from services.gateway.models import checkouts, product_region_prices, products
+from services.gateway.checkout_requests import (  # noqa: F401 - re-exported: the saga API
+    ACTIVE,
+    CARD_STATES,
+    CONFIRM_ATTEMPTS,
+    LEASE_SECONDS,
+    MAX_FEN,
+    NAMESPACE,
+    TRANSIENT,
+    CheckoutBody,
+    LineBody,
+    PaymentBody,
+    QuoteBody,
+    RefundBody,
+    RefundLineBody,
+    _merge,
+    body_hash,
+    checkout_id_for,
+    identify_card,
+    price_lines,
+    quote,
+    quote_json,
+    quote_request,
+    refund_id_for,
+    saga_refund_request_id,
+    share,
+)
+from services.gateway.models import checkouts
 from services.gateway.permissions import require
-from services.gateway.schemas import Strict
 from services.gateway.state import GatewayState
 
 log = logging.getLogger("gateway.checkout")
-
-NAMESPACE = uuid.UUID("6c1b9f0e-3d0a-5c55-9d55-8a3f6b0c4a11")
-LEASE_SECONDS = 60
-CONFIRM_ATTEMPTS = 3
-MAX_FEN = 10**11
-ACTIVE = ("started", "reserved", "paid")
-# A downstream error that says nothing about whether the step happened: retry, never compensate.
-TRANSIENT = frozenset({"unavailable", "internal", "rate_limited"})
-CARD_STATES = {
-    "lost": "card_lost",
-    "frozen": "card_frozen",
-    "replaced": "card_replaced",
-    "expired": "card_expired",
-    "cancelled": "card_cancelled",
-}
-
-Method = Literal["stored_value", "cash", "bank_card", "wechat_pay", "alipay"]
-
-
-# --- request bodies ------------------------------------------------------------------------
-class LineBody(Strict):
-    sku: str = Field(min_length=1, max_length=64)
-    qty: StrictInt = Field(ge=1, le=9999)
-
-
-class QuoteBody(Strict):
-    card_no: str | None = Field(default=None, min_length=1, max_length=32)
-    lines: list[LineBody] = Field(min_length=1, max_length=200)
-    coupon_code: str | None = Field(default=None, min_length=1, max_length=64)
-    points_to_use: StrictInt = Field(default=0, ge=0, le=10**9)
-
-
-class PaymentBody(Strict):
-    method: Method
-    amount: StrictInt = Field(gt=0, le=MAX_FEN, description="fen")
-
-
-class CheckoutBody(QuoteBody):
-    payments: list[PaymentBody] = Field(default_factory=list, max_length=10)
-
-
-class RefundLineBody(Strict):
-    sku: str = Field(min_length=1, max_length=64)
-    qty: StrictInt = Field(ge=1, le=9999)
-
-
-class RefundBody(Strict):
-    lines: list[RefundLineBody] | None = Field(default=None, min_length=1, max_length=200)
-
-
-# --- helpers -------------------------------------------------------------------------------
-def checkout_id_for(key: str) -> uuid.UUID:
-    """The checkout id of a (caller-unique) idempotency key: the same key is the same checkout."""
-    return uuid.uuid5(NAMESPACE, f"checkout\n{key}")
-
-
-def refund_id_for(key: str) -> uuid.UUID:
-    return uuid.uuid5(NAMESPACE, f"refund\n{key}")
-
-
-def saga_refund_request_id(checkout_id: uuid.UUID) -> str:
-    """The wallet request id of the compensating refund of a checkout's payment."""
-    return str(uuid.uuid5(NAMESPACE, f"saga-refund\n{checkout_id}"))
-
-
-def body_hash(body: Strict) -> str:
-    raw = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def share(amount: int, part: int, whole: int) -> int:
-    """``amount * part / whole`` rounded half-up to the fen (0 when ``whole`` is 0)."""
-    if whole <= 0:
-        return 0
-    return int((Decimal(amount) * part / whole).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _merge(lines: list[LineBody]) -> list[tuple[int, str, int]]:
-    """(first index, sku, qty) with repeated skus added up."""
-    seen: dict[str, list[int]] = {}
-    for i, line in enumerate(lines):
-        if line.sku in seen:
-            seen[line.sku][1] += line.qty
-        else:
-            seen[line.sku] = [i, line.qty]
-    out = []
-    for sku, (i, qty) in seen.items():
-        if qty > 9999:
-            raise InvalidArgument(f"at most 9999 of {sku!r} in one checkout", field=f"lines.{i}.qty")
-        out.append((i, sku, qty))
-    return out
-
-
-async def price_lines(state: GatewayState, p: Principal, lines: list[LineBody]) -> list[dict[str, Any]]:
-    """The lines at the retail price the acting store's staff sees (region overrides on
-    their path); an unknown or inactive sku is a 422 on ``lines.N.sku``."""
-    merged = _merge(lines)
-    skus = [sku for _, sku, _ in merged]
-    async with state.db.sessions() as session:
-        rows = {
-            r.sku: r
-            for r in (
-                await session.execute(select(products).where(products.c.sku.in_(skus), products.c.active))
-            ).all()
-        }
-        regions: dict[str, dict[str, int]] = defaultdict(dict)
-        for r in (
-            await session.execute(select(product_region_prices).where(product_region_prices.c.sku.in_(skus)))
-        ).all():
-            regions[r.sku][r.org_path] = r.price
-    out = []
-    for i, sku, qty in merged:
-        row = rows.get(sku)
-        if row is None:
-            raise InvalidArgument(f"unknown sku {sku!r}", field=f"lines.{i}.sku")
-        price = entitled_price(
-            role=p.role, scope=p.scope, price_level=None, retail=row.retail_price, levels={},
-            region_prices=regions[sku],
-        )  # fmt: skip
-        out.append(
-            {"sku": sku, "name": row.name, "category": row.category, "qty": qty, "unit_price": price.price}
-        )
-    return out
-
-
-async def identify_card(state: GatewayState, p: Principal, card_no: str) -> dict[str, Any]:
-    """The card as checkout needs it; a card that cannot pay is a 409 with its state."""
-    card = await state.clients.call(state.clients.members.GetCard, mpb.GetCardRequest(card_no=card_no), p)
-    if card.status != "active":
-        reason = CARD_STATES.get(card.status, "invalid_card_state")
-        raise ChainclubError(f"card {card_no} is {card.status}", reason=reason)
-    return {
-        "card_no": card.card_no,
-        "member_no": card.member_no,
-        "card_type": card.card_type,
-        "discount_bps": card.discount_bps,
-    }
-
-
-def quote_request(store_path: str, lines: list[dict], card: dict | None, coupon_code: str | None,
-                  points_to_use: int) -> lpb.QuoteRequest:  # fmt: skip
-    return lpb.QuoteRequest(
-        card_no=card["card_no"] if card else "",
-        member_no=card["member_no"] if card else "",
-        card_type=card["card_type"] if card else "",
-        card_discount_bps=card["discount_bps"] if card else 0,
-        store_path=store_path,
-        lines=[
-            lpb.Line(
-                sku=ln["sku"],
-                name=ln["name"],
-                category=ln["category"],
-                qty=ln["qty"],
-                unit_price=ln["unit_price"],
-            )
-            for ln in lines
-        ],
-        coupon_code=coupon_code or "",
-        points_to_use=points_to_use,
-    )
-
-
-def quote_json(q: lpb.PriceQuote) -> dict[str, Any]:
-    return {
-        "lines": [
-            {
-                "sku": ln.sku,
-                "qty": ln.qty,
-                "unit_price": ln.unit_price,
-                "discount": ln.discount,
-                "amount": ln.amount,
-            }
-            for ln in q.lines
-        ],
-        "subtotal": q.subtotal,
-        "discounts": [
-            {"kind": d.kind, "rule": d.rule, "amount": d.amount, **({"sku": d.sku} if d.sku else {})}
-            for d in q.discounts
-        ],
-        "points_used": q.points_used,
-        "points_value": q.points_value,
-        "total_due": q.total_due,
-        "points_to_earn": q.points_to_earn,
-        "tier": q.tier or None,
-    }
-
-
-async def quote(state: GatewayState, p: Principal, body: QuoteBody) -> dict[str, Any]:
-    require(p, "checkouts.quote")
-    lines = await price_lines(state, p, body.lines)
-    if body.card_no is None and (body.coupon_code or body.points_to_use):
-        raise InvalidArgument("coupons and points need a member card", field="card_no")
-    card = await identify_card(state, p, body.card_no) if body.card_no else None
-    req = quote_request(p.scope, lines, card, body.coupon_code, body.points_to_use)
-    return quote_json(await state.clients.call(state.clients.loyalty.Quote, req, p))
 
 
 # --- the saga log --------------------------------------------------------------------------
