@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class PurchaseRecorded(_message.Message):
-    __slots__ = ("checkout_id", "member_no", "card_no", "store_path", "subtotal", "total_due", "discount_total", "points_used", "points_earned", "first_purchase_at_store", "at")
+    __slots__ = ("checkout_id", "member_no", "card_no", "store_path", "subtotal", "total_due", "discount_total", "points_used", "points_earned", "first_purchase_at_store", "at", "home_store_path")
     CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,7 @@ class PurchaseRecorded(_message.Message):
     POINTS_EARNED_FIELD_NUMBER: _ClassVar[int]
     FIRST_PURCHASE_AT_STORE_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     checkout_id: str
     member_no: str
     card_no: str
@@ -33,7 +34,8 @@ class PurchaseRecorded(_message.Message):
     points_earned: int
     first_purchase_at_store: bool
     at: _timestamp_pb2.Timestamp
-    def __init__(self, checkout_id: _Optional[str] = ..., member_no: _Optional[str] = ..., card_no: _Optional[str] = ..., store_path: _Optional[str] = ..., subtotal: _Optional[int] = ..., total_due: _Optional[int] = ..., discount_total: _Optional[int] = ..., points_used: _Optional[int] = ..., points_earned: _Optional[int] = ..., first_purchase_at_store: _Optional[bool] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    home_store_path: str
+    def __init__(self, checkout_id: _Optional[str] = ..., member_no: _Optional[str] = ..., card_no: _Optional[str] = ..., store_path: _Optional[str] = ..., subtotal: _Optional[int] = ..., total_due: _Optional[int] = ..., discount_total: _Optional[int] = ..., points_used: _Optional[int] = ..., points_earned: _Optional[int] = ..., first_purchase_at_store: _Optional[bool] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., home_store_path: _Optional[str] = ...) -> None: ...
 
 class PurchaseRefunded(_message.Message):
     __slots__ = ("checkout_id", "request_id", "member_no", "store_path", "amount", "points_restored", "points_clawed_back", "at")

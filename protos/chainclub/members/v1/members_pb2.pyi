@@ -401,18 +401,20 @@ class Visit(_message.Message):
     def __init__(self, id: _Optional[str] = ..., member_no: _Optional[str] = ..., channel: _Optional[str] = ..., outcome: _Optional[str] = ..., notes: _Optional[str] = ..., staff: _Optional[str] = ..., store_path: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AddVisitRequest(_message.Message):
-    __slots__ = ("member_no", "channel", "outcome", "notes", "store_path")
+    __slots__ = ("member_no", "channel", "outcome", "notes", "store_path", "on_behalf_of")
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
     STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    ON_BEHALF_OF_FIELD_NUMBER: _ClassVar[int]
     member_no: str
     channel: str
     outcome: str
     notes: str
     store_path: str
-    def __init__(self, member_no: _Optional[str] = ..., channel: _Optional[str] = ..., outcome: _Optional[str] = ..., notes: _Optional[str] = ..., store_path: _Optional[str] = ...) -> None: ...
+    on_behalf_of: str
+    def __init__(self, member_no: _Optional[str] = ..., channel: _Optional[str] = ..., outcome: _Optional[str] = ..., notes: _Optional[str] = ..., store_path: _Optional[str] = ..., on_behalf_of: _Optional[str] = ...) -> None: ...
 
 class ListVisitsRequest(_message.Message):
     __slots__ = ("member_no", "page")
@@ -556,3 +558,31 @@ class GetImportJobRequest(_message.Message):
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class ListMemberDatesRequest(_message.Message):
+    __slots__ = ("kind", "date", "page")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    date: str
+    page: _common_pb2.PageRequest
+    def __init__(self, kind: _Optional[str] = ..., date: _Optional[str] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class MemberDate(_message.Message):
+    __slots__ = ("member_no", "home_store_path", "years")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    YEARS_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    home_store_path: str
+    years: int
+    def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., years: _Optional[int] = ...) -> None: ...
+
+class ListMemberDatesResponse(_message.Message):
+    __slots__ = ("members", "page")
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    members: _containers.RepeatedCompositeFieldContainer[MemberDate]
+    page: _common_pb2.PageInfo
+    def __init__(self, members: _Optional[_Iterable[_Union[MemberDate, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...

@@ -152,6 +152,11 @@ class MembersServiceStub:
                 request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersRequest.SerializeToString,
                 response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
                 _registered_method=True)
+        self.ListMemberDates = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/ListMemberDates',
+                request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesRequest.SerializeToString,
+                response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesResponse.FromString,
+                _registered_method=True)
 
 
 class MembersServiceServicer:
@@ -300,6 +305,14 @@ class MembersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMemberDates(self, request, context):
+        """Service callers only (the notify scheduler): active members whose birthday or join
+        anniversary falls on a date, without names or contact details (read those at send time).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MembersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -417,6 +430,11 @@ def add_MembersServiceServicer_to_server(servicer, server):
                     servicer.ExportMembers,
                     request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersRequest.FromString,
                     response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.Member.SerializeToString,
+            ),
+            'ListMemberDates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMemberDates,
+                    request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesRequest.FromString,
+                    response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1042,6 +1060,33 @@ class MembersService:
             '/chainclub.members.v1.MembersService/ExportMembers',
             chainclub_dot_members_dot_v1_dot_members__pb2.SearchMembersRequest.SerializeToString,
             chainclub_dot_members_dot_v1_dot_members__pb2.Member.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMemberDates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/ListMemberDates',
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesRequest.SerializeToString,
+            chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesResponse.FromString,
             options,
             channel_credentials,
             insecure,
