@@ -12,7 +12,7 @@ from chainclub.members.v1 import members_pb2 as pb
 from chainclub.members.v1 import members_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
-from services.members import cards, imports, records, service
+from services.members import cards, celebrations, imports, records, service
 from services.members.context import MembersContext
 from services.members.pii import Keyring
 
@@ -87,6 +87,11 @@ class MembersApi(members_pb2_grpc.MembersServiceServicer):
 
     async def ListVisits(self, request: pb.ListVisitsRequest, context: Ctx) -> pb.ListVisitsResponse:
         return await records.list_visits(self.ctx, current_principal(), request)
+
+    async def ListMemberDates(
+        self, request: pb.ListMemberDatesRequest, context: Ctx
+    ) -> pb.ListMemberDatesResponse:
+        return await celebrations.list_member_dates(self.ctx, current_principal(), request)
 
     async def AddFeedback(self, request: pb.AddFeedbackRequest, context: Ctx) -> pb.Feedback:
         return await records.add_feedback(self.ctx, current_principal(), request)

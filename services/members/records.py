@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from chainclub.members.v1 import members_pb2 as pb
 from kit.auth import Principal
-from kit.errors import InvalidArgument, NotFound
+from kit.errors import Forbidden, InvalidArgument, NotFound
 from services.members import access, domain
 from services.members.context import MembersContext
 from services.members.models import feedback, field_definitions, visits
@@ -53,6 +53,17 @@ async def add_visit(ctx: MembersContext, p: Principal, req: pb.AddVisitRequest) 
         raise InvalidArgument("outcome must be 1-200 characters", field="outcome")
     if len(req.notes) > 4000:
         raise InvalidArgument("notes must be at most 4000 characters", field="notes")
+    staff, store_path = p.sub, req.store_path or p.scope
+    if req.on_behalf_of:
+        # A service (notify completing a follow-up) checked the staff member's scope against
+        # the store the visit is for; the visit names that staff member, not the service.
+        if p.role != "service":
+            raise Forbidden("only services may record visits on behalf of staff")
+        if not req.store_path:
+            raise InvalidArgument("store_path is required with on_behalf_of", field="store_path")
+        staff = req.on_behalf_of[:64]
+    elif not p.may_access(store_path):
+        raise InvalidArgument(f"store {store_path!r} is outside your scope", field="store_path")
     async with ctx.db.transaction() as session:
         member = await member_in_scope(session, p, req.member_no)
         row = (
@@ -60,7 +71,7 @@ async def add_visit(ctx: MembersContext, p: Principal, req: pb.AddVisitRequest) 
                 visits.insert()
                 .values(
                     id=uuid.uuid4(), member_id=member.id, channel=channel, outcome=outcome, notes=req.notes,
-                    staff=p.sub, store_path=req.store_path or p.scope,
+                    staff=staff, store_path=store_path,
                 )
                 .returning(*visits.c)
             )
