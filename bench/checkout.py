@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench import anchors, machine
+from bench import anchors, cpu, machine
 from bench.load import HEADER, Result, row, run_load
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
@@ -227,6 +227,7 @@ async def measure(
             seconds=opts.seconds,
             concurrency=opts.concurrency,
             warmup=opts.warmup,
+            meter=stack.cpu_meter(),
         )
         say(f"max: {peak.throughput:,.0f} checkouts/s at {opts.concurrency} workers")
         half_rate = peak.throughput / 2
@@ -252,6 +253,7 @@ async def measure(
         await db.dispose()
 
     _report(seeded, due, pg, echo, peak, half)
+    cpu.report([(peak.name, peak.cpu_ms)])
     status = "clean" if rec.clean else f"{len(rec.problems)} PROBLEMS"
     print(
         f"reconcile (services.wallet.reports.reconcile): {status} — {rec.checked_transactions:,} transactions, "

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import grpc
 import httpx
 
-from bench import anchors, machine
+from bench import anchors, cpu, machine
 from bench.load import HEADER, Result, ratio, row, run_load
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
@@ -138,7 +138,12 @@ async def measure(
             await call()  # fail fast, before timing anything
             results.append(
                 await run_load(
-                    name, call, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup
+                    name,
+                    call,
+                    seconds=opts.seconds,
+                    concurrency=opts.concurrency,
+                    warmup=opts.warmup,
+                    meter=stack.cpu_meter(),
                 )
             )
             say(f"{name}: {results[-1].throughput:,.0f} req/s")
@@ -150,12 +155,18 @@ async def measure(
             await call()
             results.append(
                 await run_load(
-                    name, call, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup
+                    name,
+                    call,
+                    seconds=opts.seconds,
+                    concurrency=opts.concurrency,
+                    warmup=opts.warmup,
+                    meter=stack.cpu_meter(),
                 )
             )
             say(f"{name}: {results[-1].throughput:,.0f} req/s")
 
     _report(opts, seeded, pg, echo, results)
+    cpu.report([(r.name, r.cpu_ms) for r in results])
     failed = [r for r in results if r.errors]
     for r in failed:
         print(f"ERROR {r.name}: {r.errors} failed calls; first: {r.first_error}", file=sys.stderr)

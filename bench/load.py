@@ -10,6 +10,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bench.cpu import CpuMeter
+
 
 @dataclass
 class Result:
@@ -19,6 +21,7 @@ class Result:
     errors: int
     latencies_ms: list[float] = field(repr=False, default_factory=list)
     first_error: str = ""
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by part (bench.cpu)
 
     @property
     def throughput(self) -> float:
@@ -40,9 +43,11 @@ async def run_load(
     seconds: float,
     concurrency: int,
     warmup: float = 1.0,
+    meter: CpuMeter | None = None,
 ) -> Result:
     """``call`` raises on any failure (a wrong answer included). Calls started during the
-    warm-up are not counted; workers start no call after the window closes."""
+    warm-up are not counted; workers start no call after the window closes. With ``meter``,
+    the CPU each part of the stack used in the window is divided by the requests counted."""
     loop = time.perf_counter
     begin = loop()
     measure_from = begin + warmup
@@ -76,8 +81,18 @@ async def run_load(
                 if not first_error:
                     first_error = f"{type(failed).__name__}: {failed}"[:300]
 
+    cpu_before: dict[str, float] = {}
+    if meter is not None:
+
+        def snapshot() -> None:
+            cpu_before.update(meter.snapshot())
+
+        asyncio.get_running_loop().call_later(warmup, snapshot)
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, last_finish - measure_from, len(latencies), errors, latencies, first_error)
+    result = Result(name, last_finish - measure_from, len(latencies), errors, latencies, first_error)
+    if meter is not None and cpu_before:
+        result.cpu_ms = CpuMeter.per_request(cpu_before, meter.snapshot(), result.ok)
+    return result
 
 
 HEADER = f"  {'case':34} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}"

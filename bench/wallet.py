@@ -18,7 +18,7 @@ import asyncpg
 import grpc
 import httpx
 
-from bench import anchors, machine
+from bench import anchors, cpu, machine
 from bench.load import HEADER, Result, ratio, row, run_load
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
@@ -224,7 +224,12 @@ async def measure(
             await call()  # fail fast, before timing anything
             results.append(
                 await run_load(
-                    name, call, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup
+                    name,
+                    call,
+                    seconds=opts.seconds,
+                    concurrency=opts.concurrency,
+                    warmup=opts.warmup,
+                    meter=stack.cpu_meter(),
                 )
             )
             say(f"{name}: {results[-1].throughput:,.0f} req/s")
@@ -236,7 +241,12 @@ async def measure(
             await call()
             results.append(
                 await run_load(
-                    name, call, seconds=opts.seconds, concurrency=opts.concurrency, warmup=opts.warmup
+                    name,
+                    call,
+                    seconds=opts.seconds,
+                    concurrency=opts.concurrency,
+                    warmup=opts.warmup,
+                    meter=stack.cpu_meter(),
                 )
             )
             say(f"{name}: {results[-1].throughput:,.0f} req/s")
@@ -283,9 +293,7 @@ def _report(
         print(row(echo) + "   (anchor)")
     for r in results:
         print(row(r))
-    print(
-        f"  {'HTTP payment':34} {'-':>9}   no REST endpoint yet: payments come from checkout (a later issue)"
-    )
+    print(f"  {'HTTP payment':34} {'-':>9}   no REST endpoint: payments come from checkout (bench checkout)")
     if pg is not None:
         print(
             f"  {'pgbench simple-update':34} {pg.tps:9.0f} TPS   latency avg {pg.latency_ms:.2f} ms"
@@ -305,3 +313,4 @@ def _report(
             f"  gRPC payments = {share:.1%} of pgbench simple-update TPS (target >= {TARGET:.0%}): {verdict}"
         )
     print(flush=True)
+    cpu.report([(r.name, r.cpu_ms) for r in results])
