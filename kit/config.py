@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     loyalty_referral_points: int = Field(500, ge=0)
     # How often the loyalty process runs its jobs (reservations, points expiry, tiers, birthdays).
     loyalty_jobs_interval_seconds: float = Field(300.0, gt=0)
+    # Coupons still unused this many days before they run out are announced once
+    # (``loyalty.coupon.expiring``; notify reminds the member).
+    loyalty_coupon_expiring_days: int = Field(3, ge=1)
 
     # Notify: channels ("file" writes JSON lines under run_dir/outbox-messages; "smtp" and
     # "http" use the provider settings below), quiet hours for marketing (chain local time),
@@ -105,6 +108,13 @@ class Settings(BaseSettings):
     notify_alert_emails: list[str] = Field(default_factory=list)
     notify_default_locale: str = "zh-CN"
     notify_jobs_interval_seconds: float = Field(5.0, gt=0)
+    # Provider rate limits (messages per second per channel, token bucket with this burst;
+    # 0 = no limit). A provider answering 429 defers the delivery to its Retry-After.
+    notify_sms_rate_per_second: float = Field(0.0, ge=0)
+    notify_wechat_rate_per_second: float = Field(0.0, ge=0)
+    notify_rate_burst: int = Field(1, ge=1)
+    # Birthday and join-anniversary greetings: the chain-local hour the daily job runs at.
+    notify_greetings_hour: int = Field(9, ge=0, le=23)
 
     log_level: str = "INFO"
     log_json: bool = True

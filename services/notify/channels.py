@@ -4,7 +4,9 @@ raises ``SendFailed`` (the sender job retries with backoff and ends the delivery
 - ``file``: one JSON line per message under ``run_dir/outbox-messages/<channel>.jsonl``
   (the default in dev, so a newcomer sees the messages);
 - ``smtp``: email through smtplib in a thread;
-- ``http``: SMS / WeChat providers, POST JSON, retried with backoff on 5xx and timeouts;
+- ``http``: SMS / WeChat providers, POST JSON, retried with backoff on 5xx and timeouts, at
+  most ``rate`` messages a second (token bucket); a 429 raises ``ProviderBusy`` with the
+  provider's Retry-After, which defers the delivery instead of counting as a failure;
 - ``announcement``: rows in the announcements table."""
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ from __future__ import annotations
 import asyncio
 import json
 import smtplib
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -40,6 +46,57 @@ class Message:
 
 class SendFailed(Exception):
     """The channel could not deliver the message (this attempt)."""
+
+
+class ProviderBusy(Exception):
+    """The provider asked us to slow down (HTTP 429): try again in ``retry_after`` seconds.
+    Not a failure of the delivery, so it uses up no attempt."""
+
+    def __init__(self, retry_after: float, detail: str) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class TokenBucket:
+    """At most ``rate`` acquisitions a second on average, ``burst`` at once. The limit holds
+    per process; with several notify replicas give each a share of the provider's limit."""
+
+    def __init__(self, rate: float, burst: int = 1, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens = float(burst)
+        self.at = clock()
+        self.lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    async def acquire(self) -> None:
+        async with self.lock:  # first come, first served
+            while True:
+                self._refill()
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+def retry_after_seconds(value: str | None, now: datetime, default: float) -> float:
+    """Retry-After as seconds from ``now``: delta-seconds or an HTTP date; ``default`` when
+    missing or unreadable."""
+    if not value:
+        return default
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - now).total_seconds(), 0.0)
 
 
 class Channel(Protocol):
@@ -82,7 +139,9 @@ class SmtpChannel:
 
 class HttpChannel:
     """A provider that takes ``{"to", "subject", "body", "id", "event"}`` as JSON; 4xx is a
-    refusal (not retried here), 5xx and timeouts are retried ``retries`` times with backoff."""
+    refusal (not retried here), 5xx and timeouts are retried ``retries`` times with backoff.
+    ``rate`` > 0 paces the requests; after a 429 the channel sends nothing until the provider's
+    Retry-After has passed (every message meanwhile raises ``ProviderBusy`` at once)."""
 
     def __init__(
         self,
@@ -92,10 +151,18 @@ class HttpChannel:
         retries: int = 3,
         timeout: float = 5.0,
         backoff: float = 0.2,
+        rate: float = 0.0,
+        burst: int = 1,
+        busy_seconds: float = 60.0,
     ) -> None:
         self.url, self.token, self.retries, self.timeout, self.backoff = url, token, retries, timeout, backoff
+        self.bucket = TokenBucket(rate, burst) if rate > 0 else None
+        self.busy_seconds = busy_seconds  # when a 429 names no Retry-After
+        self._busy_until = 0.0  # monotonic
 
     async def send(self, message: Message) -> None:
+        if (wait := self._busy_until - time.monotonic()) > 0:
+            raise ProviderBusy(wait, f"{message.channel} provider: rate limited, {wait:.0f}s to wait")
         headers = {"Idempotency-Key": message.delivery_id}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -106,6 +173,8 @@ class HttpChannel:
             for attempt in range(self.retries + 1):
                 if attempt:
                     await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+                if self.bucket is not None:
+                    await self.bucket.acquire()
                 try:
                     r = await client.post(self.url, json=body, headers=headers)
                 except httpx.TransportError as exc:  # timeouts, refused connections
@@ -114,7 +183,13 @@ class HttpChannel:
                 if r.status_code < 300:
                     return
                 error = f"HTTP {r.status_code}: {r.text[:200]}"
-                if r.status_code < 500 and r.status_code != 429:
+                if r.status_code == 429:
+                    wait = retry_after_seconds(
+                        r.headers.get("Retry-After"), datetime.now(UTC), self.busy_seconds
+                    )
+                    self._busy_until = time.monotonic() + wait
+                    raise ProviderBusy(wait, f"{message.channel} provider: {error} (retry after {wait:.0f}s)")
+                if r.status_code < 500:
                     break
         raise SendFailed(f"{message.channel} provider: {error}")
 
@@ -138,17 +213,26 @@ class AnnouncementChannel:
 def channels_from(settings: Settings, db: Database) -> dict[str, Channel]:
     files = FileChannel(settings.run_dir / "outbox-messages")
 
-    def http(url: str | None) -> Channel:
+    def http(url: str | None, rate: float) -> Channel:
         if not url:
             return files
         return HttpChannel(
             url, token=settings.notify_http_token, retries=settings.notify_http_retries,
-            timeout=settings.notify_http_timeout_seconds,
+            timeout=settings.notify_http_timeout_seconds, rate=rate, burst=settings.notify_rate_burst,
+            busy_seconds=settings.notify_retry_base_seconds,
         )  # fmt: skip
 
     return {
-        "sms": http(settings.notify_sms_url) if settings.notify_sms_channel == "http" else files,
-        "wechat": http(settings.notify_wechat_url) if settings.notify_wechat_channel == "http" else files,
+        "sms": (
+            http(settings.notify_sms_url, settings.notify_sms_rate_per_second)
+            if settings.notify_sms_channel == "http"
+            else files
+        ),
+        "wechat": (
+            http(settings.notify_wechat_url, settings.notify_wechat_rate_per_second)
+            if settings.notify_wechat_channel == "http"
+            else files
+        ),
         "email": (
             SmtpChannel(settings.notify_smtp_host, settings.notify_smtp_port, settings.notify_smtp_sender)
             if settings.notify_email_channel == "smtp"

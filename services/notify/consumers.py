@@ -1,5 +1,13 @@
 """Event handlers, each run in the inbox transaction: they only record deliveries and
-follow-up tasks (one per event x channel); the sender job does the sending."""
+follow-up tasks (one per event x channel); the sender job does the sending.
+
+The consumption notice of a checkout comes from whichever of ``wallet.payment.captured``
+(its ``reference`` is the checkout id the gateway's saga pays under) and
+``loyalty.purchase.recorded`` arrives first, keyed by the checkout id, so one checkout gives
+one notice per channel in any order and however often each event is delivered. The purchase
+event knows the whole amount due (cash-only checkouts have no payment event at all), so it
+refreshes a notice the payment event created if that one has not been attempted yet. A wallet
+payment without a checkout reference keeps a notice of its own (keyed by its event id)."""
 
 from __future__ import annotations
 
@@ -17,7 +25,7 @@ from kit.runtime import Runtime
 from services.notify import service
 from services.notify.channels import channels_from
 from services.notify.context import MembersClient, NotifyContext
-from services.notify.domain import yuan
+from services.notify.domain import consumption_key, yuan
 
 _CONTEXTS: dict[int, NotifyContext] = {}
 
@@ -73,8 +81,9 @@ def wallet_routes(rt: Runtime) -> dict[str, Route]:
 
     async def payment(session: AsyncSession, event: Event, msg: wev.PaymentCaptured) -> None:
         now = ctx.now()
+        key = consumption_key(msg.reference) if msg.reference else event.id
         await service.add_deliveries(
-            ctx, session, event_id=event.id, event="payment", org_path=msg.home_store_path, member_no=msg.member_no,
+            ctx, session, event_id=key, event="payment", org_path=msg.home_store_path, member_no=msg.member_no,
             variables={"member_no": msg.member_no, "card_no": msg.card_no, "amount_yuan": yuan(msg.amount),
                        "store": msg.acting_store_path, "time": _time(ctx, msg.at, now)},
             now=now,
@@ -114,17 +123,25 @@ def loyalty_routes(rt: Runtime) -> dict[str, Route]:
     ctx = context_for(rt)
 
     async def purchase(session: AsyncSession, event: Event, msg: lev.PurchaseRecorded) -> None:
-        if not msg.first_purchase_at_store or not msg.member_no:
+        if not msg.member_no:
             return
-        at = msg.at.ToDatetime(tzinfo=ctx.tz) if msg.at.seconds else ctx.now()
-        await service.add_follow_ups(
-            ctx,
-            session,
-            member_no=msg.member_no,
-            store_path=msg.store_path,
-            checkout_id=msg.checkout_id,
-            at=at,
-        )
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=consumption_key(msg.checkout_id), event="payment",
+            org_path=msg.home_store_path or msg.store_path, member_no=msg.member_no, now=now, refresh=True,
+            variables={"member_no": msg.member_no, "card_no": msg.card_no, "amount_yuan": yuan(msg.total_due),
+                       "store": msg.store_path, "time": _time(ctx, msg.at, now)},
+        )  # fmt: skip
+        if msg.first_purchase_at_store:
+            at = msg.at.ToDatetime(tzinfo=ctx.tz) if msg.at.seconds else now
+            await service.add_follow_ups(
+                ctx,
+                session,
+                member_no=msg.member_no,
+                store_path=msg.store_path,
+                checkout_id=msg.checkout_id,
+                at=at,
+            )
 
     async def tier(session: AsyncSession, event: Event, msg: lev.TierChanged) -> None:
         now = ctx.now()
@@ -153,8 +170,28 @@ def loyalty_routes(rt: Runtime) -> dict[str, Route]:
                        "time": _time(ctx, msg.at, now)},
         )  # fmt: skip
 
+    async def points_expiring(session: AsyncSession, event: Event, msg: lev.PointsChanged) -> None:
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="points_expiring", org_path=msg.home_store_path,
+            member_no=msg.member_no, now=now,
+            variables={"member_no": msg.member_no, "points": str(msg.points), "balance": str(msg.balance),
+                       "expires_on": msg.expires_on, "time": _time(ctx, msg.at, now)},
+        )  # fmt: skip
+
+    async def coupon_expiring(session: AsyncSession, event: Event, msg: lev.CouponChanged) -> None:
+        now = ctx.now()
+        await service.add_deliveries(
+            ctx, session, event_id=event.id, event="coupon_expiring", org_path=msg.home_store_path,
+            member_no=msg.member_no, now=now,
+            variables={"member_no": msg.member_no, "coupon_name": msg.name, "code": msg.code,
+                       "valid_until": msg.valid_until, "time": _time(ctx, msg.at, now)},
+        )  # fmt: skip
+
     return {
         "loyalty.purchase.recorded": Route(lev.PurchaseRecorded, purchase),
+        "loyalty.points.expiring": Route(lev.PointsChanged, points_expiring),
+        "loyalty.coupon.expiring": Route(lev.CouponChanged, coupon_expiring),
         "loyalty.tier.changed": Route(lev.TierChanged, tier),
         "loyalty.coupon.issued": Route(lev.CouponChanged, coupon),
         "loyalty.points.earned": Route(lev.PointsChanged, points_earned),

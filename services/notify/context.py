@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import grpc
 
 from chainclub.members.v1 import members_pb2, members_pb2_grpc
-from kit.auth import KeySet, Principal
+from kit.auth import KeySet
 from kit.config import Settings
 from kit.db import Database
 from kit.errors import from_rpc_error
@@ -20,8 +20,9 @@ from services.notify.channels import Channel
 
 
 class MembersClient:
-    """Reads members with notify's own short-lived service token (role ``service`` may read
-    PII); writes visit records with the caller's forwarded token."""
+    """Calls members with notify's own short-lived service token (role ``service`` may read
+    PII): members at send time, birthdays and anniversaries for the greetings, and visit
+    records on behalf of the staff member who completed a follow-up."""
 
     CLAIMS = {"sub": "notify", "role": "service", "scope": "HQ"}
 
@@ -49,8 +50,28 @@ class MembersClient:
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc) from None
 
-    async def add_visit(self, p: Principal, req: members_pb2.AddVisitRequest) -> members_pb2.Visit:
-        metadata = [("authorization", f"Bearer {p.token}")]
+    async def list_member_dates(self, kind: str, day: str) -> list[members_pb2.MemberDate]:
+        """Every active member whose ``kind`` (birthday, anniversary) is on ``day``."""
+        found: list[members_pb2.MemberDate] = []
+        cursor = ""
+        while True:
+            try:
+                page = await self.stub.ListMemberDates(
+                    members_pb2.ListMemberDatesRequest(
+                        kind=kind, date=day, page={"limit": 1000, "cursor": cursor}
+                    ),
+                    metadata=(("authorization", f"Bearer {self._service_token()}"),),
+                    timeout=30,
+                )
+            except grpc.aio.AioRpcError as exc:
+                raise from_rpc_error(exc) from None
+            found.extend(page.members)
+            if not (cursor := page.page.next_cursor):
+                return found
+
+    async def add_visit(self, req: members_pb2.AddVisitRequest) -> members_pb2.Visit:
+        """With ``req.on_behalf_of`` the staff member; the caller checked their scope."""
+        metadata = [("authorization", f"Bearer {self._service_token()}")]
         if (rid := request_id_var.get()) is not None:
             metadata.append(("x-request-id", rid))
         try:

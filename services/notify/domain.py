@@ -4,6 +4,7 @@ hours, retry backoff, and the 333 follow-up schedule. No I/O; ``now`` is passed 
 from __future__ import annotations
 
 import calendar
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -38,12 +39,18 @@ class FollowUpCompleted(Conflict):
 @dataclass(frozen=True)
 class EventKind:
     """An event type notify sends about: its subject, whether it is marketing (needs consent,
-    respects quiet hours) and the variables its templates may use."""
+    respects quiet hours) and the variables its templates may use. ``quiet`` makes a
+    transactional notice wait out quiet hours too (reminders that are not urgent)."""
 
     key: str
     subject: str
     marketing: bool
     variables: tuple[str, ...]
+    quiet: bool = False
+
+    @property
+    def respects_quiet_hours(self) -> bool:
+        return self.marketing or self.quiet
 
 
 _MEMBER = ("member_name", "member_no", "time")
@@ -52,6 +59,8 @@ EVENT_KINDS: dict[str, EventKind] = {
     k.key: k
     for k in (
         EventKind("welcome", "members.member.registered", True, (*_MEMBER, "card_no", "store")),
+        # The consumption notice: one per checkout, from whichever of wallet.payment.captured and
+        # loyalty.purchase.recorded arrives first (see ``consumption_key``).
         EventKind("payment", "wallet.payment.captured", False, (*_MEMBER, "card_no", "amount_yuan", "store")),
         EventKind(
             "top_up", "wallet.topup.completed", False,
@@ -61,7 +70,19 @@ EVENT_KINDS: dict[str, EventKind] = {
         EventKind("tier_changed", "loyalty.tier.changed", False, (*_MEMBER, "from_tier", "to_tier")),
         EventKind("coupon_issued", "loyalty.coupon.issued", True, (*_MEMBER, "coupon_name", "code", "valid_until")),
         EventKind("card_status", "members.card.status_changed", False, (*_MEMBER, "card_no", "status", "store")),
+        # Greetings are marketing: consent per channel, deferred through quiet hours.
         EventKind("birthday", "", True, _MEMBER),
+        EventKind("anniversary", "", True, (*_MEMBER, "years")),
+        # Expiry reminders are transactional: they are about the member's own points and coupons
+        # (no marketing consent needed), yet not urgent, so they wait out quiet hours.
+        EventKind(
+            "points_expiring", "loyalty.points.expiring", False, (*_MEMBER, "points", "balance", "expires_on"),
+            quiet=True,
+        ),
+        EventKind(
+            "coupon_expiring", "loyalty.coupon.expiring", False, (*_MEMBER, "coupon_name", "code", "valid_until"),
+            quiet=True,
+        ),
         EventKind(
             "risk_alert", "wallet.alert.raised", False,
             ("rule_name", "kind", "action", "card_no", "amount_yuan", "store", "detail", "time"),
@@ -94,6 +115,29 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     fen = abs(fen)
     return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+# Delivery keys that are not event ids: one consumption notice per checkout, one greeting per
+# member, job and day (redelivered events and re-run schedules find the row and add nothing).
+KEYS = uuid.UUID("0b7f6f5e-5a43-4c1e-9a55-3f1f2b6f9e21")
+
+
+def consumption_key(checkout_id: str) -> uuid.UUID:
+    return uuid.uuid5(KEYS, f"consumption\n{checkout_id}")
+
+
+def greeting_key(job: str, day: date, member_no: str) -> uuid.UUID:
+    return uuid.uuid5(KEYS, f"{job}\n{day.isoformat()}\n{member_no}")
+
+
+# --- schedules -------------------------------------------------------------------------------
+
+
+def scheduled_run_date(now: datetime, tz: ZoneInfo, hour: int) -> date | None:
+    """The chain-local date a daily job at ``hour`` should have run for by ``now``, or None
+    before that hour (a replica started later in the day catches up on the same day)."""
+    local = now.astimezone(tz)
+    return local.date() if local.hour >= hour else None
 
 
 # --- quiet hours -------------------------------------------------------------------------

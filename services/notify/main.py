@@ -9,6 +9,7 @@ from kit.runtime import ConsumerDef, ServiceSpec, serve
 from services.notify.api import NotifyApi
 from services.notify.consumers import loyalty_routes, members_routes, wallet_routes
 from services.notify.models import tables
+from services.notify.schedules import run_schedules
 from services.notify.sender import run_sender
 
 SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
@@ -45,12 +46,14 @@ def spec() -> ServiceSpec:
                         "loyalty.tier.changed",
                         "loyalty.coupon.issued",
                         "loyalty.points.earned",
+                        "loyalty.points.expiring",
+                        "loyalty.coupon.expiring",
                     ),
                 ),
                 loyalty_routes,
             ),
         ],
-        background=[run_sender],
+        background=[run_sender, run_schedules],
     )
 
 

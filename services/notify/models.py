@@ -93,3 +93,15 @@ announcements = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_announcements_member", "member_no", "created_at"),
 )
+
+# One row per run of a daily schedule, inserted in the run's own transaction: the unique
+# (job, run_date) is what keeps two replicas from running one day twice.
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("job", String(40), primary_key=True),
+    Column("run_date", Date, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("deliveries", Integer, nullable=False, server_default="0"),
+)

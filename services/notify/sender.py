@@ -1,13 +1,15 @@
 """The sender job: claims due pending deliveries (``FOR UPDATE SKIP LOCKED``, so replicas
 never send one twice), reads the member's contact and consents from members, renders and
 sends. Marketing needs consent (else ``skipped``) and waits out quiet hours (deferred, not
-dropped); failures retry with backoff and end ``dead`` after ``notify_max_attempts``."""
+dropped), as do the non-urgent transactional reminders; failures retry with backoff and end
+``dead`` after ``notify_max_attempts``; a provider's 429 defers the delivery to its
+Retry-After without using up an attempt."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,7 +17,7 @@ from sqlalchemy import select, update
 from kit.errors import NotFound
 from kit.runtime import Runtime
 from services.notify import domain, templates
-from services.notify.channels import Message
+from services.notify.channels import Message, ProviderBusy
 from services.notify.context import NotifyContext
 from services.notify.models import deliveries
 from services.notify.service import _template
@@ -47,7 +49,9 @@ async def send_due(ctx: NotifyContext, now: datetime, *, batch: int = 100) -> di
 
 
 async def _attempt(ctx: NotifyContext, session, row: Any, now: datetime, quiet) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    if row.marketing and (until := domain.quiet_until(now, quiet, ctx.tz)) is not None:
+    kind = domain.EVENT_KINDS.get(row.event)
+    quiet_applies = row.marketing or (kind is not None and kind.respects_quiet_hours)
+    if quiet_applies and (until := domain.quiet_until(now, quiet, ctx.tz)) is not None:
         return {"next_attempt_at": until, "_outcome": "deferred"}
     try:
         variables = dict(row.variables)
@@ -75,6 +79,12 @@ async def _attempt(ctx: NotifyContext, session, row: Any, now: datetime, quiet) 
             member_no=row.member_no, org_path=row.org_path,
         )  # fmt: skip
         await ctx.channels[row.channel].send(message)
+    except ProviderBusy as busy:  # the provider's rate limit: not the delivery's fault
+        return {
+            "last_error": str(busy)[:2000],
+            "next_attempt_at": now + timedelta(seconds=max(busy.retry_after, 1.0)),
+            "_outcome": "deferred",
+        }
     except Exception as exc:  # a provider, members or template failure: retry, then dead
         attempts = row.attempts + 1
         error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -156,9 +156,13 @@ async def add_deliveries(
     recipient: str = "",
     channels: tuple[str, ...] | None = None,
     now: datetime,
+    refresh: bool = False,
 ) -> int:
     """One pending delivery per channel that has a template for the event; a second call for
-    the same event id adds nothing (unique event x channel). Returns how many were added."""
+    the same event id (or delivery key) adds nothing (unique event x channel). With
+    ``refresh``, a delivery not yet attempted takes these variables and org path instead (the
+    better source of one consumption notice arrived second). Returns how many rows were added
+    or refreshed."""
     kind = domain.event_kind(event)
     locale = ctx.settings.notify_default_locale
     if channels is None:
@@ -173,16 +177,20 @@ async def add_deliveries(
         )
     added = 0
     for channel in channels:
-        result = await session.execute(
-            insert(deliveries)
-            .values(
-                id=uuid.uuid4(), event_id=event_id, event=event, channel=channel, member_no=member_no,
-                recipient=recipient, org_path=org_path, locale=locale, marketing=kind.marketing,
-                variables=variables, next_attempt_at=now,
-            )
-            .on_conflict_do_nothing(constraint="uq_deliveries_event_channel")
-            .returning(deliveries.c.id)
+        statement = insert(deliveries).values(
+            id=uuid.uuid4(), event_id=event_id, event=event, channel=channel, member_no=member_no,
+            recipient=recipient, org_path=org_path, locale=locale, marketing=kind.marketing,
+            variables=variables, next_attempt_at=now,
         )  # fmt: skip
+        if refresh:
+            statement = statement.on_conflict_do_update(
+                constraint="uq_deliveries_event_channel",
+                set_={"variables": statement.excluded.variables, "org_path": statement.excluded.org_path},
+                where=(deliveries.c.status == "pending") & (deliveries.c.attempts == 0),
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(constraint="uq_deliveries_event_channel")
+        result = await session.execute(statement.returning(deliveries.c.id))
         added += result.first() is not None
     return added
 
@@ -295,8 +303,14 @@ async def list_follow_ups(
 async def complete_follow_up(
     ctx: NotifyContext, p: Principal, req: pb.CompleteFollowUpRequest
 ) -> pb.FollowUp:
-    """Writes the visit record to members (with the caller's token) and marks the task done,
-    under the row's lock: completing twice is a conflict, someone else's task not found."""
+    """Writes the visit record to members and marks the task done, under the row's lock:
+    completing twice is a conflict, someone else's task not found.
+
+    The follow-up's store may not be the member's home store (a first purchase elsewhere), so
+    the caller's token would not reach the member in members. Scope stays honest this way:
+    notify checks here that the caller's scope covers the follow-up's store, then writes the
+    visit with its own service token on behalf of the caller (members records the caller as
+    the staff member and the follow-up's store as the visit's store)."""
     _require(p, STAFF - {"auditor"}, "complete follow-ups")
     outcome = req.outcome.strip()
     if not outcome:
@@ -314,10 +328,9 @@ async def complete_follow_up(
         if row.status != "open":
             raise domain.FollowUpCompleted(f"follow-up {req.id} was completed already")
         visit = await ctx.members.add_visit(
-            p,
             members_pb2.AddVisitRequest(
                 member_no=row.member_no, channel=req.channel or "phone", outcome=outcome, notes=req.notes,
-                store_path=row.store_path,
+                store_path=row.store_path, on_behalf_of=p.sub,
             ),
         )  # fmt: skip
         done = (

@@ -6,17 +6,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import grpc
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from google.protobuf.message import Message
 
 from chainclub.members.v1 import members_pb2, members_pb2_grpc
 from chainclub.notify.v1 import notify_pb2_grpc
 from kit.auth import KeySet
+from kit.bus import StreamSpec
 from kit.config import Settings
 from kit.dev import free_port
+from kit.events import cloudevent_headers
 from kit.runtime import Service
 from kit.testing import Infra
 from services.members.main import spec as members_spec
@@ -45,6 +49,7 @@ class NotifyWorld:
     channel: grpc.aio.Channel
     members_channel: grpc.aio.Channel
     _keys: KeySet = field(init=False)
+    _streams: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._keys = KeySet.from_settings(self.settings)
@@ -71,16 +76,35 @@ class NotifyWorld:
     def md(token: str) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {token}"),)
 
-    async def register(self, store: str, *, sms: bool, email: bool, wechat: bool) -> members_pb2.Member:
+    async def register(
+        self, store: str, *, sms: bool, email: bool, wechat: bool, birthday: str = ""
+    ) -> members_pb2.Member:
         clerk = self.token("clerk", store)
         return await self.members_api.RegisterMember(
             members_pb2.RegisterMemberRequest(
                 name="通知会员", phone=random_phone(), email=f"m{uuid.uuid4().hex[:8]}@example.com",
-                home_store_path=store, has_consents=True,
+                home_store_path=store, has_consents=True, birthday=birthday,
                 consents=members_pb2.Consents(sms=sms, email=email, wechat=wechat),
             ),
             metadata=self.md(clerk), timeout=10,
         )  # fmt: skip
+
+    async def publish(self, subject: str, message: Message, event_id: str, *, msg_id: str = "") -> None:
+        """Publish an event as its producer's relay would, on the world's real NATS (the
+        producer's stream is provisioned first). ``msg_id`` other than the event id gets past
+        the broker's duplicate window: a redelivery the inbox has to absorb."""
+        assert self.notify.runtime is not None
+        bus = self.notify.runtime.bus
+        service = subject.split(".", 1)[0]
+        if service not in self._streams:
+            await bus.ensure_stream(StreamSpec.for_service(service))
+            self._streams.add(service)
+        headers = cloudevent_headers(
+            event_id=event_id, subject=subject, type_=message.DESCRIPTOR.full_name, source=f"chainclub/{service}",
+            time=datetime.now(UTC), traceparent=None,
+        )  # fmt: skip
+        headers["Nats-Msg-Id"] = msg_id or event_id
+        await bus.js.publish(subject, message.SerializeToString(), headers=headers, timeout=5)
 
 
 def random_store() -> str:

@@ -1,10 +1,12 @@
 """A tiny real HTTP provider for SMS/WeChat on ``asyncio.start_server``: answers 503 while
-``failures`` is positive (or always, with ``down``), else 200, and records what it got."""
+``failures`` is positive (or always, with ``down``), 429 with ``Retry-After: retry_after``
+while ``throttled`` is positive, else 200, and records what it got and when (monotonic)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 
@@ -12,6 +14,9 @@ class ProviderStub:
     def __init__(self) -> None:
         self.failures = 0
         self.down = False
+        self.throttled = 0
+        self.retry_after = "120"
+        self.accepted_at: list[float] = []
         self.received: list[dict[str, Any]] = []
         self.requests = 0
         self.server: asyncio.Server | None = None
@@ -38,15 +43,21 @@ class ProviderStub:
                     length = int(value.strip())
             body = await reader.readexactly(length) if length else b""
             self.requests += 1
+            extra = ""
             if self.down or self.failures > 0:
                 self.failures = max(self.failures - 1, 0)
                 status, reply = "503 Service Unavailable", b'{"error":"down"}'
+            elif self.throttled > 0:
+                self.throttled -= 1
+                status, reply = "429 Too Many Requests", b'{"error":"slow down"}'
+                extra = f"Retry-After: {self.retry_after}\r\n"
             else:
                 self.received.append(json.loads(body))
+                self.accepted_at.append(time.monotonic())
                 status, reply = "200 OK", b'{"ok":true}'
             writer.write(
                 f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(reply)}\r\n"
-                "Connection: close\r\n\r\n".encode()
+                f"{extra}Connection: close\r\n\r\n".encode()
                 + reply
             )
             await writer.drain()

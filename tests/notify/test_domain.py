@@ -63,3 +63,27 @@ def test_template_validation_names_the_problem() -> None:
 def test_sandbox_refuses_unsafe_attribute_access() -> None:
     with pytest.raises(domain.InvalidTemplate):
         templates.render("{{ member_name.__class__.__mro__ }}", {"member_name": "x"})
+
+
+def test_one_consumption_key_per_checkout_and_one_greeting_key_per_member_and_day() -> None:
+    assert domain.consumption_key("c-1") == domain.consumption_key("c-1") != domain.consumption_key("c-2")
+    day = date(2031, 7, 14)
+    assert domain.greeting_key("birthday", day, "M1") == domain.greeting_key("birthday", day, "M1")
+    assert len({
+        domain.greeting_key("birthday", day, "M1"), domain.greeting_key("anniversary", day, "M1"),
+        domain.greeting_key("birthday", day + timedelta(days=1), "M1"), domain.greeting_key("birthday", day, "M2"),
+    }) == 4  # fmt: skip
+
+
+def test_daily_schedule_runs_from_its_local_hour_on() -> None:
+    assert domain.scheduled_run_date(datetime(2031, 7, 14, 0, 59, tzinfo=UTC), SH, 9) is None  # 08:59
+    assert domain.scheduled_run_date(datetime(2031, 7, 14, 1, 0, tzinfo=UTC), SH, 9) == date(2031, 7, 14)
+    assert domain.scheduled_run_date(datetime(2031, 7, 14, 15, 59, tzinfo=UTC), SH, 9) == date(2031, 7, 14)
+    assert domain.scheduled_run_date(datetime(2031, 7, 14, 16, 0, tzinfo=UTC), SH, 9) is None  # 00:00 next day
+
+
+def test_greetings_are_marketing_and_expiry_reminders_transactional_but_quiet() -> None:
+    birthday, coupon = domain.event_kind("birthday"), domain.event_kind("coupon_expiring")
+    assert birthday.marketing and birthday.respects_quiet_hours
+    assert not coupon.marketing and coupon.respects_quiet_hours
+    assert not domain.event_kind("payment").respects_quiet_hours

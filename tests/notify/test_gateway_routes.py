@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from chainclub.events.v1 import loyalty_pb2 as lev
+from chainclub.members.v1 import members_pb2
+from kit.auth import KeySet
 from services.notify.consumers import loyalty_routes
 
 
@@ -127,3 +129,35 @@ async def test_notifications_for_a_member_after_registration(notify_gateway) -> 
 
     r = await gw.call("GET", "/api/v1/announcements", clerk)
     assert r.status_code == 200 and isinstance(r.json()["items"], list), r.text
+
+
+async def test_follow_up_at_a_store_other_than_the_home_store_is_completed_there(notify_gateway) -> None:
+    gw, w = notify_gateway, notify_gateway.world
+    _, home = await gw.store()
+    away_code, away = await gw.store()
+    member = await w.register(home, sms=False, email=False, wechat=False)
+    handler = loyalty_routes(w.notify.runtime)["loyalty.purchase.recorded"].handler
+    msg = lev.PurchaseRecorded(checkout_id=uuid.uuid4().hex, member_no=member.member_no, store_path=away,
+                               home_store_path=home, first_purchase_at_store=True)  # fmt: skip
+    msg.at.FromDatetime(datetime(2026, 11, 30, 3, 0, tzinfo=UTC))
+    async with w.ctx.db.transaction() as s:
+        await handler(s, SimpleNamespace(id=uuid.uuid4()), msg)
+
+    away_clerk = w.token("clerk", away)
+    r = await gw.call("GET", "/api/v1/follow-ups", away_clerk, params={"store": away_code})
+    assert [f["stage"] for f in r.json()["items"]] == ["3d", "3w", "3m"], r.text
+    task = r.json()["items"][0]
+    # The member's home store does not see (or complete) the away store's task.
+    home_clerk = w.token("clerk", home)
+    r = await gw.call("POST", f"/api/v1/follow-ups/{task['id']}/complete", home_clerk, json={"outcome": "x"})
+    assert r.status_code == 404, r.text
+    r = await gw.call("POST", f"/api/v1/follow-ups/{task['id']}/complete", away_clerk,
+                      json={"outcome": "满意", "notes": "首购回访"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "done" and r.json()["visit_id"]
+
+    visits = await w.members_api.ListVisits(
+        members_pb2.ListVisitsRequest(member_no=member.member_no), metadata=w.md(w.token("hq_admin", "HQ"))
+    )
+    sub = KeySet.from_settings(w.settings).verify(away_clerk).sub
+    assert [(v.outcome, v.store_path, v.staff) for v in visits.visits] == [("满意", away, sub)]

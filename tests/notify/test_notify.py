@@ -20,7 +20,7 @@ from chainclub.events.v1 import wallet_pb2 as wev
 from chainclub.members.v1 import members_pb2
 from chainclub.notify.v1 import notify_pb2 as pb
 from services.notify import sender
-from services.notify.channels import HttpChannel
+from services.notify.channels import HttpChannel, Message, ProviderBusy, retry_after_seconds
 from services.notify.consumers import loyalty_routes, members_routes, wallet_routes
 from services.notify.models import deliveries
 from tests.notify.conftest import random_store
@@ -148,6 +148,10 @@ async def provider(notify_world):  # type: ignore[no-untyped-def]
     """SMS through a real local HTTP provider stub for one test."""
     stub = ProviderStub()
     url = await stub.start()
+    # Whatever other tests left due goes out through the old channels first, so the stub sees
+    # only this test's messages.
+    while sum((await sender.send_due(notify_world.ctx, DAYTIME)).values()):
+        pass
     channels = notify_world.ctx.channels
     saved = channels["sms"]
     channels["sms"] = HttpChannel(url, retries=1, backoff=0.01, timeout=2)
@@ -216,3 +220,58 @@ async def test_risk_alert_is_mailed_to_the_hq_contacts(notify_world) -> None:
     mails = [(m, p) for m, p in parsed if alert_id in p.get_content()]
     assert [m.rcpt_tos for m, _ in mails] == [["hq-risk@example.com"]]
     assert "6000.00" in mails[0][1].get_content() and "单笔大额" in mails[0][1]["Subject"]
+
+
+async def test_provider_429_defers_to_its_retry_after_without_using_an_attempt(
+    notify_world, provider
+) -> None:
+    w = notify_world
+    member = await w.register(random_store(), sms=True, email=False, wechat=False)
+    await _deliveries(w, member.member_no)
+    provider.throttled, provider.retry_after = 1, "120"
+    await sender.send_due(w.ctx, DAYTIME)
+    sms = await _sms(w, member.member_no)
+    assert (sms.status, sms.attempts) == ("pending", 0) and "429" in sms.last_error
+    # Retry-After is counted from the answer (real time); the delivery waits about that long.
+    assert timedelta(seconds=119) <= sms.next_attempt_at - DAYTIME <= timedelta(seconds=121)
+    assert provider.requests == 1  # one 429, no retries hammering the provider
+    w.ctx.channels["sms"]._busy_until = 0.0  # type: ignore[attr-defined]  # as if the 120 s had passed
+    await sender.send_due(w.ctx, DAYTIME + timedelta(seconds=121))
+    sms = await _sms(w, member.member_no)
+    assert (sms.status, sms.attempts) == ("sent", 1)
+    assert [m["to"] for m in provider.received] == [member.phone]
+
+
+async def test_http_channel_respects_the_provider_rate(notify_world) -> None:
+    stub = ProviderStub()
+    url = await stub.start()
+    try:
+        channel = HttpChannel(url, rate=5, burst=1, timeout=2)
+        started = time.monotonic()
+        for n in range(4):
+            await channel.send(Message(delivery_id=str(uuid.uuid4()), event="payment", channel="sms",
+                                       to=f"+86139000000{n:02d}", subject="", body="x"))  # fmt: skip
+        gaps = [b - a for a, b in zip(stub.accepted_at, stub.accepted_at[1:], strict=False)]
+        assert len(stub.accepted_at) == 4 and min(gaps) >= 0.15, gaps  # 5/s: one every 0.2 s
+        assert time.monotonic() - started >= 0.55
+
+        # While the provider's Retry-After runs, the channel refuses at once without calling.
+        stub.throttled, stub.retry_after = 1, "30"
+        message = Message(delivery_id=str(uuid.uuid4()), event="payment", channel="sms", to="+8613900000099",
+                          subject="", body="x")  # fmt: skip
+        with pytest.raises(ProviderBusy) as busy:
+            await channel.send(message)
+        assert 29 <= busy.value.retry_after <= 30
+        requests = stub.requests
+        with pytest.raises(ProviderBusy):
+            await channel.send(message)
+        assert stub.requests == requests
+    finally:
+        await stub.stop()
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    assert retry_after_seconds("120", now, 60) == 120
+    assert retry_after_seconds("Mon, 23 Nov 2026 03:05:00 GMT", now, 60) == 300
+    assert retry_after_seconds("soon", now, 60) == retry_after_seconds(None, now, 60) == 60
