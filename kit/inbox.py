@@ -43,6 +43,16 @@ log = logging.getLogger("kit.inbox")
 Handler = Callable[[AsyncSession, Event, Message], Awaitable[None]]
 
 
+class Later(Exception):
+    """Raised by a handler that should not act yet: its transaction is rolled back (nothing,
+    not even the inbox row, is recorded) and the event comes back after ``seconds``. Each
+    deferral uses a delivery, so a handler defers a bounded number of times, not forever."""
+
+    def __init__(self, seconds: float, why: str = "") -> None:
+        super().__init__(why or f"later, in {seconds:g}s")
+        self.seconds = max(0.0, seconds)
+
+
 def inbox_table(metadata: MetaData) -> Table:
     return Table(
         "inbox",
@@ -182,6 +192,9 @@ class Consumer:
                     if first.first() is not None:
                         await route.handler(session, event, message)
                 await msg.ack()
+            except Later as later:
+                log.debug("consumer %s: event %s deferred: %s", self.spec.durable, event.id, later)
+                await msg.nak(delay=later.seconds)
             except Exception as exc:
                 if is_unavailable(exc):
                     raise

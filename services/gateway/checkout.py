@@ -287,7 +287,16 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
                 break
             await asyncio.sleep(0.2 * 2**attempt)
     assert failure is not None
-    # Confirm keeps failing. Release the reservation so that nothing confirms it later (the
+    if failure.reason in ("unavailable", "rate_limited"):
+        # Loyalty does not answer (or is just coming back): the purchase stands and is recorded
+        # when it does — by a retry with the same key, the resumer or the wallet.payment.captured
+        # event. Refunding now would turn a paid sale into a refund because of an outage.
+        await _save(state, cid, release=True)
+        raise Unavailable(
+            "the payment is taken and the purchase will be recorded as soon as loyalty answers; "
+            "retry with the same Idempotency-Key"
+        )
+    # Confirm is refused. Release the reservation so that nothing confirms it later (the
     # wallet.payment.captured event would); if it turns out confirmed, the purchase exists.
     try:
         await state.clients.call(

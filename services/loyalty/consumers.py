@@ -3,13 +3,15 @@ effect): top-up bonus points, the payment recovery path, welcome on registration
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.events.v1 import members_pb2 as mev
 from chainclub.events.v1 import wallet_pb2 as wev
 from kit.events import Event
-from kit.inbox import Route
+from kit.inbox import Later, Route
 from kit.runtime import Runtime
 from services.loyalty import checkout, coupons, points
 from services.loyalty.context import LoyaltyContext
@@ -34,7 +36,20 @@ def wallet_routes(rt: Runtime) -> dict[str, Route]:
 
     async def payment_captured(session: AsyncSession, event: Event, msg: wev.PaymentCaptured) -> None:
         # The gateway pays with request id = checkout id: a pending reservation of that id
-        # was paid for, so it is confirmed even if the gateway never came back to do it.
+        # was paid for, so it is confirmed even if the gateway never came back to do it. The
+        # gateway confirms right after paying: a fresh event waits for it (no lock taken, so
+        # the gateway's Confirm never queues behind this one) and finds the work done.
+        status = (
+            await session.execute(
+                select(reservations.c.status).where(reservations.c.checkout_id == msg.request_id)
+            )
+        ).scalar()
+        if status != "pending":
+            return
+        age = (datetime.now(UTC) - event.time).total_seconds()  # wall clocks, as ce-time
+        grace = ctx.settings.loyalty_recovery_grace_seconds
+        if age < grace:
+            raise Later(grace - age, f"checkout {msg.request_id} is for the gateway to confirm first")
         row = (
             await session.execute(
                 select(reservations).where(reservations.c.checkout_id == msg.request_id).with_for_update()

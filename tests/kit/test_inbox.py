@@ -20,7 +20,7 @@ from chainclub.events.v1 import members_pb2
 from kit.bus import Bus, ConsumerSpec, StreamSpec
 from kit.db import asyncpg_dsn, with_database
 from kit.events import Event, cloudevent_headers
-from kit.inbox import Consumer, Handler, Route
+from kit.inbox import Consumer, Handler, Later, Route
 from kit.testing import eventually
 from tests.kit.helpers import MEMBER_REGISTERED, MessagingDb, member_registered, stop_task, subject_in
 
@@ -256,6 +256,33 @@ async def test_a_handler_that_fails_once_then_succeeds_has_exactly_one_effect(
 
     assert recorder.calls == [event_id, event_id]
     assert await recorder.effects(event_id) == 1
+    assert await mdb.count(mdb.tables.inbox) == 1
+    assert await mdb.count(mdb.tables.dead_letter) == 0
+
+
+async def test_a_handler_saying_later_is_called_again_after_the_delay_with_nothing_kept_before(
+    mdb: MessagingDb, bus: Bus, stream: StreamSpec
+) -> None:
+    """``Later`` rolls the handler's transaction back (its effect and the inbox row) and the
+    event comes back after the delay asked for, not the consumer's failure backoff."""
+    spec = consumer_spec(stream, max_deliver=3, backoff=(30.0,))
+    recorder = Recorder(mdb)
+    seen: list[float] = []
+
+    async def not_yet_once(session: AsyncSession, event: Event, message: Message) -> None:
+        seen.append(asyncio.get_running_loop().time())
+        await recorder(session, event, message)
+        if len(seen) == 1:
+            raise Later(0.5, "not yet")
+
+    event_id = await publish(bus, subject_in(stream), member_registered())
+    async with consuming(mdb, bus, spec, not_yet_once):
+        await eventually(lambda: settled(bus, spec, 1), timeout=10, what="the message acknowledged")
+
+    assert len(seen) == 2
+    assert seen[1] - seen[0] >= 0.45  # the delay asked for ...
+    assert seen[1] - seen[0] < 10  # ... not the 30 s failure backoff
+    assert await recorder.effects(event_id) == 1  # the deferred call's insert was rolled back
     assert await mdb.count(mdb.tables.inbox) == 1
     assert await mdb.count(mdb.tables.dead_letter) == 0
 

@@ -246,6 +246,9 @@ async def test_payment_event_delivered_twice_confirms_and_earns_once(loyalty_wor
         async with w.db.transaction() as s:
             return (await s.execute(select(purchases).where(purchases.c.checkout_id == cid))).first()
 
+    # The gateway gets the first chance (loyalty_recovery_grace_seconds, 5 s): nothing yet.
+    await asyncio.sleep(1.0)
+    assert await confirmed() is None
     row = await eventually(confirmed, timeout=20, what="the recovery path confirmed the checkout")
     assert row.points_earned == 100
     inbox = w.service.runtime.tables.inbox
