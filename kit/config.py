@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     loyalty_points_per_yuan: int = Field(100, ge=1)
     loyalty_points_max_share_bps: int = Field(5000, ge=0, le=10_000)
     loyalty_reservation_ttl_seconds: int = Field(900, ge=1)
+    # wallet.payment.captured confirms a still-pending checkout (the recovery path) only once
+    # it is this old: the gateway confirms first in the normal case, without waiting on a lock.
+    loyalty_recovery_grace_seconds: float = Field(5.0, ge=0)
     # The referrer's reward when a referee's first purchase is confirmed (0 = coupons only).
     loyalty_referral_points: int = Field(500, ge=0)
     # How often the loyalty process runs its jobs (reservations, points expiry, tiers, birthdays).
