@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from bench import anchors, cpu, machine
-from bench.load import HEADER, Result, row, run_load
+from bench.load import HEADER, Result, anchor_ceiling, row, run_load
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
 from bench.wallet import FUND_BONUS, FUND_PRINCIPAL, fund
@@ -32,6 +32,12 @@ CLAIMS = {"sub": "bench-cashier", "role": "clerk", "scope": "HQ/B/S001", "org_un
 PRICES = (300, 500, 800)  # fen: one product each; a card pays hundreds of checkouts before it runs short
 TARGET_SHARE = 0.15  # checkout throughput / pgbench simple-update TPS
 TARGET_P99_MS = 60.0  # p99 at half of the maximum throughput
+# What one checkout is at least: the HTTP request and five RPCs (identify, reserve, pay, wallet
+# asking members for the card, confirm); eight writing transactions (the gateway persists the
+# saga before each step — start, claim, reserved, paid, completed — and loyalty's reserve,
+# wallet's payment and loyalty's confirm). Reads, relays and consumers come on top.
+CHECKOUT_CALLS = 6
+CHECKOUT_TRANSACTIONS = 8
 
 
 @dataclass
@@ -308,6 +314,14 @@ def _report(
             f"  checkout max = {share:.1%} of pgbench simple-update TPS{by_echo} "
             f"(target >= {TARGET_SHARE:.0%}): {verdict}"
         )
+        if echo is not None:
+            top = anchor_ceiling(echo.throughput, pg.tps, CHECKOUT_CALLS, CHECKOUT_TRANSACTIONS)
+            print(
+                f"  the anchors' own ceiling for a checkout ({CHECKOUT_CALLS} calls: the HTTP request, identify,"
+                f" reserve, pay, wallet -> members, confirm; {CHECKOUT_TRANSACTIONS} writing transactions:"
+                f" 5 saga steps, reserve, payment, confirm) with no application code: {top:,.0f}/s"
+                f" = {top / pg.tps:.1%} of pgbench"
+            )
     else:
         print("  checkout / pgbench: - (no anchors)")
     p99 = half.percentile(99)

@@ -107,3 +107,13 @@ def row(r: Result) -> str:
 
 def ratio(a: float, b: float) -> str:
     return f"{a / b:6.2f}" if b > 0 else "     -"
+
+
+def anchor_ceiling(echo_per_s: float, pgbench_tps: float, calls: int, transactions: int) -> float:
+    """Requests per second the anchors themselves allow for a path of ``calls`` RPCs and
+    ``transactions`` database transactions, were the application code free: both anchors use
+    the whole machine, so one echo call costs 1/echo of it and one pgbench transaction
+    1/pgbench (a lower bound — our transactions write more rows than pgbench's)."""
+    if echo_per_s <= 0 or pgbench_tps <= 0:
+        return 0.0
+    return 1.0 / (calls / echo_per_s + transactions / pgbench_tps)

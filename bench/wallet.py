@@ -19,7 +19,7 @@ import grpc
 import httpx
 
 from bench import anchors, cpu, machine
-from bench.load import HEADER, Result, ratio, row, run_load
+from bench.load import HEADER, Result, anchor_ceiling, ratio, row, run_load
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
 from chainclub.wallet.v1 import wallet_pb2 as pb
@@ -38,6 +38,10 @@ FUND_BONUS = 20_000  # ... and 200 yuan given, so payments draw on both buckets
 PAYMENT = 100  # fen: thousands of payments per card before it runs short
 TOP_UP = 1_000  # fen: far below the 500 000 fen balance limit however often a card is hit
 TARGET = 0.40  # gRPC payments / pgbench simple-update TPS
+# A payment is at least two RPCs (the caller's, and wallet asking members for the card:
+# invariant 7) and one database transaction (claim, postings, balances, outbox).
+PAYMENT_CALLS = 2
+PAYMENT_TRANSACTIONS = 1
 
 
 @dataclass
@@ -312,5 +316,12 @@ def _report(
         print(
             f"  gRPC payments = {share:.1%} of pgbench simple-update TPS (target >= {TARGET:.0%}): {verdict}"
         )
+        if echo is not None:
+            top = anchor_ceiling(echo.throughput, pg.tps, PAYMENT_CALLS, PAYMENT_TRANSACTIONS)
+            print(
+                f"  the anchors' own ceiling for a payment ({PAYMENT_CALLS} gRPC calls: client -> wallet, wallet ->"
+                f" members; {PAYMENT_TRANSACTIONS} transaction) with no application code: {top:,.0f}/s"
+                f" = {top / pg.tps:.1%} of pgbench"
+            )
     print(flush=True)
     cpu.report([(r.name, r.cpu_ms) for r in results])

@@ -61,15 +61,19 @@ log = logging.getLogger("gateway.checkout")
 
 
 # --- the saga log --------------------------------------------------------------------------
-async def _save(state: GatewayState, checkout_id: uuid.UUID, *, release: bool = False, **values: Any) -> None:
-    """Persist a step (and keep or give up the lease) in its own committed transaction."""
+async def _save(state: GatewayState, checkout_id: uuid.UUID, *, release: bool = False, **values: Any):  # type: ignore[no-untyped-def]
+    """Persist a step (and keep or give up the lease) in its own committed transaction;
+    returns the row as saved."""
     lease = None if release else func.now() + text(f"interval '{LEASE_SECONDS} seconds'")
     async with state.db.transaction() as session:
-        await session.execute(
-            update(checkouts)
-            .where(checkouts.c.checkout_id == checkout_id)
-            .values(**values, lease_until=lease, updated_at=func.now())
-        )
+        return (
+            await session.execute(
+                update(checkouts)
+                .where(checkouts.c.checkout_id == checkout_id)
+                .values(**values, lease_until=lease, updated_at=func.now())
+                .returning(*checkouts.c)
+            )
+        ).first()
 
 
 async def _claim(state: GatewayState, checkout_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -217,9 +221,8 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
                 f"payments add up to {paid} fen but total_due is {q['total_due']} fen",
                 reason="payment_mismatch", field="payments", total_due=q["total_due"],
             ))  # fmt: skip
-        await _save(state, cid, status="reserved", quote=q, total_due=q["total_due"],
-                    member_no=card["member_no"] if card else "")  # fmt: skip
-        row = await _row(state, cid)
+        row = await _save(state, cid, status="reserved", quote=q, total_due=q["total_due"],
+                          member_no=card["member_no"] if card else "")  # fmt: skip
         status = "reserved"
 
     payment = row.payment
@@ -264,8 +267,7 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
             await _fail(
                 state, cid, "released", Unavailable("the checkout was interrupted; nothing was charged")
             )
-        await _save(state, cid, status="paid", payment=payment)
-        row = await _row(state, cid)
+        row = await _save(state, cid, status="paid", payment=payment)
 
     # status == "paid": the money (if any) is taken; the purchase must be recorded or refunded.
     tenders = [
@@ -395,20 +397,25 @@ async def create(
                     card_no=body.card_no or "",
                     request=values,
                     stored_value=stored_value,
+                    # The request that creates the checkout holds its lease from the start.
+                    lease_until=func.now() + text(f"interval '{LEASE_SECONDS} seconds'"),
+                    attempts=1,
                 )
                 .on_conflict_do_nothing()
-                .returning(checkouts.c.checkout_id)
+                .returning(*checkouts.c)
             )
         ).first()
         if inserted is not None:
             await audit.record(session, request, p, "checkout.start", "checkout", str(cid), p.scope,
                                {"card_no": body.card_no, "payments": values["payments"]})  # fmt: skip
-    if inserted is None:  # a concurrent request with the same key won the insert
-        existing = await _row(state, cid)
-        if existing.body_hash != digest:
-            raise ChainclubError(
-                "this Idempotency-Key was used for another checkout", reason="idempotency_key_reused"
-            )
+    if inserted is not None:
+        return await _run(state, p, inserted, recover=False)
+    # A concurrent request with the same key won the insert: wait for its outcome.
+    existing = await _row(state, cid)
+    if existing.body_hash != digest:
+        raise ChainclubError(
+            "this Idempotency-Key was used for another checkout", reason="idempotency_key_reused"
+        )
     return await drive(state, p, cid)
 
 
