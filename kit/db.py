@@ -134,6 +134,32 @@ _UNAVAILABLE = (
 )
 
 
+# The work itself was sound but lost a race with another transaction: running it again
+# (a new request with the same idempotency key) is the remedy.
+_RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError, asyncpg.LockNotAvailableError)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) is a database outage (``is_unavailable``) or a
+    deadlock / serialization failure / lock timeout: the caller should try again."""
+    from sqlalchemy.exc import DBAPIError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _RETRYABLE) or is_unavailable(current):
+            return True
+        if isinstance(current, DBAPIError) and current.orig is not None:
+            orig = current.orig
+            if isinstance(orig, _RETRYABLE) or isinstance(getattr(orig, "__cause__", None), _RETRYABLE):
+                return True
+            if getattr(orig, "sqlstate", None) in ("40P01", "40001", "55P03"):
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True when ``exc`` (or what caused it) says the database could not be reached, rather
     than that the work itself failed: such work is retried, never dead-lettered."""

@@ -18,7 +18,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from kit.auth import KeySet, Principal
-from kit.errors import ChainclubError, Unauthenticated, to_grpc_status
+from kit.db import is_retryable
+from kit.errors import ChainclubError, Unauthenticated, Unavailable, to_grpc_status
 from kit.logs import request_id_var
 from kit.telemetry import context_from, tracer
 
@@ -98,9 +99,8 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                     await abort_with(context, err)
                 except grpc.aio.AbortError:
                     raise
-                except Exception:
-                    log.exception("unhandled error in %s", method)
-                    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+                except Exception as exc:
+                    await _abort_unexpected(context, method, exc)
                 finally:
                     for var, token in reversed(tokens):
                         var.reset(token)
@@ -118,14 +118,23 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 await abort_with(context, err)
             except grpc.aio.AbortError:
                 raise
-            except Exception:
-                log.exception("unhandled error in %s", method)
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            except Exception as exc:
+                await _abort_unexpected(context, method, exc)
             finally:
                 for var, token in reversed(tokens):
                     var.reset(token)
 
         return behavior
+
+
+async def _abort_unexpected(context: grpc.aio.ServicerContext, method: str, exc: Exception) -> None:
+    """A database outage, deadlock or serialization failure is UNAVAILABLE ("try again": the
+    work rolled back) rather than a bug; anything else is INTERNAL and logged as one."""
+    if is_retryable(exc):
+        log.warning("%s: %s: %s (answered unavailable)", method, type(exc).__name__, exc)
+        await abort_with(context, Unavailable("the database could not finish the request; try again"))
+    log.exception("unhandled error in %s", method)
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
 
 async def create_server(
