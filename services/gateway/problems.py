@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kit.db import is_retryable
 from kit.errors import ChainclubError, problem, problem_for
 
 log = logging.getLogger("gateway.problems")
@@ -87,8 +88,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
         # This handler runs outside the request-id middleware: add the id here.
         rid = request.scope.get("state", {}).get("request_id", "")
+        if is_retryable(exc):  # the database is gone, or a deadlock rolled the work back
+            log.warning("%s %s: %s: %s (503)", request.method, request.url.path, type(exc).__name__, exc)
+            body = problem(
+                503,
+                "unavailable",
+                "the database could not finish the request now; retry (same Idempotency-Key)",
+            )
+            return problem_response(503, body, {"X-Request-Id": rid, "Retry-After": "1"})
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
         body = problem(500, "internal", "an internal error occurred; it has been logged")
         return problem_response(500, body, {"X-Request-Id": rid})
