@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.cpu import CpuMeter, postmaster_pid
+from bench.load import Result, run_load
 from kit.config import Settings
 from kit.db import asyncpg_dsn, ensure_database, wait_for_server, with_database
 from kit.dev import free_port, port_open
@@ -149,6 +151,32 @@ class Stack:
         if self.nats is not None and self.nats.proc is not None:
             groups["nats"] = [self.nats.proc.pid]
         return CpuMeter(groups, alone=frozenset({"load gen"}))
+
+    async def run_cases(
+        self,
+        cases: list[tuple[str, Callable[[], Awaitable[None]]]],
+        *,
+        seconds: float,
+        concurrency: int,
+        warmup: float,
+    ) -> list[Result]:
+        """Each ``(name, call)`` once first (fail fast, before timing anything), then under load
+        for ``seconds`` with the CPU of every part metered."""
+        results = []
+        for name, call in cases:
+            await call()
+            results.append(
+                await run_load(
+                    name,
+                    call,
+                    seconds=seconds,
+                    concurrency=concurrency,
+                    warmup=warmup,
+                    meter=self.cpu_meter(),
+                )
+            )
+            say(f"{name}: {results[-1].throughput:,.0f} req/s")
+        return results
 
     async def postgres_version(self) -> str:
         conn = await asyncpg.connect(asyncpg_dsn(with_database(self.database_url, "postgres")))

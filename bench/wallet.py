@@ -19,7 +19,7 @@ import grpc
 import httpx
 
 from bench import anchors, cpu, machine
-from bench.load import HEADER, Result, anchor_ceiling, ratio, row, run_load
+from bench.load import HEADER, Result, anchor_ceiling, ratio, row
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
 from chainclub.wallet.v1 import wallet_pb2 as pb
@@ -224,36 +224,22 @@ async def measure(
     results: list[Result] = []
     async with grpc.aio.insecure_channel(settings.wallet_addr) as channel:
         stub = wallet_pb2_grpc.WalletServiceStub(channel)
-        for name, call in _grpc_cases(stub, token, seeded, rng):
-            await call()  # fail fast, before timing anything
-            results.append(
-                await run_load(
-                    name,
-                    call,
-                    seconds=opts.seconds,
-                    concurrency=opts.concurrency,
-                    warmup=opts.warmup,
-                    meter=stack.cpu_meter(),
-                )
-            )
-            say(f"{name}: {results[-1].throughput:,.0f} req/s")
+        results += await stack.run_cases(
+            _grpc_cases(stub, token, seeded, rng),
+            seconds=opts.seconds,
+            concurrency=opts.concurrency,
+            warmup=opts.warmup,
+        )
     limits = httpx.Limits(max_connections=opts.concurrency, max_keepalive_connections=opts.concurrency)
     async with httpx.AsyncClient(
         base_url=base_url, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
     ) as client:
-        for name, call in _http_cases(client, seeded, rng):
-            await call()
-            results.append(
-                await run_load(
-                    name,
-                    call,
-                    seconds=opts.seconds,
-                    concurrency=opts.concurrency,
-                    warmup=opts.warmup,
-                    meter=stack.cpu_meter(),
-                )
-            )
-            say(f"{name}: {results[-1].throughput:,.0f} req/s")
+        results += await stack.run_cases(
+            _http_cases(client, seeded, rng),
+            seconds=opts.seconds,
+            concurrency=opts.concurrency,
+            warmup=opts.warmup,
+        )
 
     db = Database(settings.database_url_for("wallet"), pool_size=1)
     try:
