@@ -9,7 +9,7 @@ from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.loyalty.v1 import loyalty_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
-from services.loyalty import admin, checkout, coupons, points, pricing, refunds, rewards, segments
+from services.loyalty import admin, checkout, coupons, points, pricing, refunds, rewards, segments, summary
 from services.loyalty.consumers import context_for
 
 Ctx = grpc.aio.ServicerContext
@@ -114,3 +114,8 @@ class LoyaltyApi(loyalty_pb2_grpc.LoyaltyServiceServicer):
 
     async def RedeemReward(self, request: pb.RedeemRewardRequest, context: Ctx) -> pb.Redemption:
         return await rewards.redeem(self.ctx, current_principal(), request)
+
+    async def DailySummary(
+        self, request: common_pb2.DailySummaryRequest, context: Ctx
+    ) -> common_pb2.DailySummaryResponse:
+        return await summary.daily_summary(self.ctx, current_principal(), request)

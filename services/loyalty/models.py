@@ -123,6 +123,21 @@ purchases = Table(
     Index("ix_purchases_store_created", "store_path", "created_at"),
 )
 
+# One row per refund of a purchase (a purchase's running totals are on the purchase itself):
+# when and how much, so reports can tell the refunds of a day (the daily summary).
+purchase_refunds = Table(
+    "purchase_refunds",
+    metadata,
+    Column("request_id", String(300), primary_key=True),
+    Column("checkout_id", String(100), ForeignKey("purchases.checkout_id"), nullable=False),
+    Column("store_path", Text, nullable=False),  # the purchase's store
+    Column("amount", BigInteger, nullable=False),  # fen given back
+    Column("points_restored", BigInteger, nullable=False),
+    Column("points_clawed_back", BigInteger, nullable=False),
+    _ts("created_at"),
+    Index("ix_purchase_refunds_created", "created_at"),
+)
+
 tiers = Table(
     "tiers",
     metadata,

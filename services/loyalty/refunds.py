@@ -15,7 +15,7 @@ from services.loyalty import access, domain, points
 from services.loyalty.checkout import purchase_pb
 from services.loyalty.context import LoyaltyContext
 from services.loyalty.journal import run_once, ts
-from services.loyalty.models import coupons, purchases
+from services.loyalty.models import coupons, purchase_refunds, purchases
 
 
 async def refund_purchase(ctx: LoyaltyContext, p: Principal, req: pb.RefundPurchaseRequest) -> pb.Purchase:
@@ -116,6 +116,12 @@ async def refund_purchase(ctx: LoyaltyContext, p: Principal, req: pb.RefundPurch
                 .returning(*purchases.c)
             )
         ).one()
+        await session.execute(
+            purchase_refunds.insert().values(
+                request_id=req.request_id, checkout_id=row.checkout_id, store_path=row.store_path, amount=money,
+                points_restored=restore, points_clawed_back=clawed, created_at=now,
+            )
+        )  # fmt: skip
         await ctx.emit(
             session,
             "loyalty.purchase.refunded",

@@ -15,6 +15,7 @@ from kit.runtime import Runtime
 from services.members import cards, celebrations, imports, records, service
 from services.members.context import MembersContext
 from services.members.pii import Keyring
+from services.members.summary import daily_summary
 
 Ctx = grpc.aio.ServicerContext
 
@@ -113,3 +114,8 @@ class MembersApi(members_pb2_grpc.MembersServiceServicer):
     async def ExportMembers(self, request: pb.SearchMembersRequest, context: Ctx) -> AsyncIterator[pb.Member]:
         async for member in service.export(self.ctx, current_principal(), request):
             yield member
+
+    async def DailySummary(
+        self, request: common_pb2.DailySummaryRequest, context: Ctx
+    ) -> common_pb2.DailySummaryResponse:
+        return await daily_summary(self.ctx, current_principal(), request)

@@ -9,7 +9,7 @@ from chainclub.wallet.v1 import wallet_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
-from services.wallet import adjustments, batch, reports, rules, service
+from services.wallet import adjustments, batch, reports, rules, service, summary
 from services.wallet.context import MembersClient, WalletContext
 
 Ctx = grpc.aio.ServicerContext
@@ -100,3 +100,8 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
 
     async def Settlement(self, request: pb.SettlementRequest, context: Ctx) -> pb.SettlementResponse:
         return await reports.settlement(self.ctx, current_principal(), request)
+
+    async def DailySummary(
+        self, request: common_pb2.DailySummaryRequest, context: Ctx
+    ) -> common_pb2.DailySummaryResponse:
+        return await summary.daily_summary(self.ctx, current_principal(), request)

@@ -24,13 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n chainclub/common/v1/common.proto\x12\x13\x63hainclub.common.v1\":\n\x07\x42\x61lance\x12\x11\n\tprincipal\x18\x01 \x01(\x03\x12\r\n\x05\x62onus\x18\x02 \x01(\x03\x12\r\n\x05total\x18\x03 \x01(\x03\",\n\x0bPageRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\"\x1f\n\x08PageInfo\x12\x13\n\x0bnext_cursor\x18\x01 \x01(\t\"\x17\n\x15GetServiceInfoRequest\"\x87\x01\n\x0bServiceInfo\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x17\n\x0fschema_revision\x18\x03 \x01(\t\x12\x12\n\ncaller_sub\x18\x04 \x01(\t\x12\x13\n\x0b\x63\x61ller_role\x18\x05 \x01(\t\x12\x14\n\x0c\x63\x61ller_scope\x18\x06 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n chainclub/common/v1/common.proto\x12\x13\x63hainclub.common.v1\":\n\x07\x42\x61lance\x12\x11\n\tprincipal\x18\x01 \x01(\x03\x12\r\n\x05\x62onus\x18\x02 \x01(\x03\x12\r\n\x05total\x18\x03 \x01(\x03\",\n\x0bPageRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\"\x1f\n\x08PageInfo\x12\x13\n\x0bnext_cursor\x18\x01 \x01(\t\"\x17\n\x15GetServiceInfoRequest\"\x87\x01\n\x0bServiceInfo\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x17\n\x0fschema_revision\x18\x03 \x01(\t\x12\x12\n\ncaller_sub\x18\x04 \x01(\t\x12\x13\n\x0b\x63\x61ller_role\x18\x05 \x01(\t\x12\x14\n\x0c\x63\x61ller_scope\x18\x06 \x01(\t\"5\n\x13\x44\x61ilySummaryRequest\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x10\n\x08org_path\x18\x02 \x01(\t\"\x93\x01\n\x0cStoreFigures\x12\x12\n\nstore_path\x18\x01 \x01(\t\x12?\n\x07\x66igures\x18\x02 \x03(\x0b\x32..chainclub.common.v1.StoreFigures.FiguresEntry\x1a.\n\x0c\x46iguresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"W\n\x14\x44\x61ilySummaryResponse\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x31\n\x06stores\x18\x02 \x03(\x0b\x32!.chainclub.common.v1.StoreFiguresb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chainclub.common.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_STOREFIGURES_FIGURESENTRY']._loaded_options = None
+  _globals['_STOREFIGURES_FIGURESENTRY']._serialized_options = b'8\001'
   _globals['_BALANCE']._serialized_start=57
   _globals['_BALANCE']._serialized_end=115
   _globals['_PAGEREQUEST']._serialized_start=117
@@ -41,4 +43,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSERVICEINFOREQUEST']._serialized_end=219
   _globals['_SERVICEINFO']._serialized_start=222
   _globals['_SERVICEINFO']._serialized_end=357
+  _globals['_DAILYSUMMARYREQUEST']._serialized_start=359
+  _globals['_DAILYSUMMARYREQUEST']._serialized_end=412
+  _globals['_STOREFIGURES']._serialized_start=415
+  _globals['_STOREFIGURES']._serialized_end=562
+  _globals['_STOREFIGURES_FIGURESENTRY']._serialized_start=516
+  _globals['_STOREFIGURES_FIGURESENTRY']._serialized_end=562
+  _globals['_DAILYSUMMARYRESPONSE']._serialized_start=564
+  _globals['_DAILYSUMMARYRESPONSE']._serialized_end=651
 # @@protoc_insertion_point(module_scope)

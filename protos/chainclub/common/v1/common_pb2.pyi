@@ -1,6 +1,8 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -47,3 +49,34 @@ class ServiceInfo(_message.Message):
     caller_role: str
     caller_scope: str
     def __init__(self, service: _Optional[str] = ..., version: _Optional[str] = ..., schema_revision: _Optional[str] = ..., caller_sub: _Optional[str] = ..., caller_role: _Optional[str] = ..., caller_scope: _Optional[str] = ...) -> None: ...
+
+class DailySummaryRequest(_message.Message):
+    __slots__ = ("date", "org_path")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    ORG_PATH_FIELD_NUMBER: _ClassVar[int]
+    date: str
+    org_path: str
+    def __init__(self, date: _Optional[str] = ..., org_path: _Optional[str] = ...) -> None: ...
+
+class StoreFigures(_message.Message):
+    __slots__ = ("store_path", "figures")
+    class FiguresEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    store_path: str
+    figures: _containers.ScalarMap[str, int]
+    def __init__(self, store_path: _Optional[str] = ..., figures: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class DailySummaryResponse(_message.Message):
+    __slots__ = ("date", "stores")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    STORES_FIELD_NUMBER: _ClassVar[int]
+    date: str
+    stores: _containers.RepeatedCompositeFieldContainer[StoreFigures]
+    def __init__(self, date: _Optional[str] = ..., stores: _Optional[_Iterable[_Union[StoreFigures, _Mapping]]] = ...) -> None: ...

@@ -172,6 +172,11 @@ class LoyaltyServiceStub:
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RedeemRewardRequest.SerializeToString,
                 response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Redemption.FromString,
                 _registered_method=True)
+        self.DailySummary = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/DailySummary',
+                request_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.SerializeToString,
+                response_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.FromString,
+                _registered_method=True)
 
 
 class LoyaltyServiceServicer:
@@ -353,6 +358,13 @@ class LoyaltyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DailySummary(self, request, context):
+        """The daily business summary (营业汇报) of one local day, per store (see common.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LoyaltyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -490,6 +502,11 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
                     servicer.RedeemReward,
                     request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RedeemRewardRequest.FromString,
                     response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Redemption.SerializeToString,
+            ),
+            'DailySummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.DailySummary,
+                    request_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.FromString,
+                    response_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1223,6 +1240,33 @@ class LoyaltyService:
             '/chainclub.loyalty.v1.LoyaltyService/RedeemReward',
             chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RedeemRewardRequest.SerializeToString,
             chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Redemption.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DailySummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/DailySummary',
+            chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.SerializeToString,
+            chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.FromString,
             options,
             channel_credentials,
             insecure,

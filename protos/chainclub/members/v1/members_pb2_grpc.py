@@ -157,6 +157,11 @@ class MembersServiceStub:
                 request_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesRequest.SerializeToString,
                 response_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesResponse.FromString,
                 _registered_method=True)
+        self.DailySummary = channel.unary_unary(
+                '/chainclub.members.v1.MembersService/DailySummary',
+                request_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.SerializeToString,
+                response_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.FromString,
+                _registered_method=True)
 
 
 class MembersServiceServicer:
@@ -313,6 +318,13 @@ class MembersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DailySummary(self, request, context):
+        """The daily business summary (营业汇报) of one local day, per store (see common.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MembersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -435,6 +447,11 @@ def add_MembersServiceServicer_to_server(servicer, server):
                     servicer.ListMemberDates,
                     request_deserializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesRequest.FromString,
                     response_serializer=chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesResponse.SerializeToString,
+            ),
+            'DailySummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.DailySummary,
+                    request_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.FromString,
+                    response_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1087,6 +1104,33 @@ class MembersService:
             '/chainclub.members.v1.MembersService/ListMemberDates',
             chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesRequest.SerializeToString,
             chainclub_dot_members_dot_v1_dot_members__pb2.ListMemberDatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DailySummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.members.v1.MembersService/DailySummary',
+            chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.SerializeToString,
+            chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.FromString,
             options,
             channel_credentials,
             insecure,

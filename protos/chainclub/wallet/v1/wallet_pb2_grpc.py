@@ -153,6 +153,11 @@ class WalletServiceStub:
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementRequest.SerializeToString,
                 response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementResponse.FromString,
                 _registered_method=True)
+        self.DailySummary = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/DailySummary',
+                request_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.SerializeToString,
+                response_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.FromString,
+                _registered_method=True)
 
 
 class WalletServiceServicer:
@@ -300,6 +305,13 @@ class WalletServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DailySummary(self, request, context):
+        """The daily business summary (营业汇报) of one local day, per store (see common.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WalletServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -417,6 +429,11 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     servicer.Settlement,
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementRequest.FromString,
                     response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementResponse.SerializeToString,
+            ),
+            'DailySummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.DailySummary,
+                    request_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.FromString,
+                    response_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1043,6 +1060,33 @@ class WalletService:
             '/chainclub.wallet.v1.WalletService/Settlement',
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementRequest.SerializeToString,
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DailySummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/DailySummary',
+            chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.SerializeToString,
+            chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.FromString,
             options,
             channel_credentials,
             insecure,
