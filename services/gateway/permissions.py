@@ -81,6 +81,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "analytics.read": MANAGERS | {"auditor"},
     "analytics.recompute": frozenset({"hq_admin"}),
     "reports.read": MANAGERS | {"auditor"},
+    "reports.daily_summary": MANAGERS | {"auditor"},  # 营业汇报, also mailed by notify
     "loyalty.rewards.read": COUNTER | {"auditor"},
     "loyalty.rewards.write": frozenset({"hq_admin"}),
     "loyalty.redeem": COUNTER,

@@ -126,6 +126,8 @@ GET    /analytics/lifecycle                              analytics.read         
 POST   /analytics/segments/recompute                     analytics.recompute       ok  403 403 403   403  403  403     401
 GET    /reports/sales                                    reports.read              ok  ok  ok  403   403  403  ok      401
 GET    /reports/sales.xlsx                               reports.read              ok  ok  ok  403   403  403  ok      401
+GET    /reports/daily-summary                            reports.daily_summary     ok  ok  ok  403   403  403  ok      401
+GET    /reports/daily-summary.xlsx                       reports.daily_summary     ok  ok  ok  403   403  403  ok      401
 GET    /notifications                                    notifications.read        ok  ok  ok  ok    ok   403  ok      401
 GET    /notify/templates                                 notify.templates.read     ok  ok  ok  ok    403  403  ok      401
 GET    /notify/templates/{event}/{channel}               notify.templates.read     ok  ok  ok  ok    403  403  ok      401
@@ -356,6 +358,8 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("POST", "/analytics/segments/recompute"): send("/analytics/segments/recompute"),
         ("GET", "/reports/sales"): get("/reports/sales"),
         ("GET", "/reports/sales.xlsx"): get("/reports/sales.xlsx"),
+        ("GET", "/reports/daily-summary"): get("/reports/daily-summary", date="2026-11-23"),
+        ("GET", "/reports/daily-summary.xlsx"): get("/reports/daily-summary.xlsx"),
         # notifications, templates, follow-ups, announcements
         ("GET", "/notifications"): get("/notifications", member_no=MEMBER),
         ("GET", "/notify/templates"): get("/notify/templates"),

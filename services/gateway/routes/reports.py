@@ -1,4 +1,5 @@
-"""Reports (API.md "Analytics and reports"): sales by store, region or day as JSON and as a
+"""Reports (API.md "Analytics and reports"): sales by store, region or day, and the daily
+business summary (营业汇报, shape in services/gateway/daily_summary.py), each as JSON and as a
 streamed XLSX (audited), within the caller's scope or a unit inside it."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 from starlette.background import BackgroundTask
 
-from services.gateway import audit, reports
+from services.gateway import audit, daily_summary, reports
 from services.gateway.deps import CurrentPrincipal, State
 from services.gateway.members import unit_path
 from services.gateway.permissions import require
@@ -86,5 +87,56 @@ async def sales_xlsx(
         _chunks(spool),
         media_type=XLSX_MEDIA,
         headers={"Content-Disposition": f'attachment; filename="sales-{group_by}-{stamp}.xlsx"'},
+        background=BackgroundTask(spool.close),
+    )
+
+
+# --- the daily business summary (营业汇报) -------------------------------------------------------
+SummaryDay = Annotated[
+    str | None, Query(alias="date", max_length=10, description="YYYY-MM-DD, chain local; default today")
+]
+OrgUnit = Annotated[
+    str | None, Query(max_length=300, description="org unit code or path; default the caller's scope")
+]
+
+
+@router.get("/daily-summary")
+async def daily_summary_report(
+    state: State, p: CurrentPrincipal, day: SummaryDay = None, org_unit: OrgUnit = None
+) -> dict:
+    return await daily_summary.daily_summary(state, p, day, org_unit)
+
+
+def _summary_workbook(report: dict) -> tempfile.SpooledTemporaryFile:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("daily summary")
+    sheet.append(["daily summary", report["org_unit"], report["date"], report["timezone"]])
+    sheet.append(["level", "path", "name", *daily_summary.COLUMNS])
+    for row in daily_summary.rows(report):
+        sheet.append(row)
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    try:
+        book.save(spool)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+@router.get("/daily-summary.xlsx")
+async def daily_summary_xlsx(
+    request: Request, state: State, p: CurrentPrincipal, day: SummaryDay = None, org_unit: OrgUnit = None
+) -> StreamingResponse:
+    report = await daily_summary.daily_summary(state, p, day, org_unit)
+    spool = await asyncio.to_thread(_summary_workbook, report)
+    await audit.record_alone(
+        state, request, p, "report.daily_summary.export", "report", "daily-summary.xlsx", report["org_unit"],
+        {"date": report["date"], "stores": len(report["stores"])},
+    )  # fmt: skip
+    return StreamingResponse(
+        _chunks(spool),
+        media_type=XLSX_MEDIA,
+        headers={"Content-Disposition": f'attachment; filename="daily-summary-{report["date"]}.xlsx"'},
         background=BackgroundTask(spool.close),
     )
