@@ -4,7 +4,6 @@ transaction under the row lock; a request id runs once and its outcome is kept."
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,30 +15,21 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import TextClause, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
-from kit.errors import ChainclubError, InvalidArgument
+from kit import idempotency as idem
+from kit.errors import ChainclubError
 from kit.telemetry import current_traceparent
 from services.wallet.context import WalletContext
-from services.wallet.domain import IdempotencyKeyReused, Posting, balanced, member_ledger
+from services.wallet.domain import Posting, balanced, member_ledger
 from services.wallet.models import accounts, idempotency, postings, transactions
 
 # Where a unit of work executes: an ORM session, or (the hot path) a Core connection.
-Executor = AsyncSession | AsyncConnection
-
-# Errors of these reasons are validation: the request is refused and nothing is stored.
-NOT_STORED = frozenset(
-    {"invalid_argument", "unauthenticated", "forbidden", "not_found", "out_of_scope", "unavailable"}
-)
-
-
-def request_hash(message: Message) -> str:
-    copy = type(message)()
-    copy.CopyFrom(message)
-    if "request_id" in copy.DESCRIPTOR.fields_by_name:
-        copy.ClearField("request_id")
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+Executor = idem.Executor
+NOT_STORED = idem.NOT_STORED
+request_hash = idem.request_hash
+check_request_id = idem.check_request_id
 
 
 @dataclass
@@ -49,24 +39,9 @@ class Outcome:
     after_failure: list[Callable[[Executor], Awaitable[None]]] = field(default_factory=list)
 
 
-def check_request_id(request: Message) -> str:
-    """The request's idempotency key, validated."""
-    request_id = getattr(request, "request_id", "")
-    if not request_id:
-        raise ChainclubError("an idempotency key (request_id) is required", reason="idempotency_key_required")
-    if len(request_id) > 300:
-        raise InvalidArgument("request_id is at most 300 characters", field="request_id")
-    return request_id
-
-
 async def replay(session: Executor, request_id: str, kind: str, digest: str) -> pb.Transaction:
     """The stored outcome of a request id claimed before (by this request or another one)."""
-    done = (await session.execute(select(idempotency).where(idempotency.c.request_id == request_id))).one()
-    if done.kind != kind or done.request_hash != digest:
-        raise IdempotencyKeyReused("this idempotency key was used for a different request")
-    if done.result is not None:
-        return pb.Transaction.FromString(done.result)
-    raise ChainclubError(done.error_detail or "", reason=done.error_reason or "conflict")
+    return await idem.replay(session, idempotency, request_id, kind, digest, pb.Transaction)
 
 
 async def record_failure(session: Executor, request_id: str, err: ChainclubError, outcome: Outcome) -> None:
@@ -74,11 +49,7 @@ async def record_failure(session: Executor, request_id: str, err: ChainclubError
     work leaves behind (e.g. the alert of a blocking risk rule)."""
     for action in outcome.after_failure:
         await action(session)
-    await session.execute(
-        update(idempotency)
-        .where(idempotency.c.request_id == request_id)
-        .values(error_reason=err.reason, error_detail=err.detail)
-    )
+    await idem.store_failure(session, idempotency, request_id, err)
 
 
 async def run_once(
@@ -87,39 +58,23 @@ async def run_once(
     request: Message,
     work: Callable[[AsyncSession, Outcome], Awaitable[pb.Transaction]],
 ) -> pb.Transaction:
-    """Run ``work`` once per request id. A replay returns the stored transaction (or raises
-    the stored error); the same id with another request is ``idempotency_key_reused``; a
-    concurrent duplicate waits on the unique key, then replays."""
-    request_id = check_request_id(request)
-    digest = request_hash(request)
-    failure: ChainclubError | None = None
-    async with ctx.db.transaction() as session:
-        claimed = await session.execute(
-            insert(idempotency)
-            .values(request_id=request_id, kind=kind, request_hash=digest)
-            .on_conflict_do_nothing()
-            .returning(idempotency.c.request_id)
-        )
-        if claimed.first() is None:
-            return await replay(session, request_id, kind, digest)
-        outcome = Outcome()
-        try:
-            async with session.begin_nested():
-                txn = await work(session, outcome)
-        except ChainclubError as err:
-            if err.reason in NOT_STORED:
-                raise
-            failure = err
-            await record_failure(session, request_id, err, outcome)
-        else:
-            await session.execute(
-                update(idempotency)
-                .where(idempotency.c.request_id == request_id)
-                .values(result=txn.SerializeToString())
-            )
-    if failure is not None:
-        raise failure
-    return txn
+    """``kit.idempotency.run_once`` in the wallet's database; ``work`` may add to the
+    ``Outcome`` what a refusal leaves behind."""
+    outcome = Outcome()
+
+    async def after_failure(session: AsyncSession) -> None:
+        for action in outcome.after_failure:
+            await action(session)
+
+    return await idem.run_once(
+        ctx.db,
+        idempotency,
+        kind,
+        request,
+        pb.Transaction,
+        lambda s: work(s, outcome),
+        after_failure=after_failure,
+    )
 
 
 async def lock_account(session: Executor, account_id: uuid.UUID):  # type: ignore[no-untyped-def]

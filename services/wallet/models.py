@@ -10,7 +10,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from kit.db import new_metadata
+from kit.idempotency import idempotency_table
 from kit.schema import messaging_tables
 
 metadata = new_metadata()
@@ -82,17 +82,7 @@ postings = Table(
     Index("ix_postings_ledger_created", "ledger", "created_at"),
 )
 
-idempotency = Table(
-    "idempotency",
-    metadata,
-    Column("request_id", String(300), primary_key=True),
-    Column("kind", String(16), nullable=False),
-    Column("request_hash", String(64), nullable=False),
-    Column("result", LargeBinary),  # a serialized Transaction when it succeeded
-    Column("error_reason", String(64)),
-    Column("error_detail", Text),
-    _ts("created_at"),
-)
+idempotency = idempotency_table(metadata, kind_length=16)  # results: serialized Transactions
 
 bonus_rules = Table(
     "bonus_rules",
