@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: install protos protos-check run test unit integration e2e lint bench clean
+.PHONY: install protos protos-check run test unit integration e2e lint bench k8s clean
 
 install: $(STAMP)
 
@@ -46,6 +46,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The Kubernetes manifests of every overlay (or one: `make k8s OVERLAY=prod`) to stdout.
+OVERLAY ?= $(notdir $(wildcard deploy/k8s/overlays/*))
+k8s: $(STAMP)
+	@for overlay in $(OVERLAY); do \
+		echo "# ---- deploy/k8s/overlays/$$overlay"; echo "---"; \
+		$(BIN)/kubectl kustomize deploy/k8s/overlays/$$overlay || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache
