@@ -49,7 +49,7 @@ async def test_daily_summary_merges_the_services_per_store_region_and_total(
         "Asia/Shanghai",
     )
     stores = {s["path"]: s for s in body["stores"]}
-    assert list(stores) == [d.p1, d.p2]  # every store of the scope, sorted, the quiet ones too
+    assert list(stores) == sorted([d.p1, d.p2])  # every store of the scope, by path, the quiet ones too
     assert stores[d.p1]["name"] == d.s1
     s1, s2 = stores[d.p1]["figures"], stores[d.p2]["figures"]
     assert s1["members"] == {"new_members": 1}
@@ -81,7 +81,7 @@ async def test_daily_summary_merges_the_services_per_store_region_and_total(
     assert chain["totals"]["members"]["new_members"] >= 2
     # another day: the same stores, all zeros
     before = await get(w, d.manager, date=(local_today(w) - timedelta(days=1)).isoformat())
-    assert [s["path"] for s in before["stores"]] == [d.p1, d.p2]
+    assert [s["path"] for s in before["stores"]] == sorted([d.p1, d.p2])
     assert all(v == 0 for figures in before["totals"].values() for v in figures.values())
 
 
@@ -123,15 +123,14 @@ async def test_daily_summary_xlsx_is_streamed_and_audited(checkout_world: Checko
     assert rows[0][:3] == ("daily summary", d.path, local_today(w).isoformat())
     assert rows[1] == ("level", "path", "name", *COLUMNS)
     col = {name: i for i, name in enumerate(rows[1])}
-    assert [r[:2] for r in rows[2:]] == [
-        ("total", d.path),
-        ("region", d.path),
-        ("store", d.p1),
-        ("store", d.p2),
-    ]
-    store1 = rows[4]
-    assert store1[col["members.new_members"]] == 1 and store1[col["wallet.top_up_amount"]] == 6_000
-    assert rows[2][col["wallet.top_up_amount"]] == 6_000 and rows[5][col["wallet.top_up_amount"]] == 0
+    stores = [("store", p) for p in sorted([d.p1, d.p2])]
+    assert [r[:2] for r in rows[2:]] == [("total", d.path), ("region", d.path), *stores]
+    by_path = {r[1]: r for r in rows[4:]}
+    assert (
+        by_path[d.p1][col["members.new_members"]] == 1 and by_path[d.p1][col["wallet.top_up_amount"]] == 6_000
+    )
+    assert by_path[d.p2][col["wallet.top_up_amount"]] == 0 and by_path[d.p1][2] == d.s1
+    assert rows[2][col["wallet.top_up_amount"]] == 6_000 and rows[3][col["members.new_members"]] == 1
     bad = await w.call("GET", f"{URL}.xlsx", d.manager, params={"date": "2026-02-30"})
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
     log = await w.call("GET", "/api/v1/audit-log", w.admin, params={"action": "report.daily_summary.export"})
