@@ -275,7 +275,7 @@ async def confirm_locked(
             checkout_id=row.checkout_id, member_no=member_no, card_no=row.card_no, store_path=row.store_path,
             subtotal=quote.subtotal, total_due=quote.total_due, discount_total=discount_total,
             points_used=quote.points_used, points_earned=quote.points_to_earn,
-            first_purchase_at_store=first_at_store, at=ts(now),
+            first_purchase_at_store=first_at_store, at=ts(now), home_store_path=home if member_no else "",
         ),
         row.store_path,
     )  # fmt: skip

@@ -1,6 +1,7 @@
 """Scheduled jobs of the loyalty process: expired reservations, points expiry and the
-expiring announcement, the tier review, birthday coupons. Each is a plain ``async (ctx, now)``
-function (tests call them with a chosen ``now``); ``run_jobs`` runs them periodically.
+expiring announcements (points and coupons), the tier review, birthday coupons. Each is a
+plain ``async (ctx, now)`` function (tests call them with a chosen ``now``); ``run_jobs`` runs
+them periodically.
 
 Two replicas may run them at once: rows are claimed ``FOR UPDATE SKIP LOCKED`` (a row one
 replica works on is skipped by the other) and every effect is re-checked under its lock, so a
@@ -27,7 +28,7 @@ from services.loyalty import campaigns, checkout, domain, points
 from services.loyalty.consumers import context_for
 from services.loyalty.context import LoyaltyContext
 from services.loyalty.journal import ts
-from services.loyalty.models import points_accounts, points_lots, reservations
+from services.loyalty.models import coupon_templates, coupons, points_accounts, points_lots, reservations
 from services.loyalty.pricing import all_tiers
 
 log = logging.getLogger("loyalty.jobs")
@@ -307,6 +308,71 @@ async def announce_expiring(
             announced += len(rows)
 
 
+async def announce_expiring_coupons(ctx: LoyaltyContext, now: datetime, *, batch: int = 500) -> int:
+    """Announce once per coupon (``loyalty.coupon.expiring``) the unused coupons that run out
+    within ``loyalty_coupon_expiring_days``; the flag is set in the claiming statement, so two
+    replicas never announce one coupon twice."""
+    horizon = now + timedelta(days=ctx.settings.loyalty_coupon_expiring_days)
+    announced = 0
+    while True:
+        async with ctx.db.transaction() as session:
+            claim = (
+                select(coupons.c.code)
+                .where(
+                    coupons.c.status == "available",
+                    coupons.c.expiring_announced.is_(False),
+                    coupons.c.valid_until > now,
+                    coupons.c.valid_until <= horizon,
+                )
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+            rows = (
+                await session.execute(
+                    update(coupons)
+                    .where(coupons.c.code.in_(claim.scalar_subquery()))
+                    .values(expiring_announced=True, updated_at=now)
+                    .returning(
+                        coupons.c.code, coupons.c.member_no, coupons.c.template_id, coupons.c.valid_until
+                    )
+                )
+            ).all()
+            if not rows:
+                return announced
+            names = {
+                t.id: t
+                for t in (
+                    await session.execute(
+                        select(coupon_templates.c.id, coupon_templates.c.name, coupon_templates.c.kind).where(
+                            coupon_templates.c.id.in_({r.template_id for r in rows})
+                        )
+                    )
+                ).all()
+            }
+            homes = dict(
+                (
+                    await session.execute(
+                        select(points_accounts.c.member_no, points_accounts.c.home_store_path).where(
+                            points_accounts.c.member_no.in_({r.member_no for r in rows})
+                        )
+                    )
+                ).all()
+            )
+            for r in rows:
+                home, tpl = homes.get(r.member_no, ""), names[r.template_id]
+                await ctx.emit(
+                    session,
+                    "loyalty.coupon.expiring",
+                    ev.CouponChanged(
+                        member_no=r.member_no, code=r.code, template_id=str(r.template_id), name=tpl.name,
+                        kind=tpl.kind, valid_until=ctx.local_date(r.valid_until).isoformat(), home_store_path=home,
+                        at=ts(now),
+                    ),
+                    home,
+                )  # fmt: skip
+            announced += len(rows)
+
+
 # ---------------------------------------------------------------------------------------
 # (c) tier review
 
@@ -426,6 +492,7 @@ FREQUENT: tuple[tuple[str, Job], ...] = (("expire_reservations", expire_reservat
 DAILY: tuple[tuple[str, Job], ...] = (
     ("expire_points", expire_points),
     ("announce_expiring", announce_expiring),
+    ("announce_expiring_coupons", announce_expiring_coupons),
     ("review_tiers", review_tiers),
     ("birthday_coupons", birthday_coupons),
 )
@@ -456,6 +523,7 @@ async def run_jobs(rt: Runtime) -> None:
 __all__ = [
     "WalletClient",
     "announce_expiring",
+    "announce_expiring_coupons",
     "birthday_coupons",
     "expire_points",
     "expire_reservations",

@@ -219,9 +219,15 @@ coupons = Table(
     Column("valid_from", DateTime(timezone=True)),
     Column("valid_until", DateTime(timezone=True)),
     Column("request_id", String(300), nullable=False, server_default=""),
+    Column("expiring_announced", Boolean, nullable=False, server_default="false"),
     _ts("issued_at"),
     _ts("updated_at"),
     Index("ix_coupons_member", "member_no", "status"),
+    Index(
+        "ix_coupons_expiring",
+        "valid_until",
+        postgresql_where="status = 'available' AND NOT expiring_announced",
+    ),
     Index("ix_coupons_template_member", "template_id", "member_no"),
 )
 

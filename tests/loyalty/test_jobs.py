@@ -383,3 +383,42 @@ async def test_registration_event_keeps_referrer_and_birthday(jobs_world):
     assert (row.referrer_member_no, row.birthday) == (referrer, "1988-03-09")
     await buy(w, referee, 2_000)
     assert (await account(w, referrer)).balance == 500
+
+
+# --- coupon expiring --------------------------------------------------------------------------
+
+
+async def coupon_events(w, subject: str, member_no: str) -> list[ev.CouponChanged]:  # type: ignore[no-untyped-def]
+    outbox = w.service.runtime.tables.outbox
+    async with w.db.transaction() as s:
+        rows = (await s.execute(select(outbox.c.payload).where(outbox.c.subject == subject))).scalars().all()
+    return [e for e in map(ev.CouponChanged.FromString, rows) if e.member_no == member_no]
+
+
+async def test_expiring_coupons_are_announced_once_each_days_ahead(jobs_world):
+    w = jobs_world
+    ctx = ctx_of(w)
+    soon = await w.stub.CreateCouponTemplate(
+        pb.CouponTemplate(name="soon over", kind="amount_off", amount_off=300, valid_days=2), metadata=w.hq
+    )
+    later = await w.stub.CreateCouponTemplate(
+        pb.CouponTemplate(name="later over", kind="amount_off", amount_off=300, valid_days=30), metadata=w.hq
+    )
+    m = random_member_no()
+    codes = {}
+    for tpl in (soon, later):
+        issued = await w.stub.IssueCoupons(
+            pb.IssueCouponsRequest(request_id=uuid.uuid4().hex, template_id=tpl.id, member_nos=[m]),
+            metadata=w.hq,
+        )
+        codes[tpl.id] = issued.codes[0]
+    now = ctx.now()
+    await asyncio.gather(jobs.announce_expiring_coupons(ctx, now), jobs.announce_expiring_coupons(ctx, now))
+    await jobs.announce_expiring_coupons(ctx, now + timedelta(hours=1))
+    got = await coupon_events(w, "loyalty.coupon.expiring", m)
+    assert [(e.code, e.name) for e in got] == [(codes[soon.id], "soon over")]
+    assert got[0].valid_until == ctx.local_date(now + timedelta(days=2)).isoformat()
+    # 27 days on, the other one enters the three-day window; the first is past its end.
+    await jobs.announce_expiring_coupons(ctx, now + timedelta(days=27, hours=1))
+    got = await coupon_events(w, "loyalty.coupon.expiring", m)
+    assert sorted(e.code for e in got) == sorted(codes.values())
