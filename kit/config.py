@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     notify_rate_burst: int = Field(1, ge=1)
     # Birthday and join-anniversary greetings: the chain-local hour the daily job runs at.
     notify_greetings_hour: int = Field(9, ge=0, le=23)
+    # The daily business summary (营业汇报) of the previous local day, mailed at this hour to
+    # the managers of each org path: {"HQ": ["boss@example.com"], "HQ/EAST": [...]} (each
+    # gets its subtree's stores and regions). Empty = no summary.
+    notify_summary_contacts: dict[str, list[str]] = Field(default_factory=dict)
+    notify_summary_hour: int = Field(8, ge=0, le=23)
 
     log_level: str = "INFO"
     log_json: bool = True

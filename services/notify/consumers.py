@@ -24,7 +24,7 @@ from kit.inbox import Route
 from kit.runtime import Runtime
 from services.notify import service
 from services.notify.channels import channels_from
-from services.notify.context import MembersClient, NotifyContext
+from services.notify.context import MembersClient, NotifyContext, ReportsClient
 from services.notify.domain import consumption_key, yuan
 
 _CONTEXTS: dict[int, NotifyContext] = {}
@@ -33,11 +33,13 @@ _CONTEXTS: dict[int, NotifyContext] = {}
 def context_for(rt: Runtime) -> NotifyContext:
     """One context (one members channel) per runtime."""
     if (ctx := _CONTEXTS.get(id(rt))) is None:
+        members = MembersClient(rt.settings.members_addr, rt.keys)
         ctx = _CONTEXTS[id(rt)] = NotifyContext(
             rt.db,
             rt.settings,
-            MembersClient(rt.settings.members_addr, rt.keys),
+            members,
             channels_from(rt.settings, rt.db),
+            ReportsClient(rt.settings, members),
         )
     return ctx
 

@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 
 import grpc
 
+from chainclub.common.v1 import common_pb2
+from chainclub.loyalty.v1 import loyalty_pb2_grpc
 from chainclub.members.v1 import members_pb2, members_pb2_grpc
+from chainclub.wallet.v1 import wallet_pb2_grpc
 from kit.auth import KeySet
 from kit.config import Settings
 from kit.db import Database
@@ -83,12 +86,43 @@ class MembersClient:
         await self.channel.close()
 
 
+class ReportsClient:
+    """Asks members, wallet and loyalty for their ``DailySummary`` of a day, chain-wide, with
+    notify's service token (the members client's)."""
+
+    def __init__(self, settings: Settings, members: MembersClient) -> None:
+        self.members = members
+        self.wallet_channel = grpc.aio.insecure_channel(settings.wallet_addr)
+        self.loyalty_channel = grpc.aio.insecure_channel(settings.loyalty_addr)
+        self.stubs = {
+            "members": members.stub,
+            "wallet": wallet_pb2_grpc.WalletServiceStub(self.wallet_channel),
+            "loyalty": loyalty_pb2_grpc.LoyaltyServiceStub(self.loyalty_channel),
+        }
+
+    async def daily_summary(self, service: str, day: str) -> list[tuple[str, dict[str, int]]]:
+        try:
+            reply = await self.stubs[service].DailySummary(
+                common_pb2.DailySummaryRequest(date=day, org_path="HQ"),
+                metadata=(("authorization", f"Bearer {self.members._service_token()}"),),
+                timeout=30,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc) from None
+        return [(s.store_path, dict(s.figures)) for s in reply.stores]
+
+    async def close(self) -> None:
+        await self.wallet_channel.close()
+        await self.loyalty_channel.close()
+
+
 @dataclass
 class NotifyContext:
     db: Database
     settings: Settings
     members: MembersClient
     channels: dict[str, Channel] = field(default_factory=dict)
+    reports: ReportsClient | None = None
 
     def now(self) -> datetime:
         return datetime.now(UTC)

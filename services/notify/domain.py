@@ -83,6 +83,12 @@ EVENT_KINDS: dict[str, EventKind] = {
             "coupon_expiring", "loyalty.coupon.expiring", False, (*_MEMBER, "coupon_name", "code", "valid_until"),
             quiet=True,
         ),
+        # To managers (staff, not members): per store and region, see services/notify/report.py.
+        EventKind(
+            "daily_summary", "", False,
+            ("date", "scope", "new_members", "top_up_count", "top_up_yuan", "payment_yuan", "sales_count",
+             "sales_yuan", "refund_yuan", "points_earned", "points_redeemed", "regions", "stores"),
+        ),
         EventKind(
             "risk_alert", "wallet.alert.raised", False,
             ("rule_name", "kind", "action", "card_no", "amount_yuan", "store", "detail", "time"),

@@ -146,7 +146,8 @@ class NotifyGateway:
     http: httpx.AsyncClient
 
     async def call(self, method: str, path: str, token: str, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
-        return await self.http.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kw)
+        headers = {**kw.pop("headers", {}), "Authorization": f"Bearer {token}"}
+        return await self.http.request(method, path, headers=headers, **kw)
 
     async def store(self) -> tuple[str, str]:
         """A new region and store in the gateway's org tree: (store code, store path)."""

@@ -79,7 +79,9 @@ def test_daily_schedule_runs_from_its_local_hour_on() -> None:
     assert domain.scheduled_run_date(datetime(2031, 7, 14, 0, 59, tzinfo=UTC), SH, 9) is None  # 08:59
     assert domain.scheduled_run_date(datetime(2031, 7, 14, 1, 0, tzinfo=UTC), SH, 9) == date(2031, 7, 14)
     assert domain.scheduled_run_date(datetime(2031, 7, 14, 15, 59, tzinfo=UTC), SH, 9) == date(2031, 7, 14)
-    assert domain.scheduled_run_date(datetime(2031, 7, 14, 16, 0, tzinfo=UTC), SH, 9) is None  # 00:00 next day
+    assert (
+        domain.scheduled_run_date(datetime(2031, 7, 14, 16, 0, tzinfo=UTC), SH, 9) is None
+    )  # 00:00 next day
 
 
 def test_greetings_are_marketing_and_expiry_reminders_transactional_but_quiet() -> None:
@@ -87,3 +89,24 @@ def test_greetings_are_marketing_and_expiry_reminders_transactional_but_quiet() 
     assert birthday.marketing and birthday.respects_quiet_hours
     assert not coupon.marketing and coupon.respects_quiet_hours
     assert not domain.event_kind("payment").respects_quiet_hours
+
+
+def test_every_seeded_template_uses_only_its_events_variables() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    versions = Path(domain.__file__).parent / "migrations" / "versions"
+    seeded: set[tuple[str, str, str]] = set()
+    for name in ("0002_templates_deliveries", "0003_schedules_reminders"):
+        spec = importlib.util.spec_from_file_location(name, versions / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for row in module.seed_rows():
+            kind = domain.event_kind(row["event"])
+            templates.validate(kind, "subject", row["subject"])
+            templates.validate(kind, "body", row["body"])
+            seeded.add((row["event"], row["channel"], row["locale"]))
+    for event in ("birthday", "anniversary", "points_expiring", "coupon_expiring"):
+        for channel in ("sms", "wechat", "email"):
+            assert {(event, channel, "zh-CN"), (event, channel, "en")} <= seeded, (event, channel)

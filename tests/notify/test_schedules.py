@@ -73,7 +73,7 @@ async def test_birthday_and_anniversary_greetings_run_once_a_day_across_replicas
         ).one()
     assert run.deliveries == 6 and run.finished_at is not None
 
-    assert await schedules.run_due(w.ctx, RUN) == {"birthday": None, "anniversary": 3}
+    assert await schedules.run_due(w.ctx, RUN) == {"birthday": None, "anniversary": 3, "daily_summary": None}
     anniversary = await _of(w, veteran.member_no, "anniversary")
     assert set(anniversary) == {"sms", "wechat", "email"} and anniversary["sms"].variables["years"] == "3"
     assert anniversary["sms"].org_path == store
@@ -93,7 +93,11 @@ async def test_greetings_wait_for_members_and_retry_at_the_next_tick(notify_worl
     saved = w.ctx.members
     w.ctx.members = MembersClient(f"127.0.0.1:{free_port()}", saved.keys)  # nobody listens there
     try:
-        assert await schedules.run_due(w.ctx, day) == {"birthday": None, "anniversary": None}
+        assert await schedules.run_due(w.ctx, day) == {
+            "birthday": None,
+            "anniversary": None,
+            "daily_summary": None,
+        }
     finally:
         await w.ctx.members.close()
         w.ctx.members = saved
