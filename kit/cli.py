@@ -1,4 +1,5 @@
-"""The ``chainclub`` command: ``dev``, ``serve <name>``, ``migrate``, ``makemigration``."""
+"""The ``chainclub`` command: ``dev``, ``serve <name>``, ``migrate``, ``makemigration``, ``backup``,
+``restore``."""
 
 from __future__ import annotations
 
@@ -67,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     mk = sub.add_parser("makemigration", help="autogenerate a migration from a service's models")
     mk.add_argument("name", choices=list(DATABASES))
     mk.add_argument("-m", "--message", required=True)
+    bk = sub.add_parser("backup", help="pg_dump every service database into DIR, with a manifest")
+    bk.add_argument("dir", metavar="DIR", help="an empty or new directory")
+    bk.add_argument("--force", action="store_true", help="write into a directory that is not empty")
+    rs = sub.add_parser("restore", help="restore every database of a backup DIR (checksums checked first)")
+    rs.add_argument("dir", metavar="DIR", help="a directory written by `chainclub backup`")
+    rs.add_argument("--force", action="store_true", help="replace databases that already hold data")
     args = parser.parse_args(argv)
 
     if args.command == "dev":
@@ -82,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown database(s): {', '.join(sorted(unknown))}")
         asyncio.run(_migrate(args.names or list(DATABASES)))
         return 0
+    if args.command in ("backup", "restore"):
+        from pathlib import Path
+
+        from kit.backup import run_command
+
+        return run_command(args.command, Path(args.dir), force=args.force, settings=get_settings())
     if args.command == "makemigration":
         asyncio.run(_makemigration(args.name, args.message))
         return 0
