@@ -122,13 +122,21 @@ CNPG_SCHEMAS: dict[str, dict[str, Any]] = {
                 "imageName": _STR,
                 "primaryUpdateStrategy": {"enum": ["unsupervised", "supervised"]},
                 "enableSuperuserAccess": {"type": "boolean"},
-                "minSyncReplicas": {"type": "integer", "minimum": 0},
-                "maxSyncReplicas": {"type": "integer", "minimum": 0},
                 "postgresql": {
                     "type": "object",
                     "additionalProperties": False,
                     "properties": {
-                        "parameters": {"type": "object", "additionalProperties": {"type": "string"}}
+                        "parameters": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "synchronous": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["method", "number"],
+                            "properties": {
+                                "method": {"enum": ["any", "first"]},
+                                "number": {"type": "integer", "minimum": 1},
+                                "dataDurability": {"enum": ["required", "preferred"]},
+                            },
+                        },
                     },
                 },
                 "bootstrap": {

@@ -393,7 +393,9 @@ def test_prod_runs_r3_streams_with_fsync_on_a_three_node_quorum(
     assert re.search(r"^\s*sync_interval:\s*always\s*$", conf, re.M)
     routes = re.findall(r"nats://(nats-\d)\.nats-headless:6222", conf)
     assert routes == [f"nats-{i}" for i in range(nats["spec"]["replicas"])]
-    assert one(prod, "Cluster", "chainclub-pg")["spec"]["instances"] == 3
+    cluster = one(prod, "Cluster", "chainclub-pg")["spec"]
+    assert cluster["instances"] == 3
+    assert cluster["postgresql"]["synchronous"]["number"] >= 1
     assert one(prod, "ScheduledBackup", "chainclub-pg-nightly")["spec"]["cluster"]["name"] == "chainclub-pg"
     assert all(o["spec"]["minReplicas"] >= 3 for o in prod if o["kind"] == "HorizontalPodAutoscaler")
 
@@ -404,6 +406,7 @@ def test_dev_is_small_and_in_the_dev_profile(rendered: dict[str, list[dict[str, 
     assert (config["CHAINCLUB_PROFILE"], config["CHAINCLUB_NATS_STREAM_REPLICAS"]) == ("dev", "1")
     assert one(dev, "Cluster", "chainclub-pg")["spec"]["instances"] == 1
     assert "backup" not in one(dev, "Cluster", "chainclub-pg")["spec"]
+    assert "synchronous" not in one(dev, "Cluster", "chainclub-pg")["spec"]["postgresql"]
     assert not [o for o in dev if o["kind"] == "ScheduledBackup"]
     assert all(o["spec"]["minReplicas"] == 1 for o in dev if o["kind"] == "HorizontalPodAutoscaler")
 
