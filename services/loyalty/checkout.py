@@ -240,17 +240,18 @@ async def confirm_locked(
             )
         ).scalar_one() == 0
     discount_total = sum(d.amount for d in quote.discounts if d.kind != "points")
-    await session.execute(
-        purchases.insert().values(
-            checkout_id=row.checkout_id, member_no=member_no, card_no=row.card_no, store_path=row.store_path,
-            status="completed", quote=row.quote, tenders=tenders, subtotal=quote.subtotal,
-            discount_total=discount_total, points_used=quote.points_used, points_value=quote.points_value,
-            total_due=quote.total_due, points_earned=quote.points_to_earn, earn_rules=list(quote.earn_rules),
-            coupon_code=row.coupon_code, tier=tier, created_at=now,
+    done = (
+        await session.execute(
+            purchases.insert().values(
+                checkout_id=row.checkout_id, member_no=member_no, card_no=row.card_no, store_path=row.store_path,
+                status="completed", quote=row.quote, tenders=tenders, subtotal=quote.subtotal,
+                discount_total=discount_total, points_used=quote.points_used, points_value=quote.points_value,
+                total_due=quote.total_due, points_earned=quote.points_to_earn, earn_rules=list(quote.earn_rules),
+                coupon_code=row.coupon_code, tier=tier, created_at=now,
+            ).returning(*purchases.c)
         )
-    )  # fmt: skip
-    if member_no and quote.points_to_earn:
-        account = await points.ensure_account(session, member_no, row.store_path)
+    ).one()  # fmt: skip
+    if member_no and quote.points_to_earn:  # ``account``: locked above, in this transaction
         await points.add_lot(
             ctx, session, account, quote.points_to_earn, source="earn", reference=row.checkout_id, now=now,
             rules=list(quote.earn_rules),
@@ -258,11 +259,17 @@ async def confirm_locked(
     if member_no and account.referrer_member_no:
         await campaigns.reward_referral(ctx, session, account, row.checkout_id, now)
     if member_no:
-        tier = await _maybe_upgrade(ctx, session, member_no, tier, home, now)
-        if tier:
-            await session.execute(
-                update(purchases).where(purchases.c.checkout_id == row.checkout_id).values(tier=tier)
-            )
+        upgraded = await _maybe_upgrade(ctx, session, member_no, tier, home, now)
+        if upgraded != tier:
+            tier = upgraded
+            done = (
+                await session.execute(
+                    update(purchases)
+                    .where(purchases.c.checkout_id == row.checkout_id)
+                    .values(tier=tier)
+                    .returning(*purchases.c)
+                )
+            ).one()
     await session.execute(
         update(reservations)
         .where(reservations.c.checkout_id == row.checkout_id)
@@ -279,7 +286,6 @@ async def confirm_locked(
         ),
         row.store_path,
     )  # fmt: skip
-    done = (await session.execute(select(purchases).where(purchases.c.checkout_id == row.checkout_id))).one()
     return await purchase_pb(session, done)
 
 
@@ -311,21 +317,21 @@ async def rolling_12m(session: AsyncSession, member_no: str, now: datetime) -> t
     """The member's spend (fen, net of refunds) and points earned over the 365 days to ``now``."""
     since = now - timedelta(days=365)
     spend = (
-        await session.execute(
-            select(func.coalesce(func.sum(purchases.c.total_due + purchases.c.points_value - purchases.c.refunded_amount), 0))
-            .where(purchases.c.member_no == member_no, purchases.c.created_at >= since)
-        )
-    ).scalar_one()  # fmt: skip
+        select(func.coalesce(func.sum(purchases.c.total_due + purchases.c.points_value - purchases.c.refunded_amount), 0))
+        .where(purchases.c.member_no == member_no, purchases.c.created_at >= since)
+        .scalar_subquery()
+    )  # fmt: skip
     earned = (
-        await session.execute(
-            select(func.coalesce(func.sum(points_entries.c.points), 0)).where(
-                points_entries.c.member_no == member_no,
-                points_entries.c.kind.in_(("earn", "clawback")),
-                points_entries.c.created_at >= since,
-            )
+        select(func.coalesce(func.sum(points_entries.c.points), 0))
+        .where(
+            points_entries.c.member_no == member_no,
+            points_entries.c.kind.in_(("earn", "clawback")),
+            points_entries.c.created_at >= since,
         )
-    ).scalar_one()
-    return int(spend), int(earned)
+        .scalar_subquery()
+    )
+    both = (await session.execute(select(spend, earned))).one()  # one round trip
+    return int(both[0]), int(both[1])
 
 
 async def cancel(ctx: LoyaltyContext, p: Principal, req: pb.CancelRequest) -> pb.Reservation:

@@ -22,15 +22,16 @@ from services.loyalty.models import points_accounts, points_entries, points_lots
 
 
 async def ensure_account(session: AsyncSession, member_no: str, home: str = ""):  # type: ignore[no-untyped-def]
-    """The member's points account (created on first use), locked for this transaction."""
+    """The member's points account (created on first use), locked for this transaction: one
+    statement when it exists (the usual case), three when it is created."""
+    locked = select(points_accounts).where(points_accounts.c.member_no == member_no).with_for_update()
+    row = (await session.execute(locked)).first()
+    if row is not None:
+        return row
     await session.execute(
         insert(points_accounts).values(member_no=member_no, home_store_path=home).on_conflict_do_nothing()
     )
-    return (
-        await session.execute(
-            select(points_accounts).where(points_accounts.c.member_no == member_no).with_for_update()
-        )
-    ).one()
+    return (await session.execute(locked)).one()
 
 
 async def entry(
