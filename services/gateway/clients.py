@@ -11,6 +11,7 @@ from chainclub.loyalty.v1 import loyalty_pb2_grpc
 from chainclub.members.v1 import members_pb2_grpc
 from chainclub.notify.v1 import notify_pb2_grpc
 from chainclub.wallet.v1 import wallet_pb2_grpc
+from kit import grpcclient
 from kit.auth import Principal
 from kit.config import SERVICES, Settings
 from kit.errors import from_rpc_error
@@ -21,11 +22,7 @@ from kit.telemetry import current_traceparent
 class ServiceClients:
     def __init__(self, settings: Settings) -> None:
         self.channels: dict[str, grpc.aio.Channel] = {
-            name: grpc.aio.insecure_channel(
-                settings.service_addr(name),
-                options=[("grpc.keepalive_time_ms", 30000), ("grpc.enable_retries", 1)],
-            )
-            for name in SERVICES
+            name: grpcclient.channel(settings.service_addr(name)) for name in SERVICES
         }
 
         self.members = members_pb2_grpc.MembersServiceStub(self.channels["members"])

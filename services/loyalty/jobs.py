@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
@@ -21,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.events.v1 import loyalty_pb2 as ev
 from chainclub.wallet.v1 import wallet_pb2, wallet_pb2_grpc
+from kit import grpcclient
 from kit.auth import KeySet
 from kit.config import Settings
+from kit.grpcclient import ServiceToken
 from kit.runtime import Runtime
 from services.loyalty import campaigns, checkout, domain, points
 from services.loyalty.consumers import context_for
@@ -45,11 +46,9 @@ class WalletClient:
     CLAIMS = {"sub": "loyalty-jobs", "role": "service", "scope": "HQ"}
 
     def __init__(self, settings: Settings, keys: KeySet) -> None:
-        self.keys = keys
-        self.channel = grpc.aio.insecure_channel(settings.wallet_addr)
+        self.token = ServiceToken(keys, self.CLAIMS)
+        self.channel = grpcclient.channel(settings.wallet_addr)
         self.stub = wallet_pb2_grpc.WalletServiceStub(self.channel)
-        self._token = ""
-        self._token_until = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WalletClient | None:
@@ -65,16 +64,10 @@ class WalletClient:
             return None
         return cls(settings, keys)
 
-    def _bearer(self) -> str:
-        if time.monotonic() >= self._token_until:
-            self._token = self.keys.sign(self.CLAIMS, 300)
-            self._token_until = time.monotonic() + 240
-        return self._token
-
     async def __call__(self, checkout_id: str) -> wallet_pb2.Payment:
         return await self.stub.GetPayment(
             wallet_pb2.GetPaymentRequest(request_id=checkout_id),
-            metadata=(("authorization", f"Bearer {self._bearer()}"),),
+            metadata=(("authorization", f"Bearer {self.token.get()}"),),
             timeout=10,
         )
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time as _time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -14,10 +13,12 @@ from chainclub.common.v1 import common_pb2
 from chainclub.loyalty.v1 import loyalty_pb2_grpc
 from chainclub.members.v1 import members_pb2, members_pb2_grpc
 from chainclub.wallet.v1 import wallet_pb2_grpc
+from kit import grpcclient
 from kit.auth import KeySet
 from kit.config import Settings
 from kit.db import Database
 from kit.errors import from_rpc_error
+from kit.grpcclient import ServiceToken
 from kit.logs import request_id_var
 from services.notify.channels import Channel
 
@@ -31,23 +32,16 @@ class MembersClient:
 
     def __init__(self, addr: str, keys: KeySet) -> None:
         self.keys = keys
-        self.channel = grpc.aio.insecure_channel(addr)
+        self.token = ServiceToken(keys, self.CLAIMS)
+        self.channel = grpcclient.channel(addr)
         self.stub = members_pb2_grpc.MembersServiceStub(self.channel)
-        self._token = ""
-        self._token_until = 0.0
-
-    def _service_token(self) -> str:
-        if _time.monotonic() >= self._token_until:
-            self._token = self.keys.sign(self.CLAIMS, 300)
-            self._token_until = _time.monotonic() + 240
-        return self._token
 
     async def get_member(self, member_no: str) -> members_pb2.Member:
         """Raises kit errors (``NotFound``, ``Unavailable`` ...) translated from the status."""
         try:
             return await self.stub.GetMember(
                 members_pb2.GetMemberRequest(member_no=member_no),
-                metadata=(("authorization", f"Bearer {self._service_token()}"),),
+                metadata=(("authorization", f"Bearer {self.token.get()}"),),
                 timeout=5,
             )
         except grpc.aio.AioRpcError as exc:
@@ -63,7 +57,7 @@ class MembersClient:
                     members_pb2.ListMemberDatesRequest(
                         kind=kind, date=day, page={"limit": 1000, "cursor": cursor}
                     ),
-                    metadata=(("authorization", f"Bearer {self._service_token()}"),),
+                    metadata=(("authorization", f"Bearer {self.token.get()}"),),
                     timeout=30,
                 )
             except grpc.aio.AioRpcError as exc:
@@ -74,7 +68,7 @@ class MembersClient:
 
     async def add_visit(self, req: members_pb2.AddVisitRequest) -> members_pb2.Visit:
         """With ``req.on_behalf_of`` the staff member; the caller checked their scope."""
-        metadata = [("authorization", f"Bearer {self._service_token()}")]
+        metadata = [("authorization", f"Bearer {self.token.get()}")]
         if (rid := request_id_var.get()) is not None:
             metadata.append(("x-request-id", rid))
         try:
@@ -92,8 +86,8 @@ class ReportsClient:
 
     def __init__(self, settings: Settings, members: MembersClient) -> None:
         self.members = members
-        self.wallet_channel = grpc.aio.insecure_channel(settings.wallet_addr)
-        self.loyalty_channel = grpc.aio.insecure_channel(settings.loyalty_addr)
+        self.wallet_channel = grpcclient.channel(settings.wallet_addr)
+        self.loyalty_channel = grpcclient.channel(settings.loyalty_addr)
         self.stubs = {
             "members": members.stub,
             "wallet": wallet_pb2_grpc.WalletServiceStub(self.wallet_channel),
@@ -104,7 +98,7 @@ class ReportsClient:
         try:
             reply = await self.stubs[service].DailySummary(
                 common_pb2.DailySummaryRequest(date=day, org_path="HQ"),
-                metadata=(("authorization", f"Bearer {self.members._service_token()}"),),
+                metadata=(("authorization", f"Bearer {self.members.token.get()}"),),
                 timeout=30,
             )
         except grpc.aio.AioRpcError as exc:

@@ -16,6 +16,7 @@ from sqlalchemy import Table, TextClause
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.members.v1 import members_pb2, members_pb2_grpc
+from kit import grpcclient
 from kit.auth import Principal
 from kit.config import Settings
 from kit.db import Database
@@ -28,7 +29,7 @@ log = logging.getLogger("wallet.context")
 
 class MembersClient:
     def __init__(self, addr: str) -> None:
-        self.channel = grpc.aio.insecure_channel(addr)
+        self.channel = grpcclient.channel(addr)
         self.stub = members_pb2_grpc.MembersServiceStub(self.channel)
 
     async def card(self, p: Principal, card_no: str) -> members_pb2.Card:

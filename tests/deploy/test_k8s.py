@@ -120,6 +120,18 @@ def test_every_process_in_services_has_a_deployment_running_it_and_its_migration
         assert "command" not in app and "command" not in migrate, "the image's entry point is `chainclub`"
 
 
+def test_grpc_services_are_headless_so_clients_spread_calls_over_replicas(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """kit.grpcclient resolves ``<service>:<port>`` through DNS and calls round-robin over
+    every address: only a headless Service gives it every replica's address."""
+    _, objects = overlay
+    grpc_services = [p for p in PROCESSES if p != "gateway"]
+    for name in grpc_services:
+        svc = one(objects, "Service", name)
+        assert svc["spec"].get("clusterIP") == "None", f"Service {name} is not headless"
+
+
 def test_every_chainclub_setting_in_the_manifests_is_a_settings_field(
     overlay: tuple[str, list[dict[str, Any]]],
 ) -> None:
