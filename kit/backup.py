@@ -194,7 +194,10 @@ async def _other_sessions(url: str) -> int:
     async with _connect(_admin_url(url)) as conn:
         return int(
             await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                # Client sessions only: an autovacuum worker analysing a just-restored database
+                # is no user (DROP DATABASE ends such workers itself).
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'",
                 make_url(url).database,
             )
         )
