@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from bench import anchors, cpu, machine
-from bench.load import HEADER, Result, anchor_ceiling, row, run_load
+from bench.load import HEADER, Result, ceiling_line, row, run_load
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
 from bench.wallet import FUND_BONUS, FUND_PRINCIPAL, fund
@@ -315,13 +315,11 @@ def _report(
             f"(target >= {TARGET_SHARE:.0%}): {verdict}"
         )
         if echo is not None:
-            top = anchor_ceiling(echo.throughput, pg.tps, CHECKOUT_CALLS, CHECKOUT_TRANSACTIONS)
-            print(
-                f"  the anchors' own ceiling for a checkout ({CHECKOUT_CALLS} calls: the HTTP request, identify,"
-                f" reserve, pay, wallet -> members, confirm; {CHECKOUT_TRANSACTIONS} writing transactions:"
-                f" 5 saga steps, reserve, payment, confirm) with no application code: {top:,.0f}/s"
-                f" = {top / pg.tps:.1%} of pgbench"
+            what = (
+                f"a checkout ({CHECKOUT_CALLS} calls: the HTTP request, identify, reserve, pay, wallet -> members,"
+                f" confirm; {CHECKOUT_TRANSACTIONS} writing transactions: 5 saga steps, reserve, payment, confirm)"
             )
+            print(ceiling_line(what, CHECKOUT_CALLS, CHECKOUT_TRANSACTIONS, echo.throughput, pg.tps))
     else:
         print("  checkout / pgbench: - (no anchors)")
     p99 = half.percentile(99)

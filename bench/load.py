@@ -117,3 +117,10 @@ def anchor_ceiling(echo_per_s: float, pgbench_tps: float, calls: int, transactio
     if echo_per_s <= 0 or pgbench_tps <= 0:
         return 0.0
     return 1.0 / (calls / echo_per_s + transactions / pgbench_tps)
+
+
+def ceiling_line(what: str, calls: int, transactions: int, echo_per_s: float, pgbench_tps: float) -> str:
+    """The report's line for ``anchor_ceiling``: ``what`` names the path's calls and writes."""
+    top = anchor_ceiling(echo_per_s, pgbench_tps, calls, transactions)
+    share = top / pgbench_tps if pgbench_tps > 0 else 0.0
+    return f"  the anchors' own ceiling for {what} with no application code: {top:,.0f}/s = {share:.1%} of pgbench"

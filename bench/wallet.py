@@ -19,7 +19,7 @@ import grpc
 import httpx
 
 from bench import anchors, cpu, machine
-from bench.load import HEADER, Result, anchor_ceiling, ratio, row
+from bench.load import HEADER, Result, ceiling_line, ratio, row
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
 from chainclub.wallet.v1 import wallet_pb2 as pb
@@ -303,11 +303,10 @@ def _report(
             f"  gRPC payments = {share:.1%} of pgbench simple-update TPS (target >= {TARGET:.0%}): {verdict}"
         )
         if echo is not None:
-            top = anchor_ceiling(echo.throughput, pg.tps, PAYMENT_CALLS, PAYMENT_TRANSACTIONS)
-            print(
-                f"  the anchors' own ceiling for a payment ({PAYMENT_CALLS} gRPC calls: client -> wallet, wallet ->"
-                f" members; {PAYMENT_TRANSACTIONS} transaction) with no application code: {top:,.0f}/s"
-                f" = {top / pg.tps:.1%} of pgbench"
+            what = (
+                f"a payment ({PAYMENT_CALLS} gRPC calls: client -> wallet, wallet -> members;"
+                f" {PAYMENT_TRANSACTIONS} transaction)"
             )
+            print(ceiling_line(what, PAYMENT_CALLS, PAYMENT_TRANSACTIONS, echo.throughput, pg.tps))
     print(flush=True)
     cpu.report([(r.name, r.cpu_ms) for r in results])
