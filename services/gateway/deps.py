@@ -1,9 +1,12 @@
-"""FastAPI dependencies as ``Annotated`` aliases: the process state, the caller, paging."""
+"""FastAPI dependencies as ``Annotated`` aliases: the process state, the caller, the caller's
+permission for the route (``permitted``), paging."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -11,6 +14,7 @@ from fastapi import Depends, Query, Request
 
 from kit.auth import Principal
 from kit.errors import InvalidArgument, Unauthenticated
+from services.gateway.permissions import PERMISSIONS, require
 from services.gateway.state import GatewayState
 
 
@@ -45,6 +49,48 @@ def _optional_principal(request: Request, state: State) -> Principal | None:
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+
+# gate -> the PERMISSIONS action it checks (see gate_refused_body)
+_GATES: dict[Callable[..., Principal], str] = {}
+
+
+@functools.cache
+def permitted(action: str) -> Callable[..., Principal]:
+    """The dependency "a caller whose role may do ``action``", giving the Principal:
+    ``p: Annotated[Principal, Depends(permitted("wallet.adjust"))]``, declared before the
+    route's other dependencies. FastAPI solves dependencies before it reports the query's and
+    the body's validation errors, so a caller without a token gets 401 and a role that may
+    never use the route gets 403, whatever it sent; only an allowed caller learns that its
+    request was invalid (422). Scope, and permissions that depend on the request, are checked
+    by the route after that."""
+    if action not in PERMISSIONS:
+        raise KeyError(f"{action!r} is not in services/gateway/permissions.py PERMISSIONS")
+
+    def gate(principal: CurrentPrincipal) -> Principal:
+        require(principal, action)
+        return principal
+
+    gate.__name__ = gate.__qualname__ = f"permitted({action})"
+    _GATES[gate] = action
+    return gate
+
+
+def gate_action(call: Callable[..., object]) -> str | None:
+    """The action a dependency made by ``permitted`` checks; None for any other callable."""
+    return _GATES.get(call)  # type: ignore[arg-type]
+
+
+def gate_refused_body(request: Request) -> None:
+    """Run the matched route's token and role checks for a request FastAPI refused while
+    reading its body (JSON that does not parse, a form that does not parse), which happens
+    before dependencies are solved: 401 and 403 still come before the 400. Raises
+    Unauthenticated or Forbidden; returns when the caller passes (or the route has no gate)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    for dependency in getattr(dependant, "dependencies", ()):
+        action = gate_action(dependency.call)
+        if action is not None:
+            require(_principal(request, _state(request)), action)
+            return
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Use cases of identity: staff users, terminals, and the OAuth2 token endpoint
-(password, client_credentials, refresh_token with rotation), with login throttling."""
+(password, client_credentials, refresh_token with rotation), with login throttling.
+The routes check the caller's role before calling them (deps.permitted); they check scope."""
 
 from __future__ import annotations
 
@@ -29,7 +30,6 @@ from services.gateway.domain import (
     may_manage,
 )
 from services.gateway.models import login_failures, org_units, refresh_tokens, terminals, users
-from services.gateway.permissions import require
 from services.gateway.state import GatewayState
 
 _DUMMY_HASH: str | None = None
@@ -73,7 +73,6 @@ async def _user(session: AsyncSession, username: str):  # type: ignore[no-untype
 async def create_user(
     state: GatewayState, request: Request, p: Principal, body: schemas.UserCreate
 ) -> schemas.User:
-    require(p, "users.write")
     if body.role not in USER_ROLES:
         raise InvalidArgument(f"role must be one of {', '.join(USER_ROLES)}", field="role")
     if not may_create_role(p.role, body.role):
@@ -109,7 +108,6 @@ async def create_user(
 
 
 async def list_users(state: GatewayState, p: Principal, page: Page, role: str | None) -> schemas.UserList:
-    require(p, "users.read")
     query = _USER_VIEW.where(in_scope(org_units.c.path, p.scope)).order_by(users.c.username)
     if role:
         query = query.where(users.c.role == role)
@@ -127,7 +125,6 @@ async def _user_in_scope(session: AsyncSession, p: Principal, username: str):  #
 
 
 async def get_user(state: GatewayState, p: Principal, username: str) -> schemas.User:
-    require(p, "users.read")
     async with state.db.sessions() as session:
         return public_user(await _user_in_scope(session, p, username))
 
@@ -135,7 +132,6 @@ async def get_user(state: GatewayState, p: Principal, username: str) -> schemas.
 async def patch_user(
     state: GatewayState, request: Request, p: Principal, username: str, body: schemas.UserUpdate
 ) -> schemas.User:
-    require(p, "users.write")
     if body.active is None and body.password is None:
         raise InvalidArgument("nothing to change: give active and/or password", field="body")
     async with state.db.transaction() as session:
@@ -172,7 +168,6 @@ def public_terminal(row) -> schemas.Terminal:  # type: ignore[no-untyped-def]
 async def create_terminal(
     state: GatewayState, request: Request, p: Principal, body: schemas.TerminalCreate
 ) -> schemas.TerminalCreated:
-    require(p, "terminals.write")
     async with state.db.transaction() as session:
         unit = await org.find(session, body.store)
         if unit is None or not p.may_access(unit.path):
@@ -199,7 +194,6 @@ async def create_terminal(
 
 
 async def list_terminals(state: GatewayState, p: Principal, page: Page) -> schemas.TerminalList:
-    require(p, "terminals.read")
     query = _TERMINAL_VIEW.where(in_scope(org_units.c.path, p.scope)).order_by(terminals.c.client_id)
     if page.after is not None:
         query = query.where(terminals.c.client_id > str(page.after))
@@ -210,7 +204,6 @@ async def list_terminals(state: GatewayState, p: Principal, page: Page) -> schem
 async def patch_terminal(
     state: GatewayState, request: Request, p: Principal, client_id: str, body: schemas.TerminalUpdate
 ) -> schemas.Terminal:
-    require(p, "terminals.write")
     changes = body.model_dump(exclude_none=True)
     if not changes:
         raise InvalidArgument("nothing to change: give active and/or name", field="body")

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.db import is_retryable
 from kit.errors import ChainclubError, problem, problem_for
+from services.gateway.deps import gate_refused_body
 
 log = logging.getLogger("gateway.problems")
 MEDIA = "application/problem+json"
@@ -40,7 +41,20 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
+# Statuses FastAPI answers while reading the body, before the route's dependencies ran.
+_BODY_READ_STATUSES = (400, 413)
+
+
 def install(app: FastAPI) -> None:
+    async def gated(request: Request) -> JSONResponse | None:
+        """The answer of the route's token and role checks when they refuse, else None: they
+        come before a body the gateway could not even read (deps.gate_refused_body)."""
+        try:
+            gate_refused_body(request)
+        except ChainclubError as exc:
+            return await chainclub_error(request, exc)
+        return None
+
     @app.exception_handler(ChainclubError)
     async def chainclub_error(request: Request, exc: ChainclubError) -> JSONResponse:
         status, body = problem_for(exc)
@@ -55,6 +69,8 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
+            if (refused := await gated(request)) is not None:
+                return refused
             return problem_response(
                 400,
                 problem(
@@ -69,6 +85,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code in _BODY_READ_STATUSES and (refused := await gated(request)) is not None:
+            return refused
         code = _HTTP_CODES.get(exc.status_code, "invalid_argument" if exc.status_code < 500 else "internal")
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":

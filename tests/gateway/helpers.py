@@ -1,4 +1,5 @@
-"""Helpers of the gateway tests: random ids (tests share one database) and problem checks."""
+"""Helpers of the gateway tests: random ids (tests share one database), problem checks, and
+what a route takes as input."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import uuid
 from typing import Any
 
 import httpx
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 PASSWORD = "s3cret-pass"
 PROBLEM = "application/problem+json"
@@ -42,3 +45,17 @@ def assert_problem(
     if field is not None:
         assert any(e["field"] == field for e in body.get("errors", [])), body
     return body
+
+
+def _dependants(dependant: Dependant) -> list[Dependant]:
+    return [dependant, *(d for sub in dependant.dependencies for d in _dependants(sub))]
+
+
+def takes_input(route: APIRoute) -> bool:
+    """The route validates a body or query parameters (its own or its dependencies')."""
+    return route.body_field is not None or any(d.query_params for d in _dependants(route.dependant))
+
+
+def depends_on(route: APIRoute, call: object) -> bool:
+    """``call`` is among the route's dependencies, at any depth."""
+    return any(d.call is call for d in _dependants(route.dependant))

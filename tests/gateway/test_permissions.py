@@ -12,6 +12,10 @@ scope → 404") and services/gateway/permissions.py:
 - allowed and in scope -> 2xx. HQ's scope is everything, so "out" is in scope for it.
 
 Every request body is valid, so only permission and scope decide.
+
+The role is checked before the request is validated: an invalid body or query (INVALID) gets
+401 without a token and 403 from a role that may not use the endpoint, whatever it holds;
+only the roles that may use it learn that it is invalid (422).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import pytest
 
 from kit.auth import may_access
 from services.gateway.routes import audit, auth, catalog, org, users
-from tests.gateway.helpers import PASSWORD, rand_code, rand_letters, rand_name
+from tests.gateway.helpers import PASSWORD, rand_code, rand_letters, rand_name, takes_input
 
 pytestmark = pytest.mark.integration
 
@@ -271,3 +275,69 @@ async def test_permission(gateway, world, case):
             assert paths, f"{case.id}: the list shows nothing of the caller's own scope"
         outside = [p for p in paths if not may_access(scope, p)]
         assert outside == [], f"{case.role} ({scope}) was shown records outside its scope: {outside}"
+
+
+# --- invalid input: the role is checked first --------------------------------------------------
+# One invalid request per endpoint that takes a body or query parameters (no scope needed:
+# it is refused before any record is looked up).
+INVALID: dict[tuple[str, str], Request] = {
+    ("GET", "/org-units"): ("/api/v1/org-units", {"params": {"kind": "planet"}}),
+    ("POST", "/org-units"): ("/api/v1/org-units", {"json": {}}),
+    ("PATCH", "/org-units/{code}"): ("/api/v1/org-units/S1", {"json": {"active": "maybe"}}),
+    ("GET", "/users"): ("/api/v1/users", {"params": {"cursor": "%%not-a-cursor%%"}}),
+    ("POST", "/users"): ("/api/v1/users", {"json": {"username": 5}}),
+    ("PATCH", "/users/{username}"): ("/api/v1/users/someone", {"json": {"active": "maybe"}}),
+    ("GET", "/terminals"): ("/api/v1/terminals", {"params": {"limit": 0}}),
+    ("POST", "/terminals"): ("/api/v1/terminals", {"json": {}}),
+    ("PATCH", "/terminals/{client_id}"): ("/api/v1/terminals/t-1", {"json": {"name": ""}}),
+    ("GET", "/products"): ("/api/v1/products", {"params": {"limit": 501}}),
+    ("POST", "/products"): (
+        "/api/v1/products",
+        {"json": {"sku": "X", "name": "Tea", "retail_price": "cheap"}},
+    ),
+    ("PATCH", "/products/{sku}"): ("/api/v1/products/X", {"json": ["not", "an", "object"]}),
+    ("GET", "/catalog"): ("/api/v1/catalog", {"params": {"category": "c" * 101}}),
+    ("GET", "/audit-log"): ("/api/v1/audit-log", {"params": {"since": "yesterday"}}),
+}
+
+
+def _invalid_expected(method: str, path: str, role: str) -> int:
+    """401 and 403 as for a valid request (its in-scope cell); any other answer becomes 422."""
+    cell = next(c for c in CASES if (c.method, c.path, c.role) == (method, path, role) and c.scope != "out")
+    return cell.expected if cell.expected in (401, 403) else 422
+
+
+INVALID_CASES = [
+    Case(method, path, role, "invalid", _invalid_expected(method, path, role))
+    for method, path in INVALID
+    for role in ROLES
+]
+
+
+def test_every_endpoint_that_takes_input_has_an_invalid_request():
+    routes = [
+        (method, route)
+        for module in (auth, org, users, catalog, audit)
+        for route in module.router.routes
+        for method in route.methods
+    ]
+    taking = {(m, r.path.removeprefix("/api/v1")) for m, r in routes if takes_input(r)}
+    taking.discard(("POST", "/auth/token"))  # public, form-encoded; tested in test_auth.py
+    assert taking == set(INVALID)
+
+
+def test_invalid_requests_forbid_and_allow_someone():
+    # Each endpoint's invalid request is seen both as 403 (or 401) and as 422, or it proves nothing.
+    for method, path in INVALID:
+        statuses = {c.expected for c in INVALID_CASES if (c.method, c.path) == (method, path)}
+        assert 422 in statuses, (method, path, statuses)
+
+
+@pytest.mark.parametrize("case", INVALID_CASES, ids=[c.id for c in INVALID_CASES])
+async def test_role_is_checked_before_the_request_is_validated(gateway, world, case):
+    path, kw = INVALID[(case.method, case.path)]
+    r = await gateway.call(case.method, path, world.tokens[case.role], **kw)
+    assert r.status_code == case.expected, f"{case.id}: got {r.status_code}: {r.text}"
+    assert r.headers["content-type"].startswith("application/problem+json")
+    expected_code = {401: "unauthenticated", 403: "forbidden", 422: "invalid_argument"}
+    assert r.json()["code"] == expected_code[case.expected], r.text

@@ -1,22 +1,23 @@
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
+from kit.auth import Principal
 from kit.db import in_scope
 from kit.errors import InvalidArgument
 from services.gateway import schemas
-from services.gateway.deps import CurrentPrincipal, Paging, State
+from services.gateway.deps import Paging, State, permitted
 from services.gateway.models import audit_log
-from services.gateway.permissions import require
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
 
 @router.get("/audit-log", response_model=schemas.AuditList)
 async def list_audit(
+    p: Annotated[Principal, Depends(permitted("audit.read"))],
     state: State,
-    p: CurrentPrincipal,
     page: Paging,
     actor: str | None = None,
     action: str | None = None,
@@ -26,7 +27,6 @@ async def list_audit(
     until: datetime | None = None,
 ):
     """Newest first; HQ sees every entry, a regional auditor only its region's."""
-    require(p, "audit.read")
     query = select(audit_log).where(in_scope(audit_log.c.org_path, p.scope)).order_by(audit_log.c.id.desc())
     for column, value in (
         (audit_log.c.actor, actor),

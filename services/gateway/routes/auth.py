@@ -1,10 +1,13 @@
 """OAuth2 token endpoint (RFC 6749, form-encoded) and ``/me``."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, Request
+
+from kit.auth import Principal
 from kit.errors import InvalidArgument
 from services.gateway import identity, schemas
-from services.gateway.deps import CurrentPrincipal, State
+from services.gateway.deps import State, permitted
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -66,7 +69,7 @@ async def token(request: Request, state: State) -> schemas.TokenResponse:
 
 
 @router.get("/me", response_model=schemas.Me)
-async def me(principal: CurrentPrincipal) -> schemas.Me:
+async def me(principal: Annotated[Principal, Depends(permitted("me.read"))]) -> schemas.Me:
     return schemas.Me(
         username=principal.sub,
         role=principal.role,

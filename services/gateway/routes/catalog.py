@@ -1,18 +1,28 @@
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, Query, Request
+
+from kit.auth import Principal
 from services.gateway import catalog, schemas
-from services.gateway.deps import CurrentPrincipal, OptionalPrincipal, Paging, State
+from services.gateway.deps import OptionalPrincipal, Paging, State, permitted
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
 
 @router.post("/products", status_code=201, response_model=schemas.Product)
-async def create_product(body: schemas.ProductCreate, request: Request, state: State, p: CurrentPrincipal):
+async def create_product(
+    body: schemas.ProductCreate,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("products.write"))],
+    state: State,
+):
     return await catalog.create_product(state, request, p, body)
 
 
 @router.get("/products", response_model=schemas.ProductList)
-async def list_products(state: State, p: CurrentPrincipal, page: Paging):
+async def list_products(
+    p: Annotated[Principal, Depends(permitted("products.read_all_prices"))], state: State, page: Paging
+):
     return await catalog.list_products(state, p, page)
 
 
@@ -23,7 +33,11 @@ async def get_product(sku: str, state: State, p: OptionalPrincipal):
 
 @router.patch("/products/{sku}", response_model=schemas.Product)
 async def patch_product(
-    sku: str, body: schemas.ProductUpdate, request: Request, state: State, p: CurrentPrincipal
+    sku: str,
+    body: schemas.ProductUpdate,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("products.write"))],
+    state: State,
 ):
     return await catalog.patch_product(state, request, p, sku, body)
 
