@@ -126,7 +126,11 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
-    otel_exporter: Literal["none", "console"] = "none"
+    # Traces: "none" keeps spans in-process (logs still carry trace_id), "console" prints them,
+    # "otlp" batches them to a collector over OTLP/HTTP at otel_endpoint (its base URL, e.g.
+    # http://otel-collector:4318; unset = OTEL_EXPORTER_OTLP_ENDPOINT or the exporter default).
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = None
 
     relay_batch: int = Field(100, ge=1, le=1000)
     relay_poll_seconds: float = 1.0

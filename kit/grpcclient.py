@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 
 from kit.auth import KeySet
+from kit.telemetry import inject_into
 
 MAX_MESSAGE = 16 * 1024 * 1024
 
@@ -36,8 +37,29 @@ def target(addr: str) -> str:
     return f"dns:///{addr}"
 
 
+class TraceContext(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
+    """Every call carries the caller's ``traceparent`` (unless the caller set one), so a
+    service called by another service continues the trace."""
+
+    @staticmethod
+    def _details(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        if "traceparent" not in metadata:
+            carrier: dict[str, str] = {}
+            inject_into(carrier)
+            for key, value in carrier.items():
+                metadata.add(key, value)
+        return details._replace(metadata=metadata)
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return await continuation(self._details(client_call_details), request)
+
+    async def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return await continuation(self._details(client_call_details), request)
+
+
 def channel(addr: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(target(addr), options=OPTIONS)
+    return grpc.aio.insecure_channel(target(addr), options=OPTIONS, interceptors=[TraceContext()])
 
 
 class ServiceToken:

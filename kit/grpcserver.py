@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry.trace import SpanKind
 
 from kit.auth import KeySet, Principal
 from kit.db import is_retryable
@@ -90,7 +91,12 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
 
     def _wrap_unary(self, inner, method: str, metadata: dict[str, str]):  # type: ignore[no-untyped-def]
         async def behavior(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            with tracer("kit.grpc").start_as_current_span(method, context=context_from(metadata)):
+            with tracer("kit.grpc").start_as_current_span(
+                method,
+                context=context_from(metadata),
+                kind=SpanKind.SERVER,
+                attributes={"rpc.system": "grpc", "rpc.method": method},
+            ):
                 tokens = []
                 try:
                     tokens = self._enter(metadata)

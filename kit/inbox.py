@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import nats.errors
 from google.protobuf.message import Message
 from nats.aio.msg import Msg
+from opentelemetry.trace import SpanKind
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -179,7 +180,10 @@ class Consumer:
             await msg.ack()  # a subject this consumer does not handle
             return
         with tracer("kit.inbox").start_as_current_span(
-            f"consume {event.subject}", context=context_from({"traceparent": event.traceparent or ""})
+            f"consume {event.subject}",
+            context=context_from({"traceparent": event.traceparent or ""}),
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "nats", "messaging.consumer.group.name": self.spec.durable},
         ):
             try:
                 async with self.db.transaction() as session:

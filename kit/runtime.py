@@ -26,7 +26,7 @@ from kit.logs import setup_logging
 from kit.migrations import upgrade
 from kit.outbox import Relay
 from kit.schema import MessagingTables
-from kit.telemetry import setup_tracing
+from kit.telemetry import flush_tracing, setup_tracing
 
 log = logging.getLogger("kit.runtime")
 
@@ -160,12 +160,13 @@ class Service:
         if self.runtime is not None:
             await self.runtime.bus.close()
             await self.runtime.db.dispose()
+        await flush_tracing()  # the last calls' and events' spans, before the process ends
 
 
 async def serve(spec: ServiceSpec, settings: Settings) -> None:
     """Run until SIGTERM/SIGINT, then stop gracefully."""
     setup_logging(spec.name, settings.log_level, settings.log_json)
-    setup_tracing(spec.name, settings.otel_exporter)
+    setup_tracing(spec.name, settings)
     settings.check_production()
     STARTS.labels(spec.name).inc()
     if settings.metrics_port:

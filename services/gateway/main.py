@@ -19,7 +19,7 @@ from kit.config import Settings
 from kit.db import Database, ensure_database
 from kit.logs import setup_logging
 from kit.migrations import upgrade
-from kit.telemetry import setup_tracing
+from kit.telemetry import flush_tracing, setup_tracing
 from services.gateway import checkout as checkout_saga
 from services.gateway import problems
 from services.gateway.clients import ServiceClients
@@ -95,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
                 await resumer
             await clients.close()
             await db.dispose()
+            await flush_tracing()
 
     app = FastAPI(
         title="chainclub gateway",
@@ -142,5 +143,5 @@ def server(settings: Settings, port: int | None = None) -> uvicorn.Server:
 
 async def main(settings: Settings) -> None:
     setup_logging("gateway", settings.log_level, settings.log_json)
-    setup_tracing("gateway", settings.otel_exporter)
+    setup_tracing("gateway", settings)
     await server(settings).serve()
