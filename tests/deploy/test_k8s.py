@@ -412,6 +412,20 @@ def test_prod_runs_r3_streams_with_fsync_on_a_three_node_quorum(
     assert all(o["spec"]["minReplicas"] >= 3 for o in prod if o["kind"] == "HorizontalPodAutoscaler")
 
 
+def test_prod_exports_traces_to_the_collector_and_dev_does_not(
+    rendered: dict[str, list[dict[str, Any]]], clean_env: pytest.MonkeyPatch
+) -> None:
+    prod = configmap(rendered["prod"], "chainclub-config")["data"]
+    assert prod["CHAINCLUB_OTEL_EXPORTER"] == "otlp"
+    assert prod["CHAINCLUB_OTEL_ENDPOINT"] == "http://otel-collector:4318"
+    for key, value in prod.items():
+        clean_env.setenv(key, value)
+    settings = Settings()  # what the processes read from it
+    assert (settings.otel_exporter, settings.otel_endpoint) == ("otlp", "http://otel-collector:4318")
+    dev = configmap(rendered["dev"], "chainclub-config")["data"]
+    assert "CHAINCLUB_OTEL_EXPORTER" not in dev and "CHAINCLUB_OTEL_ENDPOINT" not in dev
+
+
 def test_dev_is_small_and_in_the_dev_profile(rendered: dict[str, list[dict[str, Any]]]) -> None:
     dev = rendered["dev"]
     config = configmap(dev, "chainclub-config")["data"]
