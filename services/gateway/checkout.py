@@ -9,6 +9,7 @@ failure after payment completes the purchase or refunds the payment.
 
 One saga runs a checkout at a time: whoever runs it holds a lease on the row
 (``lease_until``); a concurrent retry waits for the outcome and replays it.
+The routes check the caller's role before calling these use cases (deps.permitted).
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ from services.gateway.checkout_requests import (  # noqa: F401 - re-exported: th
     share,
 )
 from services.gateway.models import checkouts
-from services.gateway.permissions import require
 from services.gateway.state import GatewayState
 
 log = logging.getLogger("gateway.checkout")
@@ -359,7 +359,6 @@ async def drive(state: GatewayState, p: Principal, checkout_id: uuid.UUID, *, re
 async def create(
     state: GatewayState, request: Request, p: Principal, key: str, body: CheckoutBody
 ) -> dict[str, Any]:
-    require(p, "checkouts.create")
     cid = checkout_id_for(key)
     digest = body_hash(body)
     existing = await _row(state, cid)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
+from kit.auth import Principal
 from services.gateway import audit
-from services.gateway.deps import CurrentPrincipal, State
+from services.gateway.deps import State, permitted
 from services.gateway.members import unit_path
-from services.gateway.permissions import require
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -39,7 +39,6 @@ def _when(reply) -> str | None:  # type: ignore[no-untyped-def]
 async def _query(
     state, p, store: str | None, limit: int, cursor: str | None, segment: str = ""
 ) -> pb.SegmentQuery:  # type: ignore[no-untyped-def]
-    require(p, "analytics.read")
     q = pb.SegmentQuery(page={"limit": limit, "cursor": cursor or ""}, segment=segment)
     if store:
         q.store_path = await unit_path(state, p, store, field="store")
@@ -48,7 +47,11 @@ async def _query(
 
 @router.get("/rfm")
 async def rfm(
-    state: State, p: CurrentPrincipal, store: Store = None, limit: Limit = 50, cursor: Cursor = None
+    p: Annotated[Principal, Depends(permitted("analytics.read"))],
+    state: State,
+    store: Store = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> dict:
     reply = await state.clients.call(
         state.clients.loyalty.GetRfm, await _query(state, p, store, limit, cursor), p
@@ -70,8 +73,8 @@ async def rfm(
 
 @router.get("/quadrants")
 async def quadrants(
+    p: Annotated[Principal, Depends(permitted("analytics.read"))],
     state: State,
-    p: CurrentPrincipal,
     store: Store = None,
     quadrant: Annotated[str | None, Query(pattern="^(" + "|".join(QUADRANTS) + ")$")] = None,
     limit: Limit = 50,
@@ -92,8 +95,8 @@ async def quadrants(
 
 @router.get("/lifecycle")
 async def lifecycle(
+    p: Annotated[Principal, Depends(permitted("analytics.read"))],
     state: State,
-    p: CurrentPrincipal,
     store: Store = None,
     stage: Annotated[str | None, Query(pattern="^(" + "|".join(STAGES) + ")$")] = None,
     limit: Limit = 50,
@@ -111,9 +114,10 @@ async def lifecycle(
 
 
 @router.post("/segments/recompute")
-async def recompute(request: Request, state: State, p: CurrentPrincipal) -> dict:
+async def recompute(
+    request: Request, p: Annotated[Principal, Depends(permitted("analytics.recompute"))], state: State
+) -> dict:
     """Recompute the segments now (they are recomputed nightly anyway)."""
-    require(p, "analytics.recompute")
     reply = await state.clients.call(
         state.clients.loyalty.RecomputeSegments, pb.RecomputeSegmentsRequest(), p, timeout=300
     )

@@ -1,17 +1,18 @@
 """Cards (API.md "Cards") and HQ's card types."""
 
 import hashlib
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from chainclub.members.v1 import members_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2 as wallet_pb
+from kit.auth import Principal
 from kit.errors import ChainclubError
 from services.gateway import audit
-from services.gateway.deps import CurrentPrincipal, State
+from services.gateway.deps import State, permitted
 from services.gateway.member_schemas import CardAction, CardIssue, CardTypeBody, Replace
 from services.gateway.members import card_json, plain, unit_path
-from services.gateway.permissions import require
 
 router = APIRouter(prefix="/api/v1", tags=["cards"])
 
@@ -25,8 +26,9 @@ ACTIONS = {
 
 
 @router.get("/cards/{card_no}")
-async def get_card(card_no: str, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "cards.read")
+async def get_card(
+    card_no: str, p: Annotated[Principal, Depends(permitted("cards.read"))], state: State
+) -> dict:
     return card_json(
         await state.clients.call(state.clients.members.GetCard, pb.GetCardRequest(card_no=card_no), p)
     )
@@ -34,9 +36,12 @@ async def get_card(card_no: str, state: State, p: CurrentPrincipal) -> dict:
 
 def _action_route(slug: str, action: str, permission: str):  # type: ignore[no-untyped-def]
     async def change(
-        card_no: str, request: Request, state: State, p: CurrentPrincipal, body: CardAction | None = None
+        card_no: str,
+        request: Request,
+        p: Annotated[Principal, Depends(permitted(permission))],
+        state: State,
+        body: CardAction | None = None,
     ) -> dict:
-        require(p, permission)
         req = pb.ChangeCardStatusRequest(
             card_no=card_no,
             action=action,
@@ -66,11 +71,14 @@ for _slug, (_action, _permission) in ACTIONS.items():
 
 @router.post("/cards/{card_no}/replace", status_code=201)
 async def replace(
-    card_no: str, request: Request, state: State, p: CurrentPrincipal, body: Replace | None = None
+    card_no: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("cards.manage"))],
+    state: State,
+    body: Replace | None = None,
 ) -> dict:
     """补卡: a new card on the same account; the card type's replacement fee is charged in
     cash or from the stored value (checked before the card is replaced)."""
-    require(p, "cards.manage")
     fee_payment = body.fee_payment if body else "cash"
     old = await state.clients.call(state.clients.members.GetCard, pb.GetCardRequest(card_no=card_no), p)
     fee = old.replacement_fee
@@ -115,8 +123,13 @@ async def replace(
 
 
 @router.post("/members/{member_no}/cards", status_code=201)
-async def issue(member_no: str, body: CardIssue, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "cards.manage")
+async def issue(
+    member_no: str,
+    body: CardIssue,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("cards.manage"))],
+    state: State,
+) -> dict:
     req = pb.IssueCardRequest(member_no=member_no, card_type=body.card_type, holder_member_nos=body.holders)
     reply = await state.clients.call(state.clients.members.IssueCard, req, p)
     await audit.record_alone(state, request, p, "card.issue", "card", reply.card_no, reply.home_store_path)
@@ -124,16 +137,21 @@ async def issue(member_no: str, body: CardIssue, request: Request, state: State,
 
 
 @router.get("/card-types")
-async def list_card_types(state: State, p: CurrentPrincipal) -> dict:
-    require(p, "card_types.read")
+async def list_card_types(
+    p: Annotated[Principal, Depends(permitted("card_types.read"))], state: State
+) -> dict:
     reply = await state.clients.call(state.clients.members.ListCardTypes, pb.ListCardTypesRequest(), p)
     return {"items": [plain(t) for t in reply.card_types]}
 
 
 @router.post("/card-types", status_code=201)
-async def put_card_type(body: CardTypeBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
+async def put_card_type(
+    body: CardTypeBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("card_types.write"))],
+    state: State,
+) -> dict:
     """Create or redefine a card type (HQ). ``home_scope`` is an org unit code."""
-    require(p, "card_types.write")
     values = body.model_dump()
     values["home_scope"] = (
         await unit_path(state, p, body.home_scope, field="home_scope") if body.home_scope else ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
@@ -16,9 +16,8 @@ from chainclub.members.v1 import members_pb2 as mpb
 from kit.auth import Principal
 from kit.errors import ChainclubError, InvalidArgument
 from services.gateway import audit
-from services.gateway.deps import CurrentPrincipal, IdempotencyKey, State
+from services.gateway.deps import IdempotencyKey, State, permitted
 from services.gateway.members import plain, unit_path
-from services.gateway.permissions import require
 from services.gateway.schemas import Strict
 from services.gateway.state import GatewayState
 
@@ -141,8 +140,9 @@ async def _scope(state: GatewayState, p: Principal, code: str | None) -> str:
 
 # --- a member's points and coupons ------------------------------------------------------------
 @router.get("/members/{member_no}/points")
-async def points(member_no: str, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "loyalty.points.read")
+async def points(
+    member_no: str, p: Annotated[Principal, Depends(permitted("loyalty.points.read"))], state: State
+) -> dict:
     await _member(state, p, member_no)
     try:
         b = await state.clients.call(
@@ -163,10 +163,12 @@ async def points(member_no: str, state: State, p: CurrentPrincipal) -> dict:
 
 @router.get("/members/{member_no}/points/history")
 async def points_history(
-    member_no: str, state: State, p: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> dict:  # fmt: skip
-    require(p, "loyalty.points.read")
+    member_no: str,
+    p: Annotated[Principal, Depends(permitted("loyalty.points.read"))],
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict:
     await _member(state, p, member_no)
     req = pb.ListPointsHistoryRequest(member_no=member_no, page={"limit": limit, "cursor": cursor or ""})
     reply = await state.clients.call(state.clients.loyalty.ListPointsHistory, req, p)
@@ -175,10 +177,11 @@ async def points_history(
 
 @router.get("/members/{member_no}/coupons")
 async def member_coupons(
-    member_no: str, state: State, p: CurrentPrincipal,
+    member_no: str,
+    p: Annotated[Principal, Depends(permitted("loyalty.coupons.read"))],
+    state: State,
     status: Literal["available", "reserved", "redeemed", "expired"] | None = None,
-) -> dict:  # fmt: skip
-    require(p, "loyalty.coupons.read")
+) -> dict:
     await _member(state, p, member_no)
     req = pb.ListMemberCouponsRequest(member_no=member_no, status=status or "")
     reply = await state.clients.call(state.clients.loyalty.ListMemberCoupons, req, p)
@@ -187,15 +190,18 @@ async def member_coupons(
 
 # --- rules ------------------------------------------------------------------------------------
 @router.get("/loyalty/tiers")
-async def tiers(state: State, p: CurrentPrincipal) -> dict:
-    require(p, "loyalty.rules.read")
+async def tiers(p: Annotated[Principal, Depends(permitted("loyalty.rules.read"))], state: State) -> dict:
     reply = await state.clients.call(state.clients.loyalty.ListTiers, pb.ListTiersRequest(), p)
     return {"items": [plain(t) for t in reply.tiers], "next_cursor": None}
 
 
 @router.post("/loyalty/tiers", status_code=201)
-async def upsert_tier(body: TierBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "loyalty.tiers.write")
+async def upsert_tier(
+    body: TierBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.tiers.write"))],
+    state: State,
+) -> dict:
     tier = await state.clients.call(state.clients.loyalty.UpsertTier, pb.Tier(**body.model_dump()), p)
     await audit.record_alone(
         state, request, p, "loyalty.tier.put", "tier", tier.code, "HQ", body.model_dump()
@@ -204,15 +210,18 @@ async def upsert_tier(body: TierBody, request: Request, state: State, p: Current
 
 
 @router.get("/loyalty/earn-rules")
-async def earn_rules(state: State, p: CurrentPrincipal) -> dict:
-    require(p, "loyalty.rules.read")
+async def earn_rules(p: Annotated[Principal, Depends(permitted("loyalty.rules.read"))], state: State) -> dict:
     reply = await state.clients.call(state.clients.loyalty.ListEarnRules, pb.ListEarnRulesRequest(), p)
     return {"items": [plain(r) for r in reply.rules], "next_cursor": None}
 
 
 @router.post("/loyalty/earn-rules", status_code=201)
-async def create_earn_rule(body: EarnRuleBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "loyalty.rules.write")
+async def create_earn_rule(
+    body: EarnRuleBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
     scope = await _scope(state, p, body.scope)
     rule = await state.clients.call(
         state.clients.loyalty.CreateEarnRule, pb.EarnRule(**{**body.model_dump(), "scope": scope}), p
@@ -223,8 +232,9 @@ async def create_earn_rule(body: EarnRuleBody, request: Request, state: State, p
 
 
 @router.get("/loyalty/coupon-templates")
-async def coupon_templates(state: State, p: CurrentPrincipal) -> dict:
-    require(p, "loyalty.rules.read")
+async def coupon_templates(
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.read"))], state: State
+) -> dict:
     reply = await state.clients.call(
         state.clients.loyalty.ListCouponTemplates, pb.ListCouponTemplatesRequest(), p
     )
@@ -233,9 +243,11 @@ async def coupon_templates(state: State, p: CurrentPrincipal) -> dict:
 
 @router.post("/loyalty/coupon-templates", status_code=201)
 async def create_coupon_template(
-    body: CouponTemplateBody, request: Request, state: State, p: CurrentPrincipal
+    body: CouponTemplateBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
 ) -> dict:
-    require(p, "loyalty.rules.write")
     scope = await _scope(state, p, body.scope)
     values = body.model_dump(exclude={"valid_from", "valid_until", "scope"})
     req = pb.CouponTemplate(
@@ -251,12 +263,11 @@ async def create_coupon_template(
 async def issue_coupons(
     template_id: str,
     body: IssueBody,
+    p: Annotated[Principal, Depends(permitted("loyalty.coupons.issue"))],
     key: IdempotencyKey,
     request: Request,
     state: State,
-    p: CurrentPrincipal,
 ) -> dict:
-    require(p, "loyalty.coupons.issue")
     for i, member_no in enumerate(body.member_nos or ()):
         try:
             await _member(state, p, member_no)
@@ -274,15 +285,18 @@ async def issue_coupons(
 
 
 @router.get("/loyalty/promotions")
-async def promotions(state: State, p: CurrentPrincipal) -> dict:
-    require(p, "loyalty.rules.read")
+async def promotions(p: Annotated[Principal, Depends(permitted("loyalty.rules.read"))], state: State) -> dict:
     reply = await state.clients.call(state.clients.loyalty.ListPromotions, pb.ListPromotionsRequest(), p)
     return {"items": [plain(x) for x in reply.promotions], "next_cursor": None}
 
 
 @router.post("/loyalty/promotions", status_code=201)
-async def create_promotion(body: PromotionBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "loyalty.rules.write")
+async def create_promotion(
+    body: PromotionBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
     scope = await _scope(state, p, body.scope)
     values = body.model_dump(exclude={"starts_at", "ends_at", "scope"})
     req = pb.Promotion(**values, scope=scope, starts_at=_ts(body.starts_at), ends_at=_ts(body.ends_at))

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from typing import IO, Annotated, Any
 
 import grpc
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -27,10 +27,9 @@ from kit.db import in_scope
 from kit.errors import InvalidArgument, from_rpc_error
 from services.gateway import audit, org
 from services.gateway.clients import ServiceClients
-from services.gateway.deps import CurrentPrincipal, State
+from services.gateway.deps import State, permitted
 from services.gateway.members import unit_path
 from services.gateway.models import org_units
-from services.gateway.permissions import require
 from services.gateway.state import GatewayState
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
@@ -120,10 +119,9 @@ def job_json(job: pb.ImportJob) -> ImportJobPublic:
 async def upload_import(
     file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX with a header row")],
     request: Request,
+    p: Annotated[Principal, Depends(permitted("members.import"))],
     state: State,
-    p: CurrentPrincipal,
 ) -> ImportAccepted:
-    require(p, "members.import")
     if file.size is not None and file.size > MAX_UPLOAD:
         raise InvalidArgument(f"the file is larger than {MAX_UPLOAD >> 20} MiB", field="file")
     name = (file.filename or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
@@ -159,8 +157,9 @@ async def upload_import(
 
 
 @router.get("/imports/{job_id}", response_model=ImportJobPublic)
-async def get_import(job_id: str, state: State, p: CurrentPrincipal) -> ImportJobPublic:
-    require(p, "members.import")
+async def get_import(
+    job_id: str, p: Annotated[Principal, Depends(permitted("members.import"))], state: State
+) -> ImportJobPublic:
     job = await state.clients.call(
         state.clients.members.GetImportJob, pb.GetImportJobRequest(job_id=job_id), p
     )
@@ -209,8 +208,8 @@ def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
 @router.get("/export.xlsx")
 async def export_xlsx(
     request: Request,
+    p: Annotated[Principal, Depends(permitted("members.export"))],
     state: State,
-    p: CurrentPrincipal,
     phone: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
@@ -221,7 +220,6 @@ async def export_xlsx(
     """Every member of the caller's scope matching the list's filters, as one XLSX sheet. The
     workbook is written row by row (openpyxl write-only) into a spooled temporary file, so
     neither the members nor the sheet are held in memory."""
-    require(p, "members.export")
     filters = {
         k: v
         for k, v in dict(

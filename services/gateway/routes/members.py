@@ -3,14 +3,15 @@ feedback, custom fields. The members service owns the data and re-checks scope."
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from chainclub.loyalty.v1 import loyalty_pb2 as loyalty_pb
 from chainclub.members.v1 import members_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2 as wallet_pb
+from kit.auth import Principal
 from kit.errors import ChainclubError
 from services.gateway import audit
-from services.gateway.deps import CurrentPrincipal, State
+from services.gateway.deps import State, permitted
 from services.gateway.member_schemas import (
     FeedbackCreate,
     FeedbackHandle,
@@ -21,7 +22,6 @@ from services.gateway.member_schemas import (
     VisitCreate,
 )
 from services.gateway.members import member_json, plain, store_path, unit_path, values_request
-from services.gateway.permissions import require
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
@@ -45,8 +45,9 @@ PATCH_FIELDS = {
 
 
 @router.get("/custom-fields")
-async def list_custom_fields(state: State, p: CurrentPrincipal) -> dict:
-    require(p, "custom_fields.read")
+async def list_custom_fields(
+    p: Annotated[Principal, Depends(permitted("custom_fields.read"))], state: State
+) -> dict:
     reply = await state.clients.call(
         state.clients.members.ListFieldDefinitions, pb.ListFieldDefinitionsRequest(), p
     )
@@ -55,9 +56,12 @@ async def list_custom_fields(state: State, p: CurrentPrincipal) -> dict:
 
 @router.put("/custom-fields/{key}")
 async def put_custom_field(
-    key: str, body: FieldDefinitionBody, request: Request, state: State, p: CurrentPrincipal
+    key: str,
+    body: FieldDefinitionBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("custom_fields.write"))],
+    state: State,
 ):
-    require(p, "custom_fields.write")
     reply = await state.clients.call(
         state.clients.members.UpsertFieldDefinition, pb.FieldDefinition(key=key, **body.model_dump()), p
     )
@@ -68,8 +72,12 @@ async def put_custom_field(
 
 
 @router.post("", status_code=201)
-async def register(body: MemberCreate, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "members.register")
+async def register(
+    body: MemberCreate,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("members.register"))],
+    state: State,
+) -> dict:
     path = await store_path(state, p, body.home_store)
     reply = await state.clients.call(
         state.clients.members.RegisterMember, values_request(body.model_dump(exclude_unset=True), path), p
@@ -89,8 +97,8 @@ async def register(body: MemberCreate, request: Request, state: State, p: Curren
 
 @router.get("")
 async def search(
+    p: Annotated[Principal, Depends(permitted("members.read"))],
     state: State,
-    p: CurrentPrincipal,
     phone: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
@@ -101,7 +109,6 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
-    require(p, "members.read")
     req = pb.SearchMembersRequest(
         phone=phone or "", q=q or "", tag=tag or "", tier=tier or "", birthday_month=birthday_month or 0,
         page={"limit": limit, "cursor": cursor or ""},
@@ -122,8 +129,9 @@ async def search(
 
 
 @router.post("/identify")
-async def identify(body: Identify, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "members.identify")
+async def identify(
+    body: Identify, p: Annotated[Principal, Depends(permitted("members.identify"))], state: State
+) -> dict:
     reply = await state.clients.call(
         state.clients.members.IdentifyMember,
         pb.IdentifyMemberRequest(card_no=body.card_no or "", phone=body.phone or ""),
@@ -143,8 +151,9 @@ async def identify(body: Identify, state: State, p: CurrentPrincipal) -> dict:
 
 
 @router.get("/{member_no}")
-async def get(member_no: str, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "members.read")
+async def get(
+    member_no: str, p: Annotated[Principal, Depends(permitted("members.read"))], state: State
+) -> dict:
     reply = await state.clients.call(
         state.clients.members.GetMember, pb.GetMemberRequest(member_no=member_no), p
     )
@@ -156,9 +165,12 @@ async def get(member_no: str, state: State, p: CurrentPrincipal) -> dict:
 
 @router.patch("/{member_no}")
 async def patch(
-    member_no: str, body: MemberUpdate, request: Request, state: State, p: CurrentPrincipal
+    member_no: str,
+    body: MemberUpdate,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("members.update"))],
+    state: State,
 ) -> dict:
-    require(p, "members.update")
     given = body.model_dump(exclude_unset=True)
     if any(v is None for v in given.values()):
         nulls = sorted(k for k, v in given.items() if v is None)
@@ -183,8 +195,12 @@ async def patch(
 
 
 @router.delete("/{member_no}")
-async def anonymize(member_no: str, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "members.anonymize")
+async def anonymize(
+    member_no: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("members.anonymize"))],
+    state: State,
+) -> dict:
     reply = await state.clients.call(
         state.clients.members.AnonymizeMember, pb.AnonymizeMemberRequest(member_no=member_no), p
     )
@@ -196,9 +212,12 @@ async def anonymize(member_no: str, request: Request, state: State, p: CurrentPr
 
 @router.post("/{member_no}/visits", status_code=201)
 async def add_visit(
-    member_no: str, body: VisitCreate, request: Request, state: State, p: CurrentPrincipal
+    member_no: str,
+    body: VisitCreate,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("visits.write"))],
+    state: State,
 ) -> dict:
-    require(p, "visits.write")
     reply = await state.clients.call(
         state.clients.members.AddVisit, pb.AddVisitRequest(member_no=member_no, **body.model_dump()), p
     )
@@ -210,10 +229,12 @@ async def add_visit(
 
 @router.get("/{member_no}/visits")
 async def list_visits(
-    member_no: str, state: State, p: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict:  # fmt: skip
-    require(p, "visits.read")
+    member_no: str,
+    p: Annotated[Principal, Depends(permitted("visits.read"))],
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:
     req = pb.ListVisitsRequest(member_no=member_no, page={"limit": limit, "cursor": cursor or ""})
     reply = await state.clients.call(state.clients.members.ListVisits, req, p)
     return {"items": [plain(v) for v in reply.visits], "next_cursor": reply.page.next_cursor or None}
@@ -221,9 +242,12 @@ async def list_visits(
 
 @router.post("/{member_no}/feedback", status_code=201)
 async def add_feedback(
-    member_no: str, body: FeedbackCreate, request: Request, state: State, p: CurrentPrincipal
+    member_no: str,
+    body: FeedbackCreate,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("feedback.write"))],
+    state: State,
 ) -> dict:
-    require(p, "feedback.write")
     reply = await state.clients.call(
         state.clients.members.AddFeedback, pb.AddFeedbackRequest(member_no=member_no, **body.model_dump()), p
     )
@@ -235,10 +259,12 @@ async def add_feedback(
 
 @router.get("/{member_no}/feedback")
 async def list_feedback(
-    member_no: str, state: State, p: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict:  # fmt: skip
-    require(p, "feedback.read")
+    member_no: str,
+    p: Annotated[Principal, Depends(permitted("feedback.read"))],
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:
     req = pb.ListFeedbackRequest(member_no=member_no, page={"limit": limit, "cursor": cursor or ""})
     reply = await state.clients.call(state.clients.members.ListFeedback, req, p)
     return {"items": [plain(f) for f in reply.feedback], "next_cursor": reply.page.next_cursor or None}
@@ -250,10 +276,9 @@ async def handle_feedback(
     feedback_id: str,
     body: FeedbackHandle,
     request: Request,
+    p: Annotated[Principal, Depends(permitted("feedback.handle"))],
     state: State,
-    p: CurrentPrincipal,
 ) -> dict:
-    require(p, "feedback.handle")
     req = pb.HandleFeedbackRequest(member_no=member_no, id=feedback_id, resolution=body.resolution)
     reply = await state.clients.call(state.clients.members.HandleFeedback, req, p)
     await audit.record_alone(

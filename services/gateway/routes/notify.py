@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from chainclub.notify.v1 import notify_pb2 as pb
+from kit.auth import Principal
 from services.gateway import audit
-from services.gateway.deps import CurrentPrincipal, State
+from services.gateway.deps import State, permitted
 from services.gateway.members import plain, unit_path
-from services.gateway.permissions import require
 from services.gateway.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
@@ -48,12 +48,13 @@ def _page(limit: int, cursor: str | None) -> dict:
 
 @router.get("/notifications")
 async def notifications(
-    state: State, p: CurrentPrincipal,
+    p: Annotated[Principal, Depends(permitted("notifications.read"))],
+    state: State,
     member_no: Annotated[str | None, Query(max_length=32)] = None,
     status: Literal["pending", "sent", "skipped", "dead"] | None = None,
-    limit: Limit = 50, cursor: Cursor = None,
-) -> dict:  # fmt: skip
-    require(p, "notifications.read")
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict:
     req = pb.ListDeliveriesRequest(member_no=member_no or "", status=status or "", page=_page(limit, cursor))
     reply = await state.clients.call(state.clients.notify.ListDeliveries, req, p)
     return {"items": [plain(d) for d in reply.deliveries], "next_cursor": reply.page.next_cursor or None}
@@ -61,12 +62,12 @@ async def notifications(
 
 @router.get("/notify/templates")
 async def templates(
-    state: State, p: CurrentPrincipal,
+    p: Annotated[Principal, Depends(permitted("notify.templates.read"))],
+    state: State,
     event: Annotated[str | None, Query(max_length=64)] = None,
     channel: Annotated[str | None, Query(max_length=32)] = None,
     locale: Locale = None,
-) -> dict:  # fmt: skip
-    require(p, "notify.templates.read")
+) -> dict:
     req = pb.ListTemplatesRequest(event=event or "", channel=channel or "", locale=locale or "")
     reply = await state.clients.call(state.clients.notify.ListTemplates, req, p)
     return {"items": [plain(t) for t in reply.templates]}
@@ -74,20 +75,27 @@ async def templates(
 
 @router.get("/notify/templates/{event}/{channel}")
 async def template(
-    event: str, channel: str, state: State, p: CurrentPrincipal, locale: Locale = None
+    event: str,
+    channel: str,
+    p: Annotated[Principal, Depends(permitted("notify.templates.read"))],
+    state: State,
+    locale: Locale = None,
 ) -> dict:
-    require(p, "notify.templates.read")
     req = pb.GetTemplateRequest(event=event, channel=channel, locale=locale or "")
     return plain(await state.clients.call(state.clients.notify.GetTemplate, req, p))
 
 
 @router.put("/notify/templates/{event}/{channel}")
 async def put_template(
-    event: str, channel: str, body: TemplateBody, request: Request, state: State, p: CurrentPrincipal
+    event: str,
+    channel: str,
+    body: TemplateBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("notify.templates.write"))],
+    state: State,
 ) -> dict:
     """Validated by notify: a syntax error or a variable the event does not offer is a 422
     naming it."""
-    require(p, "notify.templates.write")
     req = pb.PutTemplateRequest(event=event, channel=channel, locale=body.locale or "", subject=body.subject,
                                 body=body.body)  # fmt: skip
     t = await state.clients.call(state.clients.notify.PutTemplate, req, p)
@@ -98,10 +106,13 @@ async def put_template(
 
 @router.post("/notify/templates/{event}/{channel}/preview")
 async def preview_template(
-    event: str, channel: str, body: PreviewBody, state: State, p: CurrentPrincipal
+    event: str,
+    channel: str,
+    body: PreviewBody,
+    p: Annotated[Principal, Depends(permitted("notify.templates.read"))],
+    state: State,
 ) -> dict:
     """The template rendered with sample values (or the given ones); nothing is stored."""
-    require(p, "notify.templates.read")
     req = pb.PreviewTemplateRequest(event=event, channel=channel, locale=body.locale or "", subject=body.subject,
                                     body=body.body, variables=body.variables)  # fmt: skip
     return plain(await state.clients.call(state.clients.notify.PreviewTemplate, req, p))
@@ -109,13 +120,18 @@ async def preview_template(
 
 @router.get("/follow-ups")
 async def follow_ups(
-    state: State, p: CurrentPrincipal,
-    store: Annotated[str | None, Query(max_length=64, description="org unit code; default: the caller's")] = None,
-    due_before: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, exclusive")] = None,
+    p: Annotated[Principal, Depends(permitted("followups.read"))],
+    state: State,
+    store: Annotated[
+        str | None, Query(max_length=64, description="org unit code; default: the caller's")
+    ] = None,
+    due_before: Annotated[
+        str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, exclusive")
+    ] = None,
     status: Literal["open", "done"] = "open",
-    limit: Limit = 50, cursor: Cursor = None,
-) -> dict:  # fmt: skip
-    require(p, "followups.read")
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict:
     store_path = await unit_path(state, p, store, field="store") if store else p.scope
     req = pb.ListFollowUpsRequest(store_path=store_path, due_before=due_before or "", status=status,
                                   page=_page(limit, cursor))  # fmt: skip
@@ -125,10 +141,13 @@ async def follow_ups(
 
 @router.post("/follow-ups/{follow_up_id}/complete")
 async def complete_follow_up(
-    follow_up_id: str, body: CompleteBody, request: Request, state: State, p: CurrentPrincipal
+    follow_up_id: str,
+    body: CompleteBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("followups.complete"))],
+    state: State,
 ) -> dict:
     """Writes the visit record to the member and closes the task; a second completion is 409."""
-    require(p, "followups.complete")
     req = pb.CompleteFollowUpRequest(id=follow_up_id, outcome=body.outcome, notes=body.notes,
                                      channel=body.channel or "")  # fmt: skip
     f = await state.clients.call(state.clients.notify.CompleteFollowUp, req, p)
@@ -140,11 +159,12 @@ async def complete_follow_up(
 
 @router.get("/announcements")
 async def announcements(
-    state: State, p: CurrentPrincipal,
+    p: Annotated[Principal, Depends(permitted("announcements.read"))],
+    state: State,
     member_no: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Limit = 50, cursor: Cursor = None,
-) -> dict:  # fmt: skip
-    require(p, "announcements.read")
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict:
     req = pb.ListAnnouncementsRequest(member_no=member_no or "", page=_page(limit, cursor))
     reply = await state.clients.call(state.clients.notify.ListAnnouncements, req, p)
     return {"items": [plain(a) for a in reply.announcements], "next_cursor": reply.page.next_cursor or None}

@@ -9,15 +9,15 @@ import tempfile
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 from starlette.background import BackgroundTask
 
+from kit.auth import Principal
 from services.gateway import audit, daily_summary, reports
-from services.gateway.deps import CurrentPrincipal, State
+from services.gateway.deps import State, permitted
 from services.gateway.members import unit_path
-from services.gateway.permissions import require
 from services.gateway.routes.member_io import XLSX_MEDIA, _chunks
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -28,7 +28,6 @@ Store = Annotated[str | None, Query(max_length=64)]
 
 
 async def _sales(state, p, group_by: str, first: date | None, last: date | None, store: str | None) -> dict:  # type: ignore[no-untyped-def]
-    require(p, "reports.read")
     scope = await unit_path(state, p, store, field="store") if store else p.scope
     period = reports.period(first, last, reports.today(state, datetime.now(UTC)))
     return await reports.sales(state, scope, group_by, period)
@@ -36,8 +35,8 @@ async def _sales(state, p, group_by: str, first: date | None, last: date | None,
 
 @router.get("/sales")
 async def sales(
+    p: Annotated[Principal, Depends(permitted("reports.read"))],
     state: State,
-    p: CurrentPrincipal,
     group_by: GroupBy = "store",
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Day = None,
@@ -69,8 +68,8 @@ def _workbook(report: dict) -> tempfile.SpooledTemporaryFile:
 @router.get("/sales.xlsx")
 async def sales_xlsx(
     request: Request,
+    p: Annotated[Principal, Depends(permitted("reports.read"))],
     state: State,
-    p: CurrentPrincipal,
     group_by: GroupBy = "store",
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Day = None,
@@ -102,7 +101,10 @@ OrgUnit = Annotated[
 
 @router.get("/daily-summary")
 async def daily_summary_report(
-    state: State, p: CurrentPrincipal, day: SummaryDay = None, org_unit: OrgUnit = None
+    p: Annotated[Principal, Depends(permitted("reports.daily_summary"))],
+    state: State,
+    day: SummaryDay = None,
+    org_unit: OrgUnit = None,
 ) -> dict:
     return await daily_summary.daily_summary(state, p, day, org_unit)
 
@@ -126,7 +128,11 @@ def _summary_workbook(report: dict) -> tempfile.SpooledTemporaryFile:
 
 @router.get("/daily-summary.xlsx")
 async def daily_summary_xlsx(
-    request: Request, state: State, p: CurrentPrincipal, day: SummaryDay = None, org_unit: OrgUnit = None
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("reports.daily_summary"))],
+    state: State,
+    day: SummaryDay = None,
+    org_unit: OrgUnit = None,
 ) -> StreamingResponse:
     report = await daily_summary.daily_summary(state, p, day, org_unit)
     spool = await asyncio.to_thread(_summary_workbook, report)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field, StrictBool, StrictInt
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.members.v1 import members_pb2 as mpb
+from kit.auth import Principal
 from services.gateway import audit
-from services.gateway.deps import CurrentPrincipal, IdempotencyKey, State
+from services.gateway.deps import IdempotencyKey, State, permitted
 from services.gateway.members import plain
-from services.gateway.permissions import require
 from services.gateway.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["loyalty"])
@@ -32,8 +32,11 @@ class RedemptionBody(Strict):
 
 
 @router.get("/loyalty/rewards")
-async def rewards(state: State, p: CurrentPrincipal, active_only: bool = False) -> dict:
-    require(p, "loyalty.rewards.read")
+async def rewards(
+    p: Annotated[Principal, Depends(permitted("loyalty.rewards.read"))],
+    state: State,
+    active_only: bool = False,
+) -> dict:
     reply = await state.clients.call(
         state.clients.loyalty.ListRewards, pb.ListRewardsRequest(active_only=active_only), p
     )
@@ -41,8 +44,12 @@ async def rewards(state: State, p: CurrentPrincipal, active_only: bool = False) 
 
 
 @router.post("/loyalty/rewards", status_code=201)
-async def create_reward(body: RewardBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "loyalty.rewards.write")
+async def create_reward(
+    body: RewardBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rewards.write"))],
+    state: State,
+) -> dict:
     reward = await state.clients.call(state.clients.loyalty.CreateReward, pb.Reward(**body.model_dump()), p)
     await audit.record_alone(
         state, request, p, "loyalty.reward.create", "reward", reward.id, "HQ", body.model_dump()
@@ -54,12 +61,11 @@ async def create_reward(body: RewardBody, request: Request, state: State, p: Cur
 async def redeem(
     member_no: str,
     body: RedemptionBody,
+    p: Annotated[Principal, Depends(permitted("loyalty.redeem"))],
     key: IdempotencyKey,
     request: Request,
     state: State,
-    p: CurrentPrincipal,
 ) -> dict:
-    require(p, "loyalty.redeem")
     # The member must be in the caller's reach (else 404, as the members service says).
     await state.clients.call(state.clients.members.GetMember, mpb.GetMemberRequest(member_no=member_no), p)
     req = pb.RedeemRewardRequest(request_id=key, member_no=member_no, reward_id=body.reward_id, qty=body.qty)

@@ -9,18 +9,18 @@ import io
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from google.protobuf.timestamp_pb2 import Timestamp
 from openpyxl import Workbook
 from pydantic import Field, StrictBool, StrictInt
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
+from kit.auth import Principal
 from kit.errors import InvalidArgument
 from services.gateway import audit
-from services.gateway.deps import CurrentPrincipal, IdempotencyKey, State
+from services.gateway.deps import IdempotencyKey, State, permitted
 from services.gateway.members import plain, unit_path
-from services.gateway.permissions import require
 from services.gateway.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["stored value"])
@@ -124,9 +124,13 @@ def _ts(value: datetime | None) -> Timestamp | None:
 
 @router.post("/cards/{card_no}/top-ups", status_code=201)
 async def top_up(
-    card_no: str, body: TopUpBody, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal
+    card_no: str,
+    body: TopUpBody,
+    p: Annotated[Principal, Depends(permitted("wallet.top_up"))],
+    key: IdempotencyKey,
+    request: Request,
+    state: State,
 ) -> dict:
-    require(p, "wallet.top_up")
     req = pb.TopUpRequest(request_id=key, card_no=card_no, amount=body.amount, channel=body.channel,
                           acting_store_path=p.scope)  # fmt: skip
     t = await state.clients.call(state.clients.wallet.TopUp, req, p)
@@ -145,18 +149,21 @@ async def top_up(
 
 
 @router.get("/cards/{card_no}/balance")
-async def balance(card_no: str, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "wallet.balance")
+async def balance(
+    card_no: str, p: Annotated[Principal, Depends(permitted("wallet.balance"))], state: State
+) -> dict:
     b = await state.clients.call(state.clients.wallet.GetBalance, pb.GetBalanceRequest(card_no=card_no), p)
     return {**balance_json(b), "status": b.card_status}
 
 
 @router.get("/cards/{card_no}/transactions")
 async def transactions(
-    card_no: str, state: State, p: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=128)] = None,
-) -> dict:  # fmt: skip
-    require(p, "wallet.transactions")
+    card_no: str,
+    p: Annotated[Principal, Depends(permitted("wallet.transactions"))],
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=128)] = None,
+) -> dict:
     req = pb.ListTransactionsRequest(card_no=card_no, page={"limit": limit, "cursor": cursor or ""})
     reply = await state.clients.call(state.clients.wallet.ListTransactions, req, p)
     return {"items": [txn_json(t) for t in reply.transactions], "next_cursor": reply.page.next_cursor or None}
@@ -164,9 +171,13 @@ async def transactions(
 
 @router.post("/cards/{card_no}/fees", status_code=201)
 async def fee(
-    card_no: str, body: FeeBody, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal
+    card_no: str,
+    body: FeeBody,
+    p: Annotated[Principal, Depends(permitted("wallet.fee"))],
+    key: IdempotencyKey,
+    request: Request,
+    state: State,
 ) -> dict:
-    require(p, "wallet.fee")
     req = pb.ChargeFeeRequest(request_id=key, card_no=card_no, fee_type=body.fee_type, amount=body.amount or 0,
                               payment=body.payment, acting_store_path=p.scope)  # fmt: skip
     t = await state.clients.call(state.clients.wallet.ChargeFee, req, p)
@@ -183,15 +194,14 @@ async def fee(
 @router.post("/cards/{card_no}/close", status_code=201)
 async def close(
     card_no: str,
+    p: Annotated[Principal, Depends(permitted("wallet.close"))],
     key: IdempotencyKey,
     request: Request,
     state: State,
-    p: CurrentPrincipal,
     body: CloseBody | None = None,
 ) -> dict:
     """Close the card's stored-value account: the principal is paid out minus the fee; the
     bonus is forfeited."""
-    require(p, "wallet.close")
     req = pb.CloseAccountRequest(
         request_id=key, card_no=card_no, fee=body.fee if body else 0, acting_store_path=p.scope
     )
@@ -237,8 +247,12 @@ async def _batch_rows(request: Request) -> list[BatchRowBody]:
 
 
 @router.post("/wallet/batch-top-ups", status_code=202)
-async def batch(key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "wallet.batch")
+async def batch(
+    p: Annotated[Principal, Depends(permitted("wallet.batch"))],
+    key: IdempotencyKey,
+    request: Request,
+    state: State,
+) -> dict:
     rows = await _batch_rows(request)
     req = pb.StartBatchTopUpRequest(request_id=key, acting_store_path=p.scope,
                                     rows=[pb.BatchRow(card_no=r.card_no, amount=r.amount) for r in rows])  # fmt: skip
@@ -250,8 +264,9 @@ async def batch(key: IdempotencyKey, request: Request, state: State, p: CurrentP
 
 
 @router.get("/wallet/batch-top-ups/{job_id}")
-async def batch_job(job_id: str, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "wallet.batch")
+async def batch_job(
+    job_id: str, p: Annotated[Principal, Depends(permitted("wallet.batch"))], state: State
+) -> dict:
     return plain(
         await state.clients.call(state.clients.wallet.GetBatchJob, pb.GetBatchJobRequest(job_id=job_id), p)
     )
@@ -259,9 +274,12 @@ async def batch_job(job_id: str, state: State, p: CurrentPrincipal) -> dict:
 
 @router.post("/wallet/adjustments")
 async def adjust(
-    body: AdjustmentBody, key: IdempotencyKey, request: Request, state: State, p: CurrentPrincipal
+    body: AdjustmentBody,
+    p: Annotated[Principal, Depends(permitted("wallet.adjust"))],
+    key: IdempotencyKey,
+    request: Request,
+    state: State,
 ):
-    require(p, "wallet.adjust")
     if body.amount == 0:
         raise InvalidArgument("amount must not be zero", field="amount")
     req = pb.RequestAdjustmentRequest(request_id=key, card_no=body.card_no, amount=body.amount, bucket=body.bucket,
@@ -273,8 +291,12 @@ async def adjust(
 
 
 @router.post("/wallet/adjustments/{adjustment_id}/approve")
-async def approve(adjustment_id: str, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "wallet.adjust")
+async def approve(
+    adjustment_id: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("wallet.adjust"))],
+    state: State,
+) -> dict:
     adj = await state.clients.call(
         state.clients.wallet.ApproveAdjustment, pb.ApproveAdjustmentRequest(id=adjustment_id), p
     )
@@ -285,9 +307,10 @@ async def approve(adjustment_id: str, request: Request, state: State, p: Current
 
 @router.get("/wallet/adjustments")
 async def adjustments(
-    state: State, p: CurrentPrincipal, status: Literal["pending_approval", "applied"] | None = None
+    p: Annotated[Principal, Depends(permitted("wallet.adjustments.read"))],
+    state: State,
+    status: Literal["pending_approval", "applied"] | None = None,
 ) -> dict:
-    require(p, "wallet.adjustments.read")
     reply = await state.clients.call(
         state.clients.wallet.ListAdjustments, pb.ListAdjustmentsRequest(status=status or ""), p
     )
@@ -295,15 +318,20 @@ async def adjustments(
 
 
 @router.get("/wallet/bonus-rules")
-async def bonus_rules(state: State, p: CurrentPrincipal) -> dict:
-    require(p, "wallet.bonus_rules.read")
+async def bonus_rules(
+    p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.read"))], state: State
+) -> dict:
     reply = await state.clients.call(state.clients.wallet.ListBonusRules, pb.ListBonusRulesRequest(), p)
     return {"items": [plain(r) for r in reply.rules]}
 
 
 @router.post("/wallet/bonus-rules", status_code=201)
-async def create_bonus_rule(body: BonusRuleBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "wallet.bonus_rules.write")
+async def create_bonus_rule(
+    body: BonusRuleBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.write"))],
+    state: State,
+) -> dict:
     scope = await unit_path(state, p, body.scope, field="scope") if body.scope else p.scope
     req = pb.BonusRule(name=body.name, min_amount=body.min_amount, bonus_amount=body.bonus_amount,
                        bonus_points=body.bonus_points, scope=scope, starts_at=_ts(body.starts_at),
@@ -315,14 +343,17 @@ async def create_bonus_rule(body: BonusRuleBody, request: Request, state: State,
 
 
 @router.get("/wallet/top-up-policy")
-async def policy(state: State, p: CurrentPrincipal) -> dict:
-    require(p, "wallet.policy.read")
+async def policy(p: Annotated[Principal, Depends(permitted("wallet.policy.read"))], state: State) -> dict:
     return plain(await state.clients.call(state.clients.wallet.GetTopUpPolicy, pb.GetTopUpPolicyRequest(), p))
 
 
 @router.put("/wallet/top-up-policy")
-async def set_policy(body: PolicyBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "wallet.policy.write")
+async def set_policy(
+    body: PolicyBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("wallet.policy.write"))],
+    state: State,
+) -> dict:
     paths = [await unit_path(state, p, code, field="stores") for code in body.stores]
     reply = await state.clients.call(
         state.clients.wallet.SetTopUpPolicy, pb.TopUpPolicy(store_paths=paths, operators=body.operators), p
@@ -334,10 +365,11 @@ async def set_policy(body: PolicyBody, request: Request, state: State, p: Curren
 
 @router.get("/wallet/settlement")
 async def settlement(
-    state: State, p: CurrentPrincipal, start: Annotated[datetime | None, Query(alias="from")] = None,
+    p: Annotated[Principal, Depends(permitted("wallet.settlement"))],
+    state: State,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
-) -> dict:  # fmt: skip
-    require(p, "wallet.settlement")
+) -> dict:
     req = pb.SettlementRequest(to=_ts(to))
     if start is not None:
         getattr(req, "from").CopyFrom(_ts(start))
@@ -347,11 +379,14 @@ async def settlement(
 
 @router.get("/wallet/settlement.xlsx")
 async def settlement_xlsx(
-    request: Request, state: State, p: CurrentPrincipal, start: Annotated[datetime | None, Query(alias="from")] = None,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("wallet.settlement"))],
+    state: State,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
-) -> StreamingResponse:  # fmt: skip
+) -> StreamingResponse:
     """The settlement report as a spreadsheet (audited like every export)."""
-    body = await settlement(state, p, start, to)
+    body = await settlement(p=p, state=state, start=start, to=to)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("settlement")
     sheet.append(["store_path", "taken_in_fen", "spent_fen", "net_fen", "from", "to"])
@@ -370,15 +405,18 @@ async def settlement_xlsx(
 
 
 @router.get("/risk/rules")
-async def risk_rules(state: State, p: CurrentPrincipal) -> dict:
-    require(p, "risk.rules.read")
+async def risk_rules(p: Annotated[Principal, Depends(permitted("risk.rules.read"))], state: State) -> dict:
     reply = await state.clients.call(state.clients.wallet.ListRiskRules, pb.ListRiskRulesRequest(), p)
     return {"items": [plain(r) for r in reply.rules]}
 
 
 @router.post("/risk/rules", status_code=201)
-async def create_risk_rule(body: RiskRuleBody, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "risk.rules.write")
+async def create_risk_rule(
+    body: RiskRuleBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("risk.rules.write"))],
+    state: State,
+) -> dict:
     req = pb.RiskRule(name=body.name, kind=body.kind, threshold=body.threshold, window_seconds=body.window_seconds or 0,
                       action=body.action, applies_to=body.applies_to, start_minute=body.start_minute,
                       end_minute=body.end_minute, active=body.active)  # fmt: skip
@@ -391,18 +429,24 @@ async def create_risk_rule(body: RiskRuleBody, request: Request, state: State, p
 
 @router.get("/risk/alerts")
 async def risk_alerts(
-    state: State, p: CurrentPrincipal, status: Literal["open", "acknowledged"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: Annotated[str | None, Query(max_length=128)] = None,
-) -> dict:  # fmt: skip
-    require(p, "risk.alerts.read")
+    p: Annotated[Principal, Depends(permitted("risk.alerts.read"))],
+    state: State,
+    status: Literal["open", "acknowledged"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=128)] = None,
+) -> dict:
     req = pb.ListAlertsRequest(status=status or "", page={"limit": limit, "cursor": cursor or ""})
     reply = await state.clients.call(state.clients.wallet.ListAlerts, req, p)
     return {"items": [plain(a) for a in reply.alerts], "next_cursor": reply.page.next_cursor or None}
 
 
 @router.post("/risk/alerts/{alert_id}/ack")
-async def ack(alert_id: str, request: Request, state: State, p: CurrentPrincipal) -> dict:
-    require(p, "risk.alerts.ack")
+async def ack(
+    alert_id: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("risk.alerts.ack"))],
+    state: State,
+) -> dict:
     alert = await state.clients.call(
         state.clients.wallet.AcknowledgeAlert, pb.AcknowledgeAlertRequest(id=alert_id), p
     )
