@@ -63,9 +63,9 @@ log = logging.getLogger("gateway.checkout")
 # --- the saga log --------------------------------------------------------------------------
 async def _save(state: GatewayState, checkout_id: uuid.UUID, *, release: bool = False, **values: Any):  # type: ignore[no-untyped-def]
     """Persist a step (and keep or give up the lease) in its own committed transaction;
-    returns the row as saved."""
+    returns the row as saved. One statement: it commits by itself."""
     lease = None if release else func.now() + text(f"interval '{LEASE_SECONDS} seconds'")
-    async with state.db.transaction() as session:
+    async with state.db.autocommit() as session:
         return (
             await session.execute(
                 update(checkouts)
@@ -78,7 +78,7 @@ async def _save(state: GatewayState, checkout_id: uuid.UUID, *, release: bool = 
 
 async def _claim(state: GatewayState, checkout_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """Take the lease on an unfinished checkout; None when it is finished or someone runs it."""
-    async with state.db.transaction() as session:
+    async with state.db.autocommit() as session:
         return (
             await session.execute(
                 update(checkouts)
@@ -97,7 +97,7 @@ async def _claim(state: GatewayState, checkout_id: uuid.UUID):  # type: ignore[n
 
 
 async def _row(state: GatewayState, checkout_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    async with state.db.sessions() as session:
+    async with state.db.autocommit() as session:
         return (
             await session.execute(select(checkouts).where(checkouts.c.checkout_id == checkout_id))
         ).first()

@@ -133,9 +133,7 @@ _CARD_QUERY = (
 
 async def get_card(ctx: MembersContext, p: Principal, card_no: str) -> pb.Card:
     access.require(p, access.CHAIN_WIDE | {"auditor"}, "read cards")
-    async with ctx.db.engine.connect() as conn:
-        # One statement, no transaction to begin or roll back.
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with ctx.db.autocommit() as conn:  # one statement, no transaction to begin or end
         row = (await conn.execute(_CARD_QUERY, {"card_no": card_no})).first()
     if row is None:
         raise NotFound(f"no card {card_no!r}")

@@ -70,8 +70,7 @@ class RelayWaker:
         while self._pending:
             self._pending = False
             try:
-                async with self.db.engine.connect() as conn:
-                    await conn.execution_options(isolation_level="AUTOCOMMIT")
+                async with self.db.autocommit() as conn:
                     await conn.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
             except Exception as exc:  # the relay polls as well
                 log.warning("could not wake the outbox relay (%s); it will poll", exc)

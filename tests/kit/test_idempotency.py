@@ -1,6 +1,7 @@
 """kit.idempotency on real PostgreSQL: a request id runs once, replays return the stored
 outcome (result or refusal), another request under the same id is refused, a validation
-refusal keeps nothing, and concurrent duplicates run the work once."""
+refusal keeps nothing, and concurrent duplicates run the work once; and ``Database.autocommit``,
+the one-statement units of work beside them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import Column, Integer, String, Table, func, select
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
@@ -138,3 +140,14 @@ async def test_concurrent_duplicates_run_the_work_once_and_all_get_its_result(db
 def test_the_hash_ignores_the_request_id_only() -> None:
     assert idem.request_hash(request("a")) == idem.request_hash(request("b"))
     assert idem.request_hash(request("a")) != idem.request_hash(request("a", amount=101))
+
+
+async def test_autocommit_commits_each_statement_by_itself(db: Database) -> None:
+    """``Database.autocommit``: a statement is visible to others at once, while the connection
+    is still held, and a later failing statement does not undo it."""
+    async with db.autocommit() as conn:
+        await conn.execute(effects.insert().values(request_id="auto-1"))
+        assert await count_effects(db) == 1  # seen from another connection, nothing committed by hand
+        with pytest.raises(ProgrammingError):  # no such function
+            await conn.execute(effects.insert().values(id=-1, request_id="x").returning(func.nope()))
+    assert await count_effects(db) == 1
