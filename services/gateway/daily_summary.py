@@ -35,7 +35,7 @@ from sqlalchemy import or_, select
 from chainclub.common.v1 import common_pb2
 from kit.auth import Principal
 from kit.db import in_scope
-from kit.errors import NotFound
+from kit.errors import InvalidArgument
 from kit.summary import parse_day
 from services.gateway import reports
 from services.gateway.models import org_units
@@ -104,7 +104,8 @@ async def _scope(
             column = org_units.c.path if "/" in org_unit else org_units.c.code
             unit = (await session.execute(select(org_units).where(column == org_unit))).first()
             if unit is None or not p.may_access(unit.path):
-                raise NotFound(f"no org unit {org_unit!r}")
+                # As every other report filter: unknown and out of scope look the same.
+                raise InvalidArgument(f"unknown org unit {org_unit!r}", field="org_unit")
             scope = unit.path
         else:
             scope = p.scope

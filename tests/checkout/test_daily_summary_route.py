@@ -89,10 +89,11 @@ async def test_daily_summary_refuses_what_it_must(checkout_world: CheckoutWorld)
     w = checkout_world
     d = await a_day(w)
     other = await a_day(w)
-    # out of scope or unknown: no such unit
+    # out of scope or unknown: the same 422 as every report filter (nothing revealed)
     for unit in (other.s1, other.region, "HQ", other.p1, "NO-SUCH-UNIT"):
-        assert (await problem(w, d.manager, 404, org_unit=unit))["code"] == "not_found", unit
-    assert (await problem(w, d.sm2, 404, org_unit=d.s1))["code"] == "not_found"
+        body = await problem(w, d.manager, 422, org_unit=unit)
+        assert body["code"] == "invalid_argument" and body["errors"][0]["field"] == "org_unit", unit
+    assert (await problem(w, d.sm2, 422, org_unit=d.s1))["detail"] == f"unknown org unit {d.s1!r}"
     # bad dates
     for bad in ("2026-13-01", "2026-02-30", "23.11.2026", "today", "1999-12-31", "2026-11-230"):
         assert (await problem(w, d.manager, 422, date=bad))["code"] == "invalid_argument", bad
