@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,12 +17,19 @@ from kit.errors import InvalidArgument, Unauthenticated
 from services.gateway.permissions import PERMISSIONS, require
 from services.gateway.state import GatewayState
 
+# Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread,
+# a thread hop per dependency per request for work that never blocks.
+
 
 def _state(request: Request) -> GatewayState:
     return request.app.state.gateway
 
 
-State = Annotated[GatewayState, Depends(_state)]
+async def _state_dependency(request: Request) -> GatewayState:
+    return _state(request)
+
+
+State = Annotated[GatewayState, Depends(_state_dependency)]
 
 
 def _bearer(request: Request) -> str | None:
@@ -35,14 +42,18 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def _principal(request: Request, state: State) -> Principal:
+def _verified(request: Request, state: GatewayState) -> Principal:
     token = _bearer(request)
     if token is None:
         raise Unauthenticated("this endpoint needs a bearer token (POST /api/v1/auth/token)")
     return state.keys.verify(token)
 
 
-def _optional_principal(request: Request, state: State) -> Principal | None:
+async def _principal(request: Request, state: State) -> Principal:
+    return _verified(request, state)
+
+
+async def _optional_principal(request: Request, state: State) -> Principal | None:
     token = _bearer(request)
     return None if token is None else state.keys.verify(token)
 
@@ -51,11 +62,11 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
 
 # gate -> the PERMISSIONS action it checks (see gate_refused_body)
-_GATES: dict[Callable[..., Principal], str] = {}
+_GATES: dict[Callable[..., Awaitable[Principal]], str] = {}
 
 
 @functools.cache
-def permitted(action: str) -> Callable[..., Principal]:
+def permitted(action: str) -> Callable[..., Awaitable[Principal]]:
     """The dependency "a caller whose role may do ``action``", giving the Principal:
     ``p: Annotated[Principal, Depends(permitted("wallet.adjust"))]``, declared before the
     route's other dependencies. FastAPI solves dependencies before it reports the query's and
@@ -66,7 +77,7 @@ def permitted(action: str) -> Callable[..., Principal]:
     if action not in PERMISSIONS:
         raise KeyError(f"{action!r} is not in services/gateway/permissions.py PERMISSIONS")
 
-    def gate(principal: CurrentPrincipal) -> Principal:
+    async def gate(principal: CurrentPrincipal) -> Principal:
         require(principal, action)
         return principal
 
@@ -89,7 +100,7 @@ def gate_refused_body(request: Request) -> None:
     for dependency in getattr(dependant, "dependencies", ()):
         action = gate_action(dependency.call)
         if action is not None:
-            require(_principal(request, _state(request)), action)
+            require(_verified(request, _state(request)), action)
             return
 
 
@@ -112,7 +123,7 @@ class Page:
         return rows, (self.cursor_for(getattr(rows[-1], key)) if more else None)
 
 
-def _page(
+async def _page(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Page:
@@ -136,7 +147,7 @@ def request_id(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "")
 
 
-def _idempotency_key(request: Request, principal: CurrentPrincipal) -> str:
+async def _idempotency_key(request: Request, principal: CurrentPrincipal) -> str:
     """The caller's ``Idempotency-Key``, made unique per caller: two terminals that both
     send "1" do not collide. Missing -> 400 ``idempotency_key_required``."""
     import hashlib
