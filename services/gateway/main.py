@@ -102,6 +102,10 @@ def create_app(settings: Settings) -> FastAPI:
         version=settings.version,
         description="The REST API of chainclub (see API.md). Money is integer fen.",
         lifespan=lifespan,
+        # FastAPI's own request span carries the trace into the services; its per-request
+        # dependency/endpoint/serialization spans are left out (work on every request, no
+        # link the trace needs). Metrics are ours (/metrics), not FastAPI's OTel meters.
+        telemetry={"operation_spans": False, "metrics": False},
     )
     problems.install(app)
     # member_io before members: its /imports and /export.xlsx are not member numbers
