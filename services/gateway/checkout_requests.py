@@ -158,6 +158,7 @@ async def identify_card(state: GatewayState, p: Principal, card_no: str) -> dict
         "member_no": card.member_no,
         "card_type": card.card_type,
         "discount_bps": card.discount_bps,
+        "home_store_path": card.member_home_store_path,
     }
 
 
@@ -181,6 +182,7 @@ def quote_request(store_path: str, lines: list[dict], card: dict | None, coupon_
         ],
         coupon_code=coupon_code or "",
         points_to_use=points_to_use,
+        member_home_store_path=card.get("home_store_path", "") if card else "",
     )
 
 

@@ -76,7 +76,8 @@ async def reserve(ctx: LoyaltyContext, p: Principal, req: pb.ReserveRequest) -> 
             return reservation_pb(row)
         account = None
         if req.quote.member_no:
-            account = await points.ensure_account(session, req.quote.member_no, store_path)
+            home = req.quote.member_home_store_path or store_path
+            account = await points.ensure_account(session, req.quote.member_no, home)
         q = await price_request(ctx, session, req.quote, store_path, now, account=account)
         if q.points_used:
             # Under the account's row lock; the CHECK (reserved <= balance) backs this up.

@@ -13,9 +13,9 @@ from chainclub.events.v1 import wallet_pb2 as wev
 from kit.events import Event
 from kit.inbox import Later, Route
 from kit.runtime import Runtime
-from services.loyalty import checkout, coupons, points
+from services.loyalty import campaigns, checkout, coupons, points
 from services.loyalty.context import LoyaltyContext
-from services.loyalty.models import points_accounts, reservations
+from services.loyalty.models import points_accounts, purchases, reservations
 
 
 def context_for(rt: Runtime) -> LoyaltyContext:
@@ -84,5 +84,19 @@ def members_routes(rt: Runtime) -> dict[str, Route]:
             )
         )  # fmt: skip
         await coupons.issue_campaign(ctx, session, "welcome", msg.member_no, msg.home_store_path, event.id)
+        if msg.referrer_member_no:
+            # The first purchase may have been confirmed before this event arrived (the account
+            # had no referrer then): reward the referrer now, once (the grant is keyed).
+            first = (
+                await session.execute(
+                    select(purchases.c.checkout_id)
+                    .where(purchases.c.member_no == msg.member_no)
+                    .order_by(purchases.c.created_at)
+                    .limit(1)
+                )
+            ).scalar()
+            if first is not None:
+                referee = await points.ensure_account(session, msg.member_no, msg.home_store_path)
+                await campaigns.reward_referral(ctx, session, referee, first, ctx.now())
 
     return {"members.member.registered": Route(mev.MemberRegistered, member_registered)}

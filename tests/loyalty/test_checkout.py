@@ -437,3 +437,44 @@ async def test_tier_upgrades_at_once(loyalty_world):
     assert p.tier == "vip"
     q = await w.stub.Quote(w.quote_request(m), metadata=w.md())
     assert q.tier == "vip" and q.total_due == 9_500
+
+
+async def test_a_checkout_before_the_registration_event_opens_the_account_at_the_home_store(loyalty_world):
+    """The gateway passes the member's home store (from members) with the quote: an account the
+    checkout opens belongs there, not to the checkout's store."""
+    w = loyalty_world
+    m, home = random_member_no(), "HQ/HOME/H001"
+    cid = checkout_id()
+    await w.stub.Reserve(
+        pb.ReserveRequest(checkout_id=cid, quote=w.quote_request(m, member_home_store_path=home)),
+        metadata=w.md(),
+    )
+    await w.stub.Confirm(pb.ConfirmRequest(checkout_id=cid), metadata=w.md())
+    async with w.db.transaction() as s:
+        account = (await s.execute(select(points_accounts).where(points_accounts.c.member_no == m))).one()
+    assert account.home_store_path == home
+
+
+async def test_a_referral_whose_registration_event_comes_after_the_first_purchase_is_rewarded_once(
+    loyalty_world,
+):
+    w = loyalty_world
+    referrer, referee = random_member_no(), random_member_no()
+    cid = checkout_id()
+    await w.stub.Reserve(pb.ReserveRequest(checkout_id=cid, quote=w.quote_request(referee)), metadata=w.md())
+    await w.stub.Confirm(pb.ConfirmRequest(checkout_id=cid), metadata=w.md())
+    registered = mev.MemberRegistered(member_no=referee, home_store_path=STORE, referrer_member_no=referrer)
+    await publish(w, "members.member.registered", registered, str(uuid.uuid4()))
+
+    async def referrer_points():  # type: ignore[no-untyped-def]
+        try:
+            return (await w.stub.GetPoints(pb.GetPointsRequest(member_no=referrer), metadata=w.md())).balance
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:  # no account yet
+                return None
+            raise
+
+    assert await eventually(referrer_points, timeout=20, what="the referrer rewarded") == 500
+    await publish(w, "members.member.registered", registered, str(uuid.uuid4()))  # a second, distinct event
+    await asyncio.sleep(1.5)
+    assert await referrer_points() == 500

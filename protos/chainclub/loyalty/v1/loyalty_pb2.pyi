@@ -25,7 +25,7 @@ class Line(_message.Message):
     def __init__(self, sku: _Optional[str] = ..., name: _Optional[str] = ..., category: _Optional[str] = ..., qty: _Optional[int] = ..., unit_price: _Optional[int] = ...) -> None: ...
 
 class QuoteRequest(_message.Message):
-    __slots__ = ("card_no", "member_no", "card_type", "card_discount_bps", "store_path", "lines", "coupon_code", "points_to_use")
+    __slots__ = ("card_no", "member_no", "card_type", "card_discount_bps", "store_path", "lines", "coupon_code", "points_to_use", "member_home_store_path")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,7 @@ class QuoteRequest(_message.Message):
     LINES_FIELD_NUMBER: _ClassVar[int]
     COUPON_CODE_FIELD_NUMBER: _ClassVar[int]
     POINTS_TO_USE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     member_no: str
     card_type: str
@@ -42,7 +43,8 @@ class QuoteRequest(_message.Message):
     lines: _containers.RepeatedCompositeFieldContainer[Line]
     coupon_code: str
     points_to_use: int
-    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., card_discount_bps: _Optional[int] = ..., store_path: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[Line, _Mapping]]] = ..., coupon_code: _Optional[str] = ..., points_to_use: _Optional[int] = ...) -> None: ...
+    member_home_store_path: str
+    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., card_discount_bps: _Optional[int] = ..., store_path: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[Line, _Mapping]]] = ..., coupon_code: _Optional[str] = ..., points_to_use: _Optional[int] = ..., member_home_store_path: _Optional[str] = ...) -> None: ...
 
 class Discount(_message.Message):
     __slots__ = ("kind", "rule", "amount", "sku")
