@@ -15,7 +15,7 @@ from chainclub.events.v1 import loyalty_pb2 as ev
 from chainclub.events.v1 import members_pb2 as mev
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2
-from services.loyalty import jobs
+from services.loyalty import expiry, jobs
 from services.loyalty import points as points_uc
 from services.loyalty.consumers import context_for
 from services.loyalty.models import coupons, points_accounts, points_entries, points_lots, reservations
@@ -85,7 +85,7 @@ async def test_points_past_expiry_are_expired_once(jobs_world):
     await lot(w, m, 200, today)  # good through today
     await lot(w, m, 50, today - timedelta(days=400))
 
-    assert await jobs.expire_points(ctx, now) >= 350
+    assert await expiry.expire_points(ctx, now) >= 350
     a = await account(w, m)
     assert a.balance == 200 and a.reserved == 0
     async with w.db.transaction() as s:
@@ -103,11 +103,11 @@ async def test_points_past_expiry_are_expired_once(jobs_world):
     assert sorted(e.points for e in expired) == [50, 300]
     assert min(e.balance for e in expired) == 200
 
-    await jobs.expire_points(ctx, now)  # again: nothing more
+    await expiry.expire_points(ctx, now)  # again: nothing more
     assert (await account(w, m)).balance == 200
     assert len(await events(w, "loyalty.points.expired", m)) == 2
     # tomorrow the last lot goes too
-    await jobs.expire_points(ctx, now + timedelta(days=1))
+    await expiry.expire_points(ctx, now + timedelta(days=1))
     assert (await account(w, m)).balance == 0
 
 
@@ -122,7 +122,7 @@ async def test_expiry_leaves_points_held_by_a_pending_checkout(jobs_world):
         pb.ReserveRequest(checkout_id=cid, quote=w.quote_request(m, points_to_use=400)), metadata=w.md()
     )
     assert (await account(w, m)).reserved == 400
-    await jobs.expire_points(ctx, ctx.now() + timedelta(days=10))
+    await expiry.expire_points(ctx, ctx.now() + timedelta(days=10))
     a = await account(w, m)
     assert a.balance == 400 and a.reserved == 400  # the checkout can still pay with them
     p = await w.stub.Confirm(pb.ConfirmRequest(checkout_id=cid), metadata=w.md())
@@ -139,16 +139,18 @@ async def test_expiring_points_are_announced_once_per_lot(jobs_world):
     await lot(w, m, 80, today + timedelta(days=30))
     await lot(w, m, 70, today + timedelta(days=31))  # later: not yet
 
-    await jobs.announce_expiring(ctx, now)
+    await expiry.announce_expiring(ctx, now)
     got = await events(w, "loyalty.points.expiring", m)
     assert sorted((e.points, e.expires_on) for e in got) == [
         (80, (today + timedelta(days=30)).isoformat()),
         (120, (today + timedelta(days=10)).isoformat()),
     ]
-    await jobs.announce_expiring(ctx, now)
-    await asyncio.gather(jobs.announce_expiring(ctx, now), jobs.announce_expiring(ctx, now))  # two replicas
+    await expiry.announce_expiring(ctx, now)
+    await asyncio.gather(
+        expiry.announce_expiring(ctx, now), expiry.announce_expiring(ctx, now)
+    )  # two replicas
     assert len(await events(w, "loyalty.points.expiring", m)) == 2
-    await jobs.announce_expiring(ctx, now + timedelta(days=1))  # the third lot enters the window
+    await expiry.announce_expiring(ctx, now + timedelta(days=1))  # the third lot enters the window
     assert sorted(e.points for e in await events(w, "loyalty.points.expiring", m)) == [70, 80, 120]
 
 
@@ -413,12 +415,14 @@ async def test_expiring_coupons_are_announced_once_each_days_ahead(jobs_world):
         )
         codes[tpl.id] = issued.codes[0]
     now = ctx.now()
-    await asyncio.gather(jobs.announce_expiring_coupons(ctx, now), jobs.announce_expiring_coupons(ctx, now))
-    await jobs.announce_expiring_coupons(ctx, now + timedelta(hours=1))
+    await asyncio.gather(
+        expiry.announce_expiring_coupons(ctx, now), expiry.announce_expiring_coupons(ctx, now)
+    )
+    await expiry.announce_expiring_coupons(ctx, now + timedelta(hours=1))
     got = await coupon_events(w, "loyalty.coupon.expiring", m)
     assert [(e.code, e.name) for e in got] == [(codes[soon.id], "soon over")]
     assert got[0].valid_until == ctx.local_date(now + timedelta(days=2)).isoformat()
     # 27 days on, the other one enters the three-day window; the first is past its end.
-    await jobs.announce_expiring_coupons(ctx, now + timedelta(days=27, hours=1))
+    await expiry.announce_expiring_coupons(ctx, now + timedelta(days=27, hours=1))
     got = await coupon_events(w, "loyalty.coupon.expiring", m)
     assert sorted(e.code for e in got) == sorted(codes.values())
