@@ -134,22 +134,9 @@ async def measure(
     results: list[Result] = []
     async with grpc.aio.insecure_channel(settings.members_addr) as channel:
         stub = members_pb2_grpc.MembersServiceStub(channel)
-        results += await stack.run_cases(
-            _grpc_cases(stub, token, seeded, rng),
-            seconds=opts.seconds,
-            concurrency=opts.concurrency,
-            warmup=opts.warmup,
-        )
-    limits = httpx.Limits(max_connections=opts.concurrency, max_keepalive_connections=opts.concurrency)
-    async with httpx.AsyncClient(
-        base_url=base_url, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-        results += await stack.run_cases(
-            _http_cases(client, seeded, rng),
-            seconds=opts.seconds,
-            concurrency=opts.concurrency,
-            warmup=opts.warmup,
-        )
+        results += await stack.run_cases(_grpc_cases(stub, token, seeded, rng), opts)
+    async with stack.http_client(base_url, token, opts.concurrency) as client:
+        results += await stack.run_cases(_http_cases(client, seeded, rng), opts)
 
     _report(opts, seeded, pg, echo, results)
     cpu.report([(r.name, r.cpu_ms) for r in results])

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import grpc
@@ -153,15 +154,11 @@ class Stack:
         return CpuMeter(groups, alone=frozenset({"load gen"}))
 
     async def run_cases(
-        self,
-        cases: list[tuple[str, Callable[[], Awaitable[None]]]],
-        *,
-        seconds: float,
-        concurrency: int,
-        warmup: float,
+        self, cases: list[tuple[str, Callable[[], Awaitable[None]]]], opts: Any
     ) -> list[Result]:
         """Each ``(name, call)`` once first (fail fast, before timing anything), then under load
-        for ``seconds`` with the CPU of every part metered."""
+        for ``opts.seconds`` with ``opts.concurrency`` workers, the CPU of every part metered."""
+        seconds, concurrency, warmup = opts.seconds, opts.concurrency, opts.warmup
         results = []
         for name, call in cases:
             await call()
@@ -177,6 +174,14 @@ class Stack:
             )
             say(f"{name}: {results[-1].throughput:,.0f} req/s")
         return results
+
+    @staticmethod
+    def http_client(base_url: str, token: str, concurrency: int) -> httpx.AsyncClient:
+        """The load generator's client of the gateway: one keep-alive connection per worker."""
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        return httpx.AsyncClient(
+            base_url=base_url, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
+        )
 
     async def postgres_version(self) -> str:
         conn = await asyncpg.connect(asyncpg_dsn(with_database(self.database_url, "postgres")))

@@ -224,22 +224,9 @@ async def measure(
     results: list[Result] = []
     async with grpc.aio.insecure_channel(settings.wallet_addr) as channel:
         stub = wallet_pb2_grpc.WalletServiceStub(channel)
-        results += await stack.run_cases(
-            _grpc_cases(stub, token, seeded, rng),
-            seconds=opts.seconds,
-            concurrency=opts.concurrency,
-            warmup=opts.warmup,
-        )
-    limits = httpx.Limits(max_connections=opts.concurrency, max_keepalive_connections=opts.concurrency)
-    async with httpx.AsyncClient(
-        base_url=base_url, limits=limits, timeout=30, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-        results += await stack.run_cases(
-            _http_cases(client, seeded, rng),
-            seconds=opts.seconds,
-            concurrency=opts.concurrency,
-            warmup=opts.warmup,
-        )
+        results += await stack.run_cases(_grpc_cases(stub, token, seeded, rng), opts)
+    async with stack.http_client(base_url, token, opts.concurrency) as client:
+        results += await stack.run_cases(_http_cases(client, seeded, rng), opts)
 
     db = Database(settings.database_url_for("wallet"), pool_size=1)
     try:

@@ -14,9 +14,6 @@ from kit import idempotency as idem
 from services.loyalty.context import LoyaltyContext
 from services.loyalty.models import idempotency
 
-NOT_STORED = idem.NOT_STORED
-request_hash = idem.request_hash
-
 R = TypeVar("R", bound=Message)
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
 from kit.errors import ChainclubError, InvalidArgument, NotFound
+from kit.idempotency import request_hash
 from services.wallet import access, domain
 from services.wallet.context import WalletContext
-from services.wallet.journal import request_hash
 from services.wallet.models import batch_jobs, batch_rows
 from services.wallet.service import acting_path, top_up
 

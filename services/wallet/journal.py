@@ -27,9 +27,6 @@ from services.wallet.models import accounts, idempotency, postings, transactions
 
 # Where a unit of work executes: an ORM session, or (the hot path) a Core connection.
 Executor = idem.Executor
-NOT_STORED = idem.NOT_STORED
-request_hash = idem.request_hash
-check_request_id = idem.check_request_id
 
 
 @dataclass
@@ -354,8 +351,8 @@ async def run_claimed(
     and returns the planned transaction with its event (subject, message, org path) — or
     raises, writing nothing but what ``outcome`` keeps; then ``write``. Replays, reused keys,
     concurrent duplicates and stored refusals behave exactly as in ``run_once``."""
-    request_id = check_request_id(request)
-    digest = request_hash(request)
+    request_id = idem.check_request_id(request)
+    digest = idem.request_hash(request)
     failure: ChainclubError | None = None
     # A Core connection rather than an ORM session: nothing here needs one, and the rare
     # paths (replays, refusals, risk statistics and alerts) only ever call ``execute``.
@@ -367,7 +364,7 @@ async def run_claimed(
         try:
             planned, subject, event, org_path = await decide(session, claimed, outcome)
         except ChainclubError as err:
-            if err.reason in NOT_STORED:
+            if err.reason in idem.NOT_STORED:
                 raise
             failure = err
             if claimed.created:
