@@ -33,6 +33,7 @@ from services.gateway.routes import (
     cards,
     catalog,
     checkout,
+    docs,
     health,
     loyalty,
     member_io,
@@ -100,8 +101,11 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="chainclub gateway",
         version=settings.version,
-        description="The REST API of chainclub (see API.md). Money is integer fen.",
+        description="The REST API of chainclub (see docs/api.md). Money is integer fen.",
         lifespan=lifespan,
+        # /docs is Swagger UI from local files (routes/docs.py); no CDN, no ReDoc
+        docs_url=None,
+        redoc_url=None,
         # FastAPI's own request span carries the trace into the services; its per-request
         # dependency/endpoint/serialization spans are left out (work on every request, no
         # link the trace needs). Metrics are ours (/metrics), not FastAPI's OTel meters.
@@ -110,6 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     # member_io before members: its /imports and /export.xlsx are not member numbers
     for module in (
+        docs,
         health,
         auth,
         org,

@@ -1,0 +1,43 @@
+"""Interactive API docs (Swagger UI at ``/docs``) served from the gateway's own files.
+
+FastAPI's default ``/docs`` and ``/redoc`` load their scripts from a CDN, so they stay blank on
+a machine without internet access (a store's back office, a closed network). Here Swagger UI
+comes from the ``swagger-ui-bundle`` package, mounted at ``/docs/assets``: the page, its
+script, style sheet and favicon are all same-origin. Its validator badge (which would call
+an outside validator) is switched off. ReDoc is not served.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+DOCS_PATH = "/docs"
+ASSETS_PATH = f"{DOCS_PATH}/assets"
+OAUTH2_REDIRECT_PATH = f"{DOCS_PATH}/oauth2-redirect"
+
+router = APIRouter(include_in_schema=False)
+router.mount(ASSETS_PATH, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+
+@router.get(DOCS_PATH)
+async def swagger_ui(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "").rstrip("/")
+    app = request.app
+    return get_swagger_ui_html(
+        openapi_url=f"{root}{app.openapi_url}",
+        title=f"{app.title} — API docs",
+        swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon-32x32.png",
+        oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT_PATH}",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+
+
+@router.get(OAUTH2_REDIRECT_PATH)
+async def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
