@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 
 from kit.auth import Principal
-from kit.errors import InvalidArgument, Unauthenticated
+from kit.errors import ChainclubError, InvalidArgument, Unauthenticated
 from services.gateway.permissions import PERMISSIONS, require
 from services.gateway.state import GatewayState
 
@@ -147,15 +148,12 @@ def request_id(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "")
 
 
-async def _idempotency_key(request: Request, principal: CurrentPrincipal) -> str:
-    """The caller's ``Idempotency-Key``, made unique per caller: two terminals that both
-    send "1" do not collide. Missing -> 400 ``idempotency_key_required``."""
-    import hashlib
-
-    from kit.errors import ChainclubError
-
-    key = request.headers.get("idempotency-key")
-    if key is None or not key.strip():
+def scoped_key(principal: Principal, key: str) -> str:
+    """An idempotency key as the services store it: made unique per caller (the sha256 of the
+    caller's ``sub`` and the key), so two terminals that both send "1" do not collide. The
+    ``Idempotency-Key`` header and a page's form field are scoped alike. Missing or blank ->
+    400 ``idempotency_key_required``; longer than 255 characters -> 422."""
+    if not key or not key.strip():
         raise ChainclubError(
             "this request moves money or points: send an Idempotency-Key header (1-255 characters)",
             reason="idempotency_key_required",
@@ -163,6 +161,11 @@ async def _idempotency_key(request: Request, principal: CurrentPrincipal) -> str
     if len(key) > 255:
         raise InvalidArgument("Idempotency-Key is at most 255 characters", field="Idempotency-Key")
     return hashlib.sha256(f"{principal.sub}\n{key}".encode()).hexdigest()
+
+
+async def _idempotency_key(request: Request, principal: CurrentPrincipal) -> str:
+    """The caller's ``Idempotency-Key`` header, scoped to the caller (``scoped_key``)."""
+    return scoped_key(principal, request.headers.get("idempotency-key") or "")
 
 
 IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
