@@ -2,25 +2,31 @@
 
 FastAPI's default ``/docs`` and ``/redoc`` load their scripts from a CDN, so they stay blank on
 a machine without internet access (a store's back office, a closed network). Here Swagger UI
-comes from the ``swagger-ui-bundle`` package, mounted at ``/docs/assets``: the page, its
-script, style sheet and favicon are all same-origin. Its validator badge (which would call
-an outside validator) is switched off. ReDoc is not served.
+is vendored in ``services/gateway/docs_assets/swagger-ui-<version>/`` (from the npm package
+``swagger-ui-dist``, with its LICENSE and a VERSION.txt) and mounted at ``/docs/assets``: the
+page, its script, style sheet and favicon are all same-origin. Swagger UI 5 is needed: the
+gateway's schema is OpenAPI 3.1, which Swagger UI 4 refuses to render. Its validator badge
+(which would send the schema's URL to an outside validator) is switched off. ReDoc is not
+served.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
+SWAGGER_UI_VERSION = "5.35.0"
+SWAGGER_UI_FILES = Path(__file__).resolve().parent.parent / "docs_assets" / f"swagger-ui-{SWAGGER_UI_VERSION}"
 DOCS_PATH = "/docs"
 ASSETS_PATH = f"{DOCS_PATH}/assets"
 OAUTH2_REDIRECT_PATH = f"{DOCS_PATH}/oauth2-redirect"
 
 router = APIRouter(include_in_schema=False)
-router.mount(ASSETS_PATH, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+router.mount(ASSETS_PATH, StaticFiles(directory=SWAGGER_UI_FILES), name="docs-assets")
 
 
 @router.get(DOCS_PATH)
