@@ -12,12 +12,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
-from chainclub.members.v1 import members_pb2 as mpb
 from kit.auth import Principal
-from kit.errors import ChainclubError, InvalidArgument
-from services.gateway import audit
+from kit.errors import InvalidArgument
+from services.gateway import audit, loyalty
 from services.gateway.deps import IdempotencyKey, State, permitted
-from services.gateway.members import plain, unit_path
+from services.gateway.members import unit_path
+from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
 from services.gateway.state import GatewayState
 
@@ -129,36 +129,16 @@ def _ts(value: datetime | None) -> Timestamp | None:
     return t
 
 
-async def _member(state: GatewayState, p: Principal, member_no: str) -> None:
-    """The member must be in the caller's scope (else 404, as the members service says)."""
-    await state.clients.call(state.clients.members.GetMember, mpb.GetMemberRequest(member_no=member_no), p)
-
-
 async def _scope(state: GatewayState, p: Principal, code: str | None) -> str:
     return await unit_path(state, p, code, field="scope") if code else p.scope
 
 
 # --- a member's points and coupons ------------------------------------------------------------
-@router.get("/members/{member_no}/points")
+@router.get("/members/{member_no}/points", response_model=loyalty.Points)
 async def points(
     member_no: str, p: Annotated[Principal, Depends(permitted("loyalty.points.read"))], state: State
 ) -> dict:
-    await _member(state, p, member_no)
-    try:
-        b = await state.clients.call(
-            state.clients.loyalty.GetPoints, pb.GetPointsRequest(member_no=member_no), p
-        )
-    except ChainclubError as exc:
-        if exc.reason != "not_found":
-            raise
-        b = pb.PointsBalance(member_no=member_no)  # the member exists (in scope) but never earned
-    return {
-        "member_no": member_no,
-        "balance": b.balance,
-        "reserved": b.reserved,
-        "expiring": [{"points": e.points, "expires_on": e.expires_on} for e in b.expiring],
-        "tier": b.tier or None,
-    }
+    return await loyalty.points(state, p, member_no)
 
 
 @router.get("/members/{member_no}/points/history")
@@ -169,10 +149,7 @@ async def points_history(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> dict:
-    await _member(state, p, member_no)
-    req = pb.ListPointsHistoryRequest(member_no=member_no, page={"limit": limit, "cursor": cursor or ""})
-    reply = await state.clients.call(state.clients.loyalty.ListPointsHistory, req, p)
-    return {"items": [plain(e) for e in reply.entries], "next_cursor": reply.page.next_cursor or None}
+    return await loyalty.points_history(state, p, member_no, limit, cursor)
 
 
 @router.get("/members/{member_no}/coupons")
@@ -182,10 +159,7 @@ async def member_coupons(
     state: State,
     status: Literal["available", "reserved", "redeemed", "expired"] | None = None,
 ) -> dict:
-    await _member(state, p, member_no)
-    req = pb.ListMemberCouponsRequest(member_no=member_no, status=status or "")
-    reply = await state.clients.call(state.clients.loyalty.ListMemberCoupons, req, p)
-    return {"items": [plain(c) for c in reply.coupons], "next_cursor": None}
+    return await loyalty.member_coupons(state, p, member_no, status)
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -270,7 +244,7 @@ async def issue_coupons(
 ) -> dict:
     for i, member_no in enumerate(body.member_nos or ()):
         try:
-            await _member(state, p, member_no)
+            await loyalty.member_in_scope(state, p, member_no)
         except Exception as exc:
             if getattr(exc, "reason", None) in ("not_found", "out_of_scope"):
                 raise InvalidArgument(f"unknown member {member_no!r}", field=f"member_nos.{i}") from None

@@ -7,10 +7,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from chainclub.loyalty.v1 import loyalty_pb2 as loyalty_pb
 from chainclub.members.v1 import members_pb2 as pb
-from chainclub.wallet.v1 import wallet_pb2 as wallet_pb
 from kit.auth import Principal
-from kit.errors import ChainclubError
-from services.gateway import audit
+from services.gateway import audit, members
 from services.gateway.deps import State, permitted
 from services.gateway.member_schemas import (
     FeedbackCreate,
@@ -21,22 +19,18 @@ from services.gateway.member_schemas import (
     MemberUpdate,
     VisitCreate,
 )
-from services.gateway.members import member_json, plain, store_path, unit_path, values_request
+from services.gateway.members import (
+    Identified,
+    MemberOut,
+    MemberPage,
+    member_json,
+    store_path,
+    unit_path,
+    values_request,
+)
+from services.gateway.protojson import plain
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
-
-
-async def card_balance(state, p, card_no: str) -> dict | None:  # type: ignore[no-untyped-def]
-    """The card's stored value, or None when there is no card or the wallet does not answer
-    (identify keeps working at the counter while the wallet is down)."""
-    if not card_no:
-        return None
-    try:
-        b = await state.clients.call(state.clients.wallet.GetBalance, wallet_pb.GetBalanceRequest(card_no=card_no), p,
-                                     timeout=3)  # fmt: skip
-    except ChainclubError:
-        return None
-    return {"principal": b.principal, "bonus": b.bonus, "total": b.total}
 
 
 PATCH_FIELDS = {
@@ -71,31 +65,17 @@ async def put_custom_field(
     return plain(reply)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=MemberOut)
 async def register(
     body: MemberCreate,
     request: Request,
     p: Annotated[Principal, Depends(permitted("members.register"))],
     state: State,
 ) -> dict:
-    path = await store_path(state, p, body.home_store)
-    reply = await state.clients.call(
-        state.clients.members.RegisterMember, values_request(body.model_dump(exclude_unset=True), path), p
-    )
-    await audit.record_alone(
-        state,
-        request,
-        p,
-        "member.register",
-        "member",
-        reply.member_no,
-        path,
-        {"card_no": reply.cards[0].card_no},
-    )
-    return member_json(reply)
+    return await members.register(state, request, p, body)
 
 
-@router.get("")
+@router.get("", response_model=MemberPage)
 async def search(
     p: Annotated[Principal, Depends(permitted("members.read"))],
     state: State,
@@ -128,42 +108,21 @@ async def search(
     return {"items": [member_json(m) for m in reply.members], "next_cursor": reply.page.next_cursor or None}
 
 
-@router.post("/identify")
+@router.post("/identify", response_model=Identified)
 async def identify(
     body: Identify, p: Annotated[Principal, Depends(permitted("members.identify"))], state: State
 ) -> dict:
-    reply = await state.clients.call(
-        state.clients.members.IdentifyMember,
-        pb.IdentifyMemberRequest(card_no=body.card_no or "", phone=body.phone or ""),
-        p,
-    )
-    return {
-        "member_no": reply.member_no,
-        "display_name": reply.display_name,
-        "phone": reply.phone_masked,
-        "tier": reply.tier,
-        "card": {"card_no": reply.card_no, "card_type": reply.card_type, "status": reply.card_status},
-        "balance": await card_balance(state, p, reply.card_no),
-        # Filled by the loyalty service when it lands (issue 6).
-        "points": None,
-        "coupons": [],
-    }
+    return await members.identify(state, p, card_no=body.card_no, phone=body.phone)
 
 
-@router.get("/{member_no}")
+@router.get("/{member_no}", response_model=MemberOut)
 async def get(
     member_no: str, p: Annotated[Principal, Depends(permitted("members.read"))], state: State
 ) -> dict:
-    reply = await state.clients.call(
-        state.clients.members.GetMember, pb.GetMemberRequest(member_no=member_no), p
-    )
-    body = member_json(reply)
-    if body["card"]:
-        body["balance"] = await card_balance(state, p, body["card"]["card_no"])
-    return body
+    return await members.profile(state, p, member_no)
 
 
-@router.patch("/{member_no}")
+@router.patch("/{member_no}", response_model=MemberOut)
 async def patch(
     member_no: str,
     body: MemberUpdate,
@@ -194,7 +153,7 @@ async def patch(
     return member_json(reply)
 
 
-@router.delete("/{member_no}")
+@router.delete("/{member_no}", response_model=MemberOut)
 async def anonymize(
     member_no: str,
     request: Request,

@@ -13,7 +13,8 @@ from chainclub.notify.v1 import notify_pb2 as pb
 from kit.auth import Principal
 from services.gateway import audit
 from services.gateway.deps import State, permitted
-from services.gateway.members import plain, unit_path
+from services.gateway.members import unit_path
+from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])

@@ -13,7 +13,7 @@ from chainclub.members.v1 import members_pb2 as mpb
 from kit.auth import Principal
 from services.gateway import audit
 from services.gateway.deps import IdempotencyKey, State, permitted
-from services.gateway.members import plain
+from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["loyalty"])

@@ -19,20 +19,14 @@ from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
 from kit.errors import InvalidArgument
 from services.gateway import audit
+from services.gateway import wallet as stored_value
 from services.gateway.deps import IdempotencyKey, State, permitted
-from services.gateway.members import plain, unit_path
+from services.gateway.members import unit_path
+from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
+from services.gateway.wallet import MAX_FEN, Fen, TopUpBody, balance_json, txn_json
 
 router = APIRouter(prefix="/api/v1", tags=["stored value"])
-
-MAX_FEN = 10**11  # the wallet refuses larger amounts too; past int64 they could not even travel
-Fen = Annotated[StrictInt, Field(le=MAX_FEN)]
-Channel = Literal["cash", "bank_card", "co_branded", "telecom", "terminal", "online", "batch"]
-
-
-class TopUpBody(Strict):
-    amount: Fen = Field(gt=0, description="fen")
-    channel: Channel = "cash"
 
 
 class FeeBody(Strict):
@@ -92,28 +86,6 @@ class RiskRuleBody(Strict):
     active: StrictBool = True
 
 
-def balance_json(b: pb.Balance) -> dict:
-    return {"principal": b.principal, "bonus": b.bonus, "total": b.total}
-
-
-def txn_json(t: pb.Transaction) -> dict:
-    return {
-        "transaction_id": t.transaction_id,
-        "kind": t.kind,
-        "card_no": t.card_no,
-        "amount": t.amount,
-        "principal": t.principal,
-        "bonus": t.bonus,
-        "bonus_points": t.bonus_points,
-        "channel": t.channel or None,
-        "acting_store_path": t.acting_store_path,
-        "home_store_path": t.home_store_path,
-        "created_at": t.created_at.ToDatetime().isoformat() + "Z",
-        "related_transaction_id": t.related_transaction_id or None,
-        "note": t.note or None,
-    }
-
-
 def _ts(value: datetime | None) -> Timestamp | None:
     if value is None:
         return None
@@ -122,7 +94,7 @@ def _ts(value: datetime | None) -> Timestamp | None:
     return t
 
 
-@router.post("/cards/{card_no}/top-ups", status_code=201)
+@router.post("/cards/{card_no}/top-ups", status_code=201, response_model=stored_value.TopUpResult)
 async def top_up(
     card_no: str,
     body: TopUpBody,
@@ -131,32 +103,17 @@ async def top_up(
     request: Request,
     state: State,
 ) -> dict:
-    req = pb.TopUpRequest(request_id=key, card_no=card_no, amount=body.amount, channel=body.channel,
-                          acting_store_path=p.scope)  # fmt: skip
-    t = await state.clients.call(state.clients.wallet.TopUp, req, p)
-    await audit.record_alone(
-        state, request, p, "wallet.top_up", "card", card_no, t.home_store_path,
-        {"transaction_id": t.transaction_id, "amount": t.amount, "bonus": t.bonus},
-    )  # fmt: skip
-    return {
-        "transaction_id": t.transaction_id,
-        "amount": t.amount,
-        "bonus": t.bonus,
-        "bonus_points": t.bonus_points,
-        "balance": balance_json(t.balance),
-        "alerts": list(t.alerts),
-    }
+    return await stored_value.top_up(state, request, p, key, card_no, body)
 
 
-@router.get("/cards/{card_no}/balance")
+@router.get("/cards/{card_no}/balance", response_model=stored_value.CardBalance)
 async def balance(
     card_no: str, p: Annotated[Principal, Depends(permitted("wallet.balance"))], state: State
 ) -> dict:
-    b = await state.clients.call(state.clients.wallet.GetBalance, pb.GetBalanceRequest(card_no=card_no), p)
-    return {**balance_json(b), "status": b.card_status}
+    return await stored_value.balance(state, p, card_no)
 
 
-@router.get("/cards/{card_no}/transactions")
+@router.get("/cards/{card_no}/transactions", response_model=stored_value.TransactionPage)
 async def transactions(
     card_no: str,
     p: Annotated[Principal, Depends(permitted("wallet.transactions"))],
@@ -164,9 +121,7 @@ async def transactions(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict:
-    req = pb.ListTransactionsRequest(card_no=card_no, page={"limit": limit, "cursor": cursor or ""})
-    reply = await state.clients.call(state.clients.wallet.ListTransactions, req, p)
-    return {"items": [txn_json(t) for t in reply.transactions], "next_cursor": reply.page.next_cursor or None}
+    return await stored_value.transactions(state, p, card_no, limit, cursor)
 
 
 @router.post("/cards/{card_no}/fees", status_code=201)

@@ -1,0 +1,151 @@
+"""Stored value use cases the REST routes (routes/wallet.py) and the pages share: top-up, its
+bonus preview, balance, transactions. The wallet moves the money; these map JSON <-> gRPC."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Request
+from pydantic import BaseModel, Field, StrictInt
+
+from chainclub.wallet.v1 import wallet_pb2 as pb
+from kit.auth import Principal
+from kit.errors import ChainclubError
+from services.gateway import audit
+from services.gateway.schemas import Strict
+from services.gateway.state import GatewayState
+
+MAX_FEN = 10**11  # the wallet refuses larger amounts too; past int64 they could not even travel
+Fen = Annotated[StrictInt, Field(le=MAX_FEN)]
+Channel = Literal["cash", "bank_card", "co_branded", "telecom", "terminal", "online", "batch"]
+
+
+class TopUpBody(Strict):
+    amount: Fen = Field(gt=0, description="fen")
+    channel: Channel = "cash"
+
+
+# --- answers (the JSON of the routes, field for field) -------------------------------------------
+class Buckets(BaseModel):
+    principal: int
+    bonus: int
+    total: int
+
+
+class CardBalance(Buckets):
+    status: str = Field(description="the card's status")
+
+
+class TopUpResult(BaseModel):
+    transaction_id: str
+    amount: int
+    bonus: int
+    bonus_points: int
+    balance: Buckets
+    alerts: list[str] = Field(description="risk rules that raised an alert on it")
+
+
+class BonusRuleRef(BaseModel):
+    id: str
+    name: str
+
+
+class TopUpPreview(BaseModel):
+    amount: int
+    bonus: int = Field(description="fen the active bonus rule adds")
+    bonus_points: int
+    rule: BonusRuleRef | None = Field(description="the bonus rule that applies; null: none")
+
+
+class TransactionOut(BaseModel):
+    transaction_id: str
+    kind: str
+    card_no: str
+    amount: int
+    principal: int
+    bonus: int
+    bonus_points: int
+    channel: str | None
+    acting_store_path: str
+    home_store_path: str
+    created_at: str
+    related_transaction_id: str | None
+    note: str | None
+
+
+class TransactionPage(BaseModel):
+    items: list[TransactionOut]
+    next_cursor: str | None
+
+
+def balance_json(b: pb.Balance) -> dict:
+    return {"principal": b.principal, "bonus": b.bonus, "total": b.total}
+
+
+def txn_json(t: pb.Transaction) -> dict:
+    return {
+        "transaction_id": t.transaction_id,
+        "kind": t.kind,
+        "card_no": t.card_no,
+        "amount": t.amount,
+        "principal": t.principal,
+        "bonus": t.bonus,
+        "bonus_points": t.bonus_points,
+        "channel": t.channel or None,
+        "acting_store_path": t.acting_store_path,
+        "home_store_path": t.home_store_path,
+        "created_at": t.created_at.ToDatetime().isoformat() + "Z",
+        "related_transaction_id": t.related_transaction_id or None,
+        "note": t.note or None,
+    }
+
+
+# --- use cases -----------------------------------------------------------------------------------
+async def top_up(
+    state: GatewayState, request: Request, p: Principal, key: str, card_no: str, body: TopUpBody
+) -> dict:
+    """充值 at the caller's store, audited. ``key``: the idempotency key already scoped to the
+    caller (``deps.scoped_key``). -> ``TopUpResult``."""
+    req = pb.TopUpRequest(request_id=key, card_no=card_no, amount=body.amount, channel=body.channel,
+                          acting_store_path=p.scope)  # fmt: skip
+    t = await state.clients.call(state.clients.wallet.TopUp, req, p)
+    await audit.record_alone(
+        state, request, p, "wallet.top_up", "card", card_no, t.home_store_path,
+        {"transaction_id": t.transaction_id, "amount": t.amount, "bonus": t.bonus},
+    )  # fmt: skip
+    return {
+        "transaction_id": t.transaction_id,
+        "amount": t.amount,
+        "bonus": t.bonus,
+        "bonus_points": t.bonus_points,
+        "balance": balance_json(t.balance),
+        "alerts": list(t.alerts),
+    }
+
+
+async def balance(state: GatewayState, p: Principal, card_no: str) -> dict:
+    """The card's stored value and status. -> ``CardBalance``."""
+    b = await state.clients.call(state.clients.wallet.GetBalance, pb.GetBalanceRequest(card_no=card_no), p)
+    return {**balance_json(b), "status": b.card_status}
+
+
+async def card_balance(state: GatewayState, p: Principal, card_no: str) -> dict | None:
+    """The card's buckets (``Buckets``), or None when there is no card or the wallet does not
+    answer (identifying a member keeps working at the counter while the wallet is down)."""
+    if not card_no:
+        return None
+    try:
+        b = await state.clients.call(state.clients.wallet.GetBalance, pb.GetBalanceRequest(card_no=card_no), p,
+                                     timeout=3)  # fmt: skip
+    except ChainclubError:
+        return None
+    return balance_json(b)
+
+
+async def transactions(
+    state: GatewayState, p: Principal, card_no: str, limit: int = 50, cursor: str | None = None
+) -> dict:
+    """The card's transactions, newest first. -> ``TransactionPage``."""
+    req = pb.ListTransactionsRequest(card_no=card_no, page={"limit": limit, "cursor": cursor or ""})
+    reply = await state.clients.call(state.clients.wallet.ListTransactions, req, p)
+    return {"items": [txn_json(t) for t in reply.transactions], "next_cursor": reply.page.next_cursor or None}
