@@ -188,12 +188,19 @@ async def _catalog_items(
     *,
     sku: str | None = None,
     category: str | None = None,
+    q: str | None = None,
 ) -> list[schemas.CatalogItem]:
     query = select(products).where(products.c.active.is_(True)).order_by(products.c.sku).limit(page.limit + 1)
     if sku is not None:
         query = query.where(products.c.sku == sku)
     if category:
         query = query.where(products.c.category == category)
+    if q:  # a word of the name or the start of the SKU, as typed (LIKE wildcards are literal)
+        pattern = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(
+            products.c.name.ilike(f"%{pattern}%", escape="\\")
+            | products.c.sku.ilike(f"{pattern}%", escape="\\")
+        )
     if page.after is not None:
         query = query.where(products.c.sku > str(page.after))
     level = p.price_level if p is not None and p.role == "distributor" else None
@@ -231,9 +238,21 @@ async def _catalog_items(
 
 
 async def catalog(
-    state: GatewayState, p: Principal | None, page: Page, category: str | None
+    state: GatewayState, p: Principal | None, page: Page, category: str | None, *, q: str | None = None
 ) -> schemas.Catalog:
-    items = await _catalog_items(state, p, page, category=category)
+    items = await _catalog_items(state, p, page, category=category, q=q)
     more = len(items) > page.limit
     items = items[: page.limit]
     return schemas.Catalog(items=items, next_cursor=Page.cursor_for(items[-1].sku) if more else None)
+
+
+async def categories(state: GatewayState) -> list[str]:
+    """The categories of the active products (the catalog's filter)."""
+    async with state.db.sessions() as session:
+        query = (
+            select(products.c.category)
+            .where(products.c.active.is_(True))
+            .distinct()
+            .order_by(products.c.category)
+        )
+        return [r.category for r in (await session.execute(query)).all()]

@@ -217,4 +217,8 @@ async def quote(state: GatewayState, p: Principal, body: QuoteBody) -> dict[str,
         raise InvalidArgument("coupons and points need a member card", field="card_no")
     card = await identify_card(state, p, body.card_no) if body.card_no else None
     req = quote_request(p.scope, lines, card, body.coupon_code, body.points_to_use)
-    return quote_json(await state.clients.call(state.clients.loyalty.Quote, req, p))
+    out = quote_json(await state.clients.call(state.clients.loyalty.Quote, req, p))
+    names = {ln["sku"]: ln["name"] for ln in lines}
+    for line in out["lines"]:
+        line["name"] = names.get(line["sku"], "")
+    return out

@@ -263,6 +263,13 @@ def _verify_password(state: GatewayState, password_hash: str | None, password: s
         return False
 
 
+def _claims(sub: str, role: str, unit_code: str, path: str, price_level: str | None) -> dict[str, str]:
+    claims = {"sub": sub, "role": role, "scope": path, "org_unit": unit_code}
+    if price_level:
+        claims["price_level"] = price_level
+    return claims
+
+
 async def _issue(
     state: GatewayState,
     session: AsyncSession,
@@ -274,9 +281,7 @@ async def _issue(
     path: str,
     price_level: str | None,
 ) -> schemas.TokenResponse:
-    claims = {"sub": sub, "role": role, "scope": path, "org_unit": unit_code}
-    if price_level:
-        claims["price_level"] = price_level
+    claims = _claims(sub, role, unit_code, path, price_level)
     ttl = state.settings.access_token_ttl
     refresh = secrets.token_urlsafe(32)
     await session.execute(
@@ -408,4 +413,49 @@ async def refresh_grant(state: GatewayState, request: Request, token: str) -> sc
             unit_code=row.org_unit,
             path=row.path,
             price_level=row.price_level,
+        )
+
+
+async def renew_access(state: GatewayState, token: str) -> schemas.TokenResponse | None:
+    """A new access token for a page session's refresh token, which is *not* rotated: the
+    browser's concurrent requests may all renew at once (rotation would make all but one look
+    like a replayed, stolen token). None when the token is unknown, revoked or expired, or its
+    user or terminal is no longer active. The token stays valid until logout or expiry."""
+    async with state.db.sessions() as session:
+        stored = (
+            await session.execute(select(refresh_tokens).where(refresh_tokens.c.token_hash == sha256(token)))
+        ).first()
+        if stored is None or stored.revoked_at is not None or stored.expires_at <= datetime.now(UTC):
+            return None
+        if stored.kind == "terminal":
+            row = (
+                await session.execute(_TERMINAL_VIEW.where(terminals.c.client_id == stored.subject))
+            ).first()
+            claims = (
+                None
+                if row is None or not row.active
+                else _claims(row.client_id, "terminal", row.store, row.path, None)
+            )
+        else:
+            row = await _user(session, stored.subject)
+            claims = (
+                None
+                if row is None or not row.active
+                else _claims(row.username, row.role, row.org_unit, row.path, row.price_level)
+            )
+    if claims is None:
+        return None
+    ttl = state.settings.access_token_ttl
+    return schemas.TokenResponse(
+        access_token=state.keys.sign(claims, ttl), expires_in=ttl, refresh_token=token
+    )
+
+
+async def revoke_refresh_token(state: GatewayState, token: str) -> None:
+    """Log out: the refresh token can no longer be used (RFC 7009; unknown tokens are ignored)."""
+    async with state.db.transaction() as session:
+        await session.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.token_hash == sha256(token), refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=func.now())
         )

@@ -21,7 +21,7 @@ from kit.logs import setup_logging
 from kit.migrations import upgrade
 from kit.telemetry import flush_tracing, setup_tracing
 from services.gateway import checkout as checkout_saga
-from services.gateway import problems
+from services.gateway import problems, web
 from services.gateway.clients import ServiceClients
 from services.gateway.domain import ROOT
 from services.gateway.middleware import RequestContext
@@ -133,6 +133,7 @@ def create_app(settings: Settings) -> FastAPI:
         notify,
     ):
         app.include_router(module.router)
+    web.install(app)
     app.add_middleware(RequestContext)
     return app
 

@@ -48,5 +48,8 @@ async def get_catalog(
     p: OptionalPrincipal,
     page: Paging,
     category: str | None = Query(default=None, max_length=100),
+    q: str | None = Query(
+        default=None, max_length=100, description="a word of the name, or the start of the SKU"
+    ),
 ):
-    return await catalog.catalog(state, p, page, category)
+    return await catalog.catalog(state, p, page, category, q=q or None)
