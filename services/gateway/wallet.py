@@ -1,5 +1,5 @@
 """Stored value use cases the REST routes (routes/wallet.py) and the pages share: top-up, its
-bonus preview, balance, transactions. The wallet moves the money; these map JSON <-> gRPC."""
+bonus preview (充值赠送), balance, transactions. The wallet moves the money; these map JSON <-> gRPC."""
 
 from __future__ import annotations
 
@@ -120,6 +120,21 @@ async def top_up(
         "bonus_points": t.bonus_points,
         "balance": balance_json(t.balance),
         "alerts": list(t.alerts),
+    }
+
+
+async def preview_top_up(state: GatewayState, p: Principal, card_no: str, body: TopUpBody) -> dict:
+    """What a top-up of ``body`` at the caller's store would give now — the bonus of the rule
+    the wallet would apply — refused as the top-up would be; changes nothing (no
+    Idempotency-Key, no audit). -> ``TopUpPreview``."""
+    req = pb.PreviewTopUpRequest(card_no=card_no, amount=body.amount, channel=body.channel,
+                                 acting_store_path=p.scope)  # fmt: skip
+    t = await state.clients.call(state.clients.wallet.PreviewTopUp, req, p)
+    return {
+        "amount": t.amount,
+        "bonus": t.bonus,
+        "bonus_points": t.bonus_points,
+        "rule": {"id": t.rule_id, "name": t.rule_name} if t.rule_id else None,
     }
 
 

@@ -32,6 +32,9 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
     async def TopUp(self, request: pb.TopUpRequest, context: Ctx) -> pb.Transaction:
         return await service.top_up(self.ctx, current_principal(), request)
 
+    async def PreviewTopUp(self, request: pb.PreviewTopUpRequest, context: Ctx) -> pb.TopUpPreview:
+        return await service.preview_top_up(self.ctx, current_principal(), request)
+
     async def CapturePayment(self, request: pb.CapturePaymentRequest, context: Ctx) -> pb.Transaction:
         return await service.capture_payment(self.ctx, current_principal(), request)
 

@@ -164,6 +164,23 @@ def pick_bonus_rule(
     return max(eligible, key=lambda r: (r.bonus_amount, r.bonus_points, len(r.scope or "HQ"), r.min_amount))
 
 
+@dataclass(frozen=True)
+class TopUpTerms:
+    """What a top-up of ``amount`` gets: the bonus rule that applies (None: none) and its bonus."""
+
+    amount: int
+    rule: BonusRuleView | None
+    bonus: int
+    bonus_points: int
+
+
+def top_up_terms(rules: list[BonusRuleView], amount: int, store_path: str, now: datetime) -> TopUpTerms:
+    """The terms of a top-up at ``store_path`` at ``now``: the one place that decides the
+    bonus (the top-up itself and its preview both ask here)."""
+    rule = pick_bonus_rule(rules, amount, store_path, now)
+    return TopUpTerms(amount, rule, rule.bonus_amount if rule else 0, rule.bonus_points if rule else 0)
+
+
 # --- risk -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RiskRuleView:

@@ -189,6 +189,13 @@ _RISK_RULES_JSON = """(SELECT json_agg(r) FROM (
         SELECT id, name, kind, threshold, window_seconds, action, applies_to, start_minute, end_minute
         FROM risk_rules WHERE active ORDER BY created_at, id) r)"""
 
+_BONUS_RULES_JSON = """(SELECT json_agg(b) FROM (
+            SELECT id, name, min_amount, bonus_amount, bonus_points, scope, starts_at, ends_at
+            FROM bonus_rules WHERE active ORDER BY created_at, id) b)"""
+
+_POLICY_JSON = """(SELECT json_build_object('store_paths', store_paths, 'operators', operators)
+            FROM topup_policy WHERE id = 1)"""
+
 _CLAIM = """
     claim AS (
         INSERT INTO idempotency (request_id, kind, request_hash) VALUES (:request_id, :kind, :digest)
@@ -226,14 +233,20 @@ CLAIM_AND_OPEN = text(
         WHERE id = CAST(:account_id AS uuid) AND CAST(:usable AS boolean) AND EXISTS (SELECT FROM claim)
         FOR UPDATE
     )
-    SELECT c.claimed, a.*, {_RISK_RULES_JSON} AS risk_rules,
-        (SELECT json_agg(b) FROM (
-            SELECT id, name, min_amount, bonus_amount, bonus_points, scope, starts_at, ends_at
-            FROM bonus_rules WHERE active ORDER BY created_at, id) b) AS bonus_rules,
-        (SELECT json_build_object('store_paths', store_paths, 'operators', operators)
-            FROM topup_policy WHERE id = 1) AS policy
+    SELECT c.claimed, a.*, {_RISK_RULES_JSON} AS risk_rules, {_BONUS_RULES_JSON} AS bonus_rules,
+        {_POLICY_JSON} AS policy
     FROM (SELECT count(*) AS claimed FROM claim) c
     LEFT JOIN (SELECT * FROM opened UNION ALL SELECT * FROM locked) a ON true
+    """
+)
+
+# A top-up's preview: what CLAIM_AND_OPEN reads, with nothing claimed, opened or locked.
+PEEK_TOP_UP = text(
+    f"""
+    SELECT false AS claimed, a.*, {_RISK_RULES_JSON} AS risk_rules, {_BONUS_RULES_JSON} AS bonus_rules,
+        {_POLICY_JSON} AS policy
+    FROM (SELECT 1) one
+    LEFT JOIN (SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id = CAST(:account_id AS uuid)) a ON true
     """
 )
 
@@ -293,6 +306,10 @@ async def claim(
     row = (
         await session.execute(statement, {"request_id": request_id, "kind": kind, "digest": digest, **params})
     ).one()
+    return _claim_of(row)
+
+
+def _claim_of(row: Any) -> Claim:
     m = row._mapping
     return Claim(
         claimed=bool(row.claimed),
@@ -302,6 +319,14 @@ async def claim(
         bonus_rules=_json(m.get("bonus_rules")) or [],
         policy=_json(m.get("policy")),
     )
+
+
+async def peek_top_up(session: Executor, account_id: uuid.UUID) -> Claim:
+    """What a top-up of the account would read (``CLAIM_AND_OPEN``: the account, the rules,
+    the policy), read only: ``claimed`` is False and the account (None: not opened yet) is
+    not locked."""
+    row = (await session.execute(PEEK_TOP_UP, {"account_id": str(account_id)})).one()
+    return _claim_of(row)
 
 
 async def write(

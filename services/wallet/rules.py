@@ -182,23 +182,17 @@ async def create_risk_rule(ctx: WalletContext, p: Principal, req: pb.RiskRule) -
     return risk_rule_pb(row)
 
 
-async def assess(
+async def risk_hits(
     ctx: WalletContext,
     session: Executor,
-    outcome: Outcome,
     *,
     kind: str,
     account_id: uuid.UUID,
-    card_no: str,
     amount: int,
-    acting: str,
-    home: str,
     now: datetime,
     loaded: list[dict] | None = None,
-) -> list[str]:
-    """Evaluate the active rules for one transaction. Alerts are written with it; a block
-    raises ``BlockedByRiskRule`` and its alert is written even though the money does not move.
-    ``loaded``: the active rules read in this transaction already (``journal.claim``)."""
+) -> list[tuple[domain.RiskRuleView, str]]:
+    """The active rules a transaction would hit, with why (reads only, writes nothing)."""
     if loaded is None:
         rows = (await session.execute(select(risk_rules).where(risk_rules.c.active.is_(True)))).all()
         loaded = [r._asdict() for r in rows]
@@ -237,6 +231,36 @@ async def assess(
         why = domain.risk_hit(rule, amount, stats, minute)
         if why:
             raised.append((rule, why))
+    return raised
+
+
+def blocked(raised: list[tuple[domain.RiskRuleView, str]]) -> domain.BlockedByRiskRule | None:
+    """The refusal of the first blocking rule among ``raised`` (None: nothing blocks)."""
+    for rule, why in raised:
+        if rule.action == "block":
+            return domain.BlockedByRiskRule(f"blocked by risk rule {rule.name!r}: {why}", rule=rule.name)
+    return None
+
+
+async def assess(
+    ctx: WalletContext,
+    session: Executor,
+    outcome: Outcome,
+    *,
+    kind: str,
+    account_id: uuid.UUID,
+    card_no: str,
+    amount: int,
+    acting: str,
+    home: str,
+    now: datetime,
+    loaded: list[dict] | None = None,
+) -> list[str]:
+    """Evaluate the active rules for one transaction. Alerts are written with it; a block
+    raises ``BlockedByRiskRule`` and its alert is written even though the money does not move.
+    ``loaded``: the active rules read in this transaction already (``journal.claim``)."""
+    raised = await risk_hits(ctx, session, kind=kind, account_id=account_id, amount=amount, now=now,
+                             loaded=loaded)  # fmt: skip
 
     async def write_alerts(s: Executor) -> None:
         for rule, why in raised:
@@ -259,11 +283,10 @@ async def assess(
                 home,
             )  # fmt: skip
 
-    blocking = [(r, why) for r, why in raised if r.action == "block"]
-    if blocking:
+    refused = blocked(raised)
+    if refused is not None:
         outcome.after_failure.append(write_alerts)
-        rule, why = blocking[0]
-        raise domain.BlockedByRiskRule(f"blocked by risk rule {rule.name!r}: {why}", rule=rule.name)
+        raise refused
     await write_alerts(session)
     return [r.name for r, _ in raised]
 

@@ -4,7 +4,10 @@ Each is one database transaction under the account's row lock, run once per requ
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,23 +42,57 @@ def _account_id(card) -> uuid.UUID:  # type: ignore[no-untyped-def]
     return uuid.UUID(card.account_id)
 
 
-async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.Transaction:
+@dataclass(frozen=True)
+class _TopUpTarget:
+    """A top-up's card and where it happens, past the checks that need no database."""
+
+    card: Any  # the members service's card
+    acting: str
+    max_single: int
+    max_balance: int
+
+
+async def _top_up_target(
+    ctx: WalletContext, p: Principal, card_no: str, amount: int, channel: str, acting_store_path: str
+) -> _TopUpTarget:
     access.require(p, access.MOVERS, "top up cards")
-    domain.check_amount(req.amount)
-    if req.channel not in domain.TOP_UP_CHANNELS:
+    domain.check_amount(amount)
+    if channel not in domain.TOP_UP_CHANNELS:
         raise InvalidArgument(f"channel must be one of {', '.join(domain.TOP_UP_CHANNELS)}", field="channel")
-    acting = acting_path(p, req.acting_store_path)
-    card = await ctx.members.card(p, req.card_no)
+    acting = acting_path(p, acting_store_path)
+    card = await ctx.members.card(p, card_no)
     rules.check_card_scope(card, acting, p)
     max_single = card.max_single_top_up or ctx.settings.wallet_max_single_top_up
     max_balance = card.max_balance or ctx.settings.wallet_max_balance
-    if req.amount > max_single:
+    if amount > max_single:
         raise domain.LimitExceeded(f"a single top-up may be at most {max_single} fen")
+    return _TopUpTarget(card, acting, max_single, max_balance)
+
+
+def _check_top_up_admitted(p: Principal, target: _TopUpTarget, claim: journal.Claim) -> None:
+    """HQ's top-up policy lets the caller take it here, and the card may take value."""
+    policy = claim.policy
+    rules.check_policy_row(SimpleNamespace(**policy) if policy else None, p, target.acting)
+    domain.check_card_usable(target.card.status)
+
+
+def _top_up_terms(
+    target: _TopUpTarget, claim: journal.Claim, account: Any, amount: int, now: datetime
+) -> domain.TopUpTerms:
+    """The bonus (``domain.top_up_terms`` over the active rules ``claim`` read) and the limits:
+    ``account``'s balance after the top-up and its bonus (None: an account not opened yet)."""
+    terms = domain.top_up_terms(rules.bonus_rule_views(claim.bonus_rules), amount, target.acting, now)
+    held = account.principal + account.bonus if account is not None else 0
+    domain.check_top_up_limits(amount, held + amount + terms.bonus, target.max_single, target.max_balance)
+    return terms
+
+
+async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.Transaction:
+    target = await _top_up_target(ctx, p, req.card_no, req.amount, req.channel, req.acting_store_path)
+    card, acting = target.card, target.acting
 
     async def decide(session: journal.Executor, claim: journal.Claim, outcome: Outcome):  # type: ignore[no-untyped-def]
-        policy = claim.policy
-        rules.check_policy_row(SimpleNamespace(**policy) if policy else None, p, acting)
-        domain.check_card_usable(card.status)
+        _check_top_up_admitted(p, target, claim)
         account = claim.account
         if account is None:  # opened concurrently by another request: read it again, locked
             account = await open_account(
@@ -64,12 +101,8 @@ async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.T
         elif account.status != "open":
             raise ChainclubError("the card's stored-value account is closed", reason="conflict")
         now = ctx.now()
-        rule = domain.pick_bonus_rule(rules.bonus_rule_views(claim.bonus_rules), req.amount, acting, now)
-        bonus = rule.bonus_amount if rule else 0
-        points = rule.bonus_points if rule else 0
-        domain.check_top_up_limits(
-            req.amount, account.principal + account.bonus + req.amount + bonus, max_single, max_balance
-        )
+        terms = _top_up_terms(target, claim, account, req.amount, now)
+        rule, bonus, points = terms.rule, terms.bonus, terms.bonus_points
         raised = await rules.assess(
             ctx, session, outcome, kind="topup", account_id=account.id, card_no=card.card_no, amount=req.amount,
             acting=acting, home=account.home_store_path, now=now, loaded=claim.risk_rules,
@@ -99,6 +132,30 @@ async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.T
         "home": card.member_home_store_path, "usable": card.status == "active",
     }  # fmt: skip
     return await journal.run_claimed(ctx, "topup", req, journal.CLAIM_AND_OPEN, params, decide)
+
+
+async def preview_top_up(ctx: WalletContext, p: Principal, req: pb.PreviewTopUpRequest) -> pb.TopUpPreview:
+    """What ``top_up`` would give now, refused as it would refuse (a blocking risk rule
+    included, without its alert): the same checks and the same bonus decision over the same
+    reads, in a read-only transaction that claims, opens, locks and writes nothing."""
+    target = await _top_up_target(ctx, p, req.card_no, req.amount, req.channel, req.acting_store_path)
+    async with ctx.db.engine.connect() as session:
+        claim = await journal.peek_top_up(session, _account_id(target.card))
+        _check_top_up_admitted(p, target, claim)
+        account = claim.account
+        if account is not None and account.status != "open":
+            raise ChainclubError("the card's stored-value account is closed", reason="conflict")
+        now = ctx.now()
+        terms = _top_up_terms(target, claim, account, req.amount, now)
+        raised = await rules.risk_hits(ctx, session, kind="topup", account_id=_account_id(target.card),
+                                       amount=req.amount, now=now, loaded=claim.risk_rules)  # fmt: skip
+    refused = rules.blocked(raised)
+    if refused is not None:
+        raise refused
+    return pb.TopUpPreview(
+        amount=terms.amount, bonus=terms.bonus, bonus_points=terms.bonus_points,
+        rule_name=terms.rule.name if terms.rule else "", rule_id=terms.rule.id if terms.rule else "",
+    )  # fmt: skip
 
 
 async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePaymentRequest) -> pb.Transaction:

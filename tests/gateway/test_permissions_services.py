@@ -88,6 +88,7 @@ POST   /members/{member_no}/cards                        cards.manage           
 GET    /card-types                                       card_types.read           ok  ok  ok  ok    ok   403  ok      401
 POST   /card-types                                       card_types.write          ok  403 403 403   403  403  403     401
 POST   /cards/{card_no}/top-ups                          wallet.top_up             ok  ok  ok  ok    ok   403  403     401
+POST   /cards/{card_no}/top-ups/preview                  wallet.top_up             ok  ok  ok  ok    ok   403  403     401
 GET    /cards/{card_no}/balance                          wallet.balance            ok  ok  ok  ok    ok   403  ok      401
 GET    /cards/{card_no}/transactions                     wallet.transactions       ok  ok  ok  ok    ok   403  ok      401
 POST   /cards/{card_no}/fees                             wallet.fee                ok  ok  ok  ok    ok   403  403     401
@@ -297,6 +298,9 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("POST", "/card-types"): send("/card-types", {"code": "PERM", "name": "Perm", "kind": "personal"}),
         # stored value
         ("POST", "/cards/{card_no}/top-ups"): send(f"/cards/{CARD}/top-ups", {"amount": 1000}),
+        ("POST", "/cards/{card_no}/top-ups/preview"): send(
+            f"/cards/{CARD}/top-ups/preview", {"amount": 1000}
+        ),
         ("GET", "/cards/{card_no}/balance"): get(f"/cards/{CARD}/balance"),
         ("GET", "/cards/{card_no}/transactions"): get(f"/cards/{CARD}/transactions"),
         ("POST", "/cards/{card_no}/fees"): send(f"/cards/{CARD}/fees", {"fee_type": "annual", "amount": 100}),

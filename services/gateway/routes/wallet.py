@@ -106,6 +106,17 @@ async def top_up(
     return await stored_value.top_up(state, request, p, key, card_no, body)
 
 
+@router.post("/cards/{card_no}/top-ups/preview", response_model=stored_value.TopUpPreview)
+async def preview_top_up(
+    card_no: str,
+    body: TopUpBody,
+    p: Annotated[Principal, Depends(permitted("wallet.top_up"))],
+    state: State,
+) -> dict:
+    """The bonus the active rule would give this top-up, before it is confirmed; changes nothing."""
+    return await stored_value.preview_top_up(state, p, card_no, body)
+
+
 @router.get("/cards/{card_no}/balance", response_model=stored_value.CardBalance)
 async def balance(
     card_no: str, p: Annotated[Principal, Depends(permitted("wallet.balance"))], state: State

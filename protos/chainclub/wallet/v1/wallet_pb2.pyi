@@ -80,6 +80,32 @@ class TopUpRequest(_message.Message):
     acting_store_path: str
     def __init__(self, request_id: _Optional[str] = ..., card_no: _Optional[str] = ..., amount: _Optional[int] = ..., channel: _Optional[str] = ..., acting_store_path: _Optional[str] = ...) -> None: ...
 
+class PreviewTopUpRequest(_message.Message):
+    __slots__ = ("card_no", "amount", "channel", "acting_store_path")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ACTING_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    amount: int
+    channel: str
+    acting_store_path: str
+    def __init__(self, card_no: _Optional[str] = ..., amount: _Optional[int] = ..., channel: _Optional[str] = ..., acting_store_path: _Optional[str] = ...) -> None: ...
+
+class TopUpPreview(_message.Message):
+    __slots__ = ("amount", "bonus", "bonus_points", "rule_name", "rule_id")
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    BONUS_FIELD_NUMBER: _ClassVar[int]
+    BONUS_POINTS_FIELD_NUMBER: _ClassVar[int]
+    RULE_NAME_FIELD_NUMBER: _ClassVar[int]
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    amount: int
+    bonus: int
+    bonus_points: int
+    rule_name: str
+    rule_id: str
+    def __init__(self, amount: _Optional[int] = ..., bonus: _Optional[int] = ..., bonus_points: _Optional[int] = ..., rule_name: _Optional[str] = ..., rule_id: _Optional[str] = ...) -> None: ...
+
 class CapturePaymentRequest(_message.Message):
     __slots__ = ("request_id", "card_no", "amount", "acting_store_path", "reference")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

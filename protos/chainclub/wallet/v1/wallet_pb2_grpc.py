@@ -48,6 +48,11 @@ class WalletServiceStub:
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.SerializeToString,
                 response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
                 _registered_method=True)
+        self.PreviewTopUp = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/PreviewTopUp',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.PreviewTopUpRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPreview.FromString,
+                _registered_method=True)
         self.CapturePayment = channel.unary_unary(
                 '/chainclub.wallet.v1.WalletService/CapturePayment',
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CapturePaymentRequest.SerializeToString,
@@ -174,6 +179,15 @@ class WalletServiceServicer:
 
     def TopUp(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PreviewTopUp(self, request, context):
+        """What TopUp would give now (the bonus rule it would apply), refused as TopUp would refuse
+        it (card, scope, amount, channel, limits, the top-up policy, blocking risk rules); changes
+        nothing and takes no request_id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -324,6 +338,11 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     servicer.TopUp,
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.FromString,
                     response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.SerializeToString,
+            ),
+            'PreviewTopUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreviewTopUp,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.PreviewTopUpRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPreview.SerializeToString,
             ),
             'CapturePayment': grpc.unary_unary_rpc_method_handler(
                     servicer.CapturePayment,
@@ -493,6 +512,33 @@ class WalletService:
             '/chainclub.wallet.v1.WalletService/TopUp',
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.SerializeToString,
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreviewTopUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/PreviewTopUp',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.PreviewTopUpRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpPreview.FromString,
             options,
             channel_credentials,
             insecure,
