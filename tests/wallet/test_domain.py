@@ -172,6 +172,12 @@ def test_a_rule_applies_from_its_minimum_amount():
     assert domain.pick_bonus_rule([r], 49_999, STORE, NOW) is None
 
 
+def test_top_up_terms_carry_the_picked_rule_and_its_bonus():
+    r = rule("r", bonus=5_000, points=300)
+    assert domain.top_up_terms([r], 50_000, STORE, NOW) == domain.TopUpTerms(50_000, r, 5_000, 300)
+    assert domain.top_up_terms([r], 49_999, STORE, NOW) == domain.TopUpTerms(49_999, None, 0, 0)
+
+
 def test_a_rule_scoped_elsewhere_does_not_apply():
     rules = [rule("west", scope="HQ/WEST"), rule("other-store", scope="HQ/EAST/SH002")]
     assert domain.pick_bonus_rule(rules, 100_000, STORE, NOW) is None
