@@ -45,12 +45,12 @@ async def login(ctx: Ctx) -> Response:
     values = {"username": name}
     errors: dict[str, str] = {}
     if not name:
-        errors["username"] = ctx._(
-            "Enter your user name." if mode == "user" else "Enter the terminal's client id."
+        errors["username"] = (
+            ctx._("Enter your user name.") if mode == "user" else ctx._("Enter the terminal's client id.")
         )
     if not secret:
-        errors["password"] = ctx._(
-            "Enter your password." if mode == "user" else "Enter the terminal's secret."
+        errors["password"] = (
+            ctx._("Enter your password.") if mode == "user" else ctx._("Enter the terminal's secret.")
         )
     if not errors:
         try:

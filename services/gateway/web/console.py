@@ -14,6 +14,7 @@ from services.gateway import identity, org, schemas
 from services.gateway.deps import Page
 from services.gateway.domain import USER_ROLES, may_create_role
 from services.gateway.permissions import MANAGERS
+from services.gateway.web import vocabulary
 from services.gateway.web.core import PageContext, PageRoute, field_errors, gate
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -52,7 +53,11 @@ async def create_unit(ctx: Ctx) -> Response:
             raise
         return await _home(ctx, 422, unit=form, unit_errors=field_errors(exc) | _conflict(exc, "code"))
     return await _home(
-        ctx, 201, created=ctx._("Created %(what)s %(code)s.", what=ctx._(unit.kind), code=unit.code)
+        ctx,
+        201,
+        created=ctx._(
+            "Created %(what)s %(code)s.", what=vocabulary.label(ctx.locale, unit.kind), code=unit.code
+        ),
     )
 
 

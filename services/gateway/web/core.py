@@ -9,6 +9,7 @@ they never call the REST API over HTTP. Role rules come from the one permission 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -25,11 +26,13 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from kit.auth import Principal
+from kit.db import is_retryable
 from kit.errors import ChainclubError, problem_for
 from services.gateway import permissions
 from services.gateway.state import GatewayState
-from services.gateway.web import i18n, session
+from services.gateway.web import i18n, session, vocabulary
 
+log = logging.getLogger("gateway.web")
 WEB = Path(__file__).parent
 TEMPLATES = WEB / "templates"
 
@@ -124,6 +127,8 @@ class PageContext:
             dt=fmt.datetime,
             day=fmt.date,
             new_key=new_key,
+            points_share=self.state.settings.loyalty_points_max_share_bps,
+            label=lambda code: vocabulary.label(self.locale, code),
             **values,
         )
         response = HTMLResponse(html, status_code=status, headers=headers)
@@ -249,17 +254,35 @@ class PageRoute(APIRoute):
                 locale = i18n.negotiate(request.cookies.get(i18n.COOKIE))
                 title = i18n.gettext(locale, TITLES.get(status, "Something went wrong"))
                 return _error_page(request, status, title, body["detail"], body["code"])
+            except Exception as exc:  # a bug or an outage: an HTML page, never a JSON body in a page
+                locale = i18n.negotiate(request.cookies.get(i18n.COOKIE))
+                if is_retryable(exc):
+                    log.warning("%s %s: %s (503)", request.method, request.url.path, exc)
+                    detail = i18n.gettext(locale, "The database could not finish the request. Try again.")
+                    return _error_page(
+                        request, 503, i18n.gettext(locale, "Service unavailable"), detail, "unavailable"
+                    )
+                log.exception("unhandled error on page %s %s", request.method, request.url.path)
+                detail = i18n.gettext(locale, "An internal error occurred; it has been logged.")
+                return _error_page(
+                    request, 500, i18n.gettext(locale, "Something went wrong"), detail, "internal"
+                )
 
         return page_handler
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction; translated where it is shown."""
+    return message
+
+
 TITLES = {
-    400: "Invalid request",
-    401: "Not logged in",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Conflict",
-    422: "Invalid request",
-    429: "Too many requests",
-    503: "Service unavailable",
+    400: N_("Invalid request"),
+    401: N_("Not logged in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Conflict"),
+    422: N_("Invalid request"),
+    429: N_("Too many requests"),
+    503: N_("Service unavailable"),
 }

@@ -30,6 +30,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Ctx = Annotated[PageContext, Depends(gate(COUNTER))]
 
 OTHER_METHODS = ("bank_card", "wechat_pay", "alipay")
+# Tells the page to reload a manager's takings panel after money moved.
+TAKINGS_CHANGED = {"HX-Trigger": "takings-changed"}
 # Refusals a clerk can act on: shown next to the form, which stays as it was.
 COUNTER_REASONS = frozenset({
     "invalid_argument", "insufficient_balance", "insufficient_points", "card_lost", "card_frozen",
@@ -135,10 +137,11 @@ async def _priced(ctx: PageContext, cart: dict[str, Any]) -> dict[str, str]:
 
 
 def _suggest_payments(cart: dict[str, Any], member: dict | None) -> None:
-    """When nothing is entered yet: stored value first (what the card holds), cash for the rest."""
+    """A changed cart is split anew: stored value first (what an active card holds), cash for the rest."""
     quote = cart["quote"]
     pay = cart["pay"]
-    if quote is None or any(pay[k] for k in ("stored_value", "cash", "other")):
+    pay.update(stored_value="", cash="", other="")
+    if quote is None:
         return
     due = quote["total_due"]
     available = (member or {}).get("balance") or {}
@@ -151,8 +154,9 @@ def _suggest_payments(cart: dict[str, Any], member: dict | None) -> None:
 def _render_checkout(
     ctx: PageContext, cart: dict, member: dict | None, errors: dict, status: int = 200
 ) -> Response:
-    return ctx.render("counter/_checkout.html", status=status, cart=cart, member=member, errors=errors, warn=WARN,
-                      points_share=ctx.state.settings.loyalty_points_max_share_bps)  # fmt: skip
+    return ctx.render(
+        "counter/_checkout.html", status=status, cart=cart, member=member, errors=errors, warn=WARN
+    )
 
 
 @router.post("/counter/checkout/quote")
@@ -222,7 +226,7 @@ async def pay(ctx: Ctx) -> Response:
     member = await member_view(ctx, cart["card_no"])
     names = {ln["sku"]: ln["name"] for ln in cart["lines"]}
     return ctx.render("counter/_receipt.html", status=201, receipt=receipt, names=names, member=member,
-                      kind="checkout", warn=WARN)  # fmt: skip
+                      kind="checkout", warn=WARN, headers=TAKINGS_CHANGED)  # fmt: skip
 
 
 # --- top up ----------------------------------------------------------------------------------
@@ -280,7 +284,7 @@ async def top_up(ctx: Ctx) -> Response:
         else:
             member = await member_view(ctx, card_no)
             return ctx.render("counter/_receipt.html", status=201, receipt=result, member=member, kind="topup",
-                              channel=values["channel"], warn=WARN)  # fmt: skip
+                              channel=values["channel"], warn=WARN, headers=TAKINGS_CHANGED)  # fmt: skip
     if member is None:
         errors["_"] = ctx._("Identify a member first.")
     return ctx.render("counter/_topup.html", status=422, member=member, values=values, errors=errors,
@@ -351,6 +355,7 @@ async def refund(ctx: Ctx) -> Response:
     found = await checkout_refunds.get(ctx.state, ctx.p, checkout_id) if checkout_id else None
     member = await member_view(ctx, _text(form, "card_no", 32))
     return ctx.render("counter/_refund.html", status=201 if result else 422, member=member, found=found,
+                      headers=TAKINGS_CHANGED if result else None, oob=member is not None,
                       errors=errors, result=result, key=key if errors else new_key(),
                       recent=await recent(ctx, member), values={"checkout_id": checkout_id})  # fmt: skip
 

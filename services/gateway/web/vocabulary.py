@@ -1,0 +1,80 @@
+"""The words the services send as codes (roles, card states, kinds of transactions, means of
+payment), as the pages show them: English labels marked for the catalogs, shown through
+``label()`` in the reader's language. A code without a label is shown as it is."""
+
+from __future__ import annotations
+
+from services.gateway.web import i18n
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction (``make messages``); translated where it is shown."""
+    return message
+
+
+LABELS: dict[str, str] = {
+    # roles
+    "hq_admin": N_("HQ admin"),
+    "region_manager": N_("Region manager"),
+    "store_manager": N_("Store manager"),
+    "clerk": N_("Clerk"),
+    "terminal": N_("Store terminal"),
+    "distributor": N_("Distributor"),
+    "auditor": N_("Auditor"),
+    # org units
+    "hq": N_("Headquarters"),
+    "region": N_("region"),
+    "store": N_("store"),
+    # card states
+    "active": N_("active"),
+    "lost": N_("lost"),
+    "frozen": N_("frozen"),
+    "expired": N_("expired"),
+    "cancelled": N_("cancelled"),
+    "replaced": N_("replaced"),
+    # stored-value transactions
+    "topup": N_("top-up"),
+    "payment": N_("payment"),
+    "refund": N_("refund"),
+    "fee": N_("fee"),
+    "adjustment": N_("adjustment"),
+    "close": N_("account closed"),
+    # points movements
+    "earn": N_("earned"),
+    "redeem": N_("redeemed"),
+    "reserve": N_("held"),
+    "release": N_("released"),
+    "expire": N_("expired points"),
+    "clawback": N_("clawed back"),
+    "adjust": N_("adjusted"),
+    "bonus": N_("bonus"),
+    # discounts
+    "tier": N_("Tier discount"),
+    "card": N_("Card discount"),
+    "promotion": N_("Promotion"),
+    "coupon": N_("Coupon"),
+    "points": N_("Points"),
+    # means of payment and top-up channels
+    "stored_value": N_("Stored value"),
+    "cash": N_("Cash"),
+    "bank_card": N_("Bank card"),
+    "wechat_pay": N_("WeChat Pay"),
+    "alipay": N_("Alipay"),
+    "co_branded": N_("Co-branded card"),
+    "telecom": N_("Telecom card"),
+    "online": N_("Online"),
+    "batch": N_("Batch"),
+    # checkouts
+    "completed": N_("completed"),
+    "partially_refunded": N_("partially refunded"),
+    "refunded": N_("refunded"),
+    "failed": N_("failed"),
+    "started": N_("in progress"),
+}
+
+
+def label(locale: str, code: str | None) -> str:
+    if not code:
+        return ""
+    english = LABELS.get(code)
+    return i18n.gettext(locale, english) if english else code
