@@ -73,6 +73,8 @@ def test_the_routes_without_a_token_are_the_public_ones():
         "GET /.well-known/jwks.json",
         "GET /api/v1/catalog",
         "GET /api/v1/products/{sku}",
+        "GET /docs",
+        "GET /docs/oauth2-redirect",
         "GET /healthz",
         "GET /metrics",
         "GET /readyz",
