@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: install protos protos-check run test unit integration e2e lint bench k8s clean
+.PHONY: install protos protos-check run test unit integration e2e browser chromium lint bench k8s clean
 
 install: $(STAMP)
 
@@ -27,7 +27,11 @@ protos-check: protos
 run: $(STAMP)
 	$(BIN)/chainclub dev
 
-test: $(STAMP)
+# The browser tier needs a Chromium: found, else installed (tests/browser/ensure_chromium.py).
+chromium: $(STAMP)
+	$(BIN)/python tests/browser/ensure_chromium.py
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 unit: $(STAMP)
@@ -38,6 +42,9 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q -m e2e
+
+browser: $(STAMP) chromium
+	$(BIN)/python -m pytest -q -m browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

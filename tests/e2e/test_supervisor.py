@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from kit.dev import port_open
-from tests.e2e.conftest import start_suite
+from tests.support import start_suite
 
 pytestmark = pytest.mark.e2e
 

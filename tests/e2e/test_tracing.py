@@ -16,9 +16,8 @@ import nats
 import pytest
 
 from kit.testing import Infra
-from tests.e2e.conftest import start_suite
 from tests.otlp import ExportedSpan, running_collector
-from tests.support import private_nats_url
+from tests.support import private_nats_url, start_suite
 
 pytestmark = pytest.mark.e2e
 
