@@ -176,3 +176,11 @@ async def takings(ctx: Ctx) -> Response:
         return ctx.render("counter/_takings.html", report=None)
     report = await daily_summary.daily_summary(ctx.state, ctx.p, None, None)
     return ctx.render("counter/_takings.html", report=report)
+
+
+@router.get("/counter/members/{member_no}")
+async def profile(member_no: str, ctx: Ctx) -> Response:
+    """The member's profile (PII masked unless the role may see it). Only within the caller's
+    scope: a member of another region is "not found", whatever identify showed."""
+    member = await members.profile(ctx.state, ctx.p, member_no)
+    return ctx.render("counter/profile.html", member=member, warn=WARN)

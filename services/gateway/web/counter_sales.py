@@ -261,9 +261,7 @@ async def top_up_preview(ctx: Ctx) -> Response:
             )
         except (ValidationError, ChainclubError) as exc:
             errors = refusal(ctx, exc)
-    key = _text(form, "idempotency_key", 255) or new_key()
-    if preview is not None and form.get("amount_changed") == "1":
-        key = new_key()
+    key = new_key()  # a new amount or channel is a new top-up
     return ctx.render("counter/_topup.html", status=422 if errors else 200, member=member, values=values,
                       errors=errors, preview=preview, key=key, warn=WARN)  # fmt: skip
 
