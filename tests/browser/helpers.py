@@ -34,6 +34,17 @@ def page_errors(page: Page) -> list[str]:
     return errors
 
 
+def login(page: Page, username: str, password: str, terminal: bool = False) -> None:
+    """Log in through the login page (``/``; ``terminal`` for a store terminal's client id and
+    secret) and wait until it has left it."""
+    page.goto("/?mode=terminal" if terminal else "/")
+    form = page.locator("#login-form")
+    form.locator('input[name="username"]').fill(username)
+    form.locator('input[name="password"]').fill(password)
+    with page.expect_navigation():
+        form.locator('button[type="submit"]').click()
+
+
 def code(prefix: str) -> str:
     """A fresh org unit code (``[A-Z0-9_-]{2,32}``)."""
     return f"{prefix}{uuid.uuid4().hex[:10].upper()}"
@@ -123,6 +134,21 @@ class Admin:
 
     def distributor(self, org_unit: str = "HQ", price_level: str = "A") -> User:
         return self.user("distributor", org_unit, price_level=price_level)
+
+    def terminal(self, store: str, name: str | None = None) -> tuple[str, str]:
+        """``POST /api/v1/terminals``: (client_id, client_secret) of a new store terminal."""
+        made = self._created("/api/v1/terminals", {"store": store, "name": name or code("till-")})
+        return made["client_id"], made["client_secret"]
+
+    def member(self, home_store: str, **fields: Any) -> dict:
+        """``POST /api/v1/members`` at ``home_store``; ``fields`` override a valid body."""
+        body = {
+            "name": "王小明",
+            "phone": f"+86139{uuid.uuid4().int % 10**8:08d}",
+            "home_store": home_store,
+            **fields,
+        }
+        return self._created("/api/v1/members", body)
 
     def product(self, **fields: Any) -> dict:
         """``POST /api/v1/products``; ``fields`` override a valid body with price levels A and B."""
