@@ -31,8 +31,10 @@ run: $(STAMP)
 chromium: $(STAMP)
 	$(BIN)/python tests/browser/ensure_chromium.py
 
+# Two workers (pytest-xdist), whole files to each: every worker is a test session of its own
+# with its own PostgreSQL and NATS (kit/testing.py), so the tiers run side by side.
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m unit
