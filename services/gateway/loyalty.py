@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.members.v1 import members_pb2 as mpb
@@ -31,6 +31,38 @@ class Points(BaseModel):
     reserved: int
     expiring: list[ExpiringPoints]
     tier: str | None
+
+
+class PointsEntry(BaseModel):
+    id: str
+    kind: str = Field(description="earn, redeem, reserve, release, expire, clawback, adjust, bonus")
+    points: int = Field(description="signed")
+    reference: str
+    rules: list[str]
+    at: str | None
+
+
+class PointsHistory(BaseModel):
+    items: list[PointsEntry]
+    next_cursor: str | None
+
+
+class MemberCoupon(BaseModel):
+    code: str
+    template_id: str
+    name: str
+    kind: str
+    amount_off: int
+    percent_off_bps: int
+    min_spend: int
+    status: str = Field(description="available, reserved, redeemed, expired")
+    valid_from: str | None
+    valid_until: str | None
+
+
+class MemberCoupons(BaseModel):
+    items: list[MemberCoupon]
+    next_cursor: None
 
 
 class CouponBrief(BaseModel):
@@ -138,7 +170,7 @@ async def points(state: GatewayState, p: Principal, member_no: str) -> dict[str,
 async def points_history(
     state: GatewayState, p: Principal, member_no: str, limit: int = 50, cursor: str | None = None
 ) -> dict[str, Any]:
-    """The member's points entries, one page: ``{"items": [PointsEntry], "next_cursor"}``."""
+    """The member's points entries, one page. -> ``PointsHistory``."""
     await member_in_scope(state, p, member_no)
     req = pb.ListPointsHistoryRequest(member_no=member_no, page={"limit": limit, "cursor": cursor or ""})
     reply = await state.clients.call(state.clients.loyalty.ListPointsHistory, req, p)
@@ -148,6 +180,6 @@ async def points_history(
 async def member_coupons(
     state: GatewayState, p: Principal, member_no: str, status: str | None = None
 ) -> dict[str, Any]:
-    """The member's coupons (every status, or one): ``{"items": [MemberCoupon], "next_cursor": null}``."""
+    """The member's coupons (every status, or one). -> ``MemberCoupons``."""
     await member_in_scope(state, p, member_no)
     return {"items": [plain(c) for c in await coupons_of(state, p, member_no, status)], "next_cursor": None}

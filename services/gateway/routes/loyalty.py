@@ -141,7 +141,7 @@ async def points(
     return await loyalty.points(state, p, member_no)
 
 
-@router.get("/members/{member_no}/points/history")
+@router.get("/members/{member_no}/points/history", response_model=loyalty.PointsHistory)
 async def points_history(
     member_no: str,
     p: Annotated[Principal, Depends(permitted("loyalty.points.read"))],
@@ -152,7 +152,7 @@ async def points_history(
     return await loyalty.points_history(state, p, member_no, limit, cursor)
 
 
-@router.get("/members/{member_no}/coupons")
+@router.get("/members/{member_no}/coupons", response_model=loyalty.MemberCoupons)
 async def member_coupons(
     member_no: str,
     p: Annotated[Principal, Depends(permitted("loyalty.coupons.read"))],
