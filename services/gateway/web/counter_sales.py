@@ -25,6 +25,7 @@ from services.gateway.permissions import COUNTER
 from services.gateway.web.core import PageContext, PageRoute, field_errors, gate, new_key
 from services.gateway.web.counter import WARN, _text, member_view
 from services.gateway.web.i18n import parse_yuan
+from services.gateway.web.vocabulary import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Ctx = Annotated[PageContext, Depends(gate(COUNTER))]
@@ -41,13 +42,37 @@ COUNTER_REASONS = frozenset({
 })  # fmt: skip
 
 
+# What the clerk reads for a service's refusal (its detail is for engineers, in English).
+REASON_MESSAGES = {
+    "card_lost": N_("This card was reported lost. It cannot pay."),
+    "card_frozen": N_("This card is frozen. It cannot pay."),
+    "invalid_card_state": N_("The card cannot be used in its present state."),
+    "insufficient_balance": N_(
+        "The card's balance is not enough: lower the stored-value part and take the rest another way."
+    ),
+    "insufficient_points": N_("The member does not have that many points."),
+    "coupon_unavailable": N_("This coupon cannot be used for this purchase."),
+    "payment_mismatch": N_("The payments do not add up to the amount to pay."),
+    "limit_exceeded": N_("This would pass a limit of the card."),
+    "blocked_by_risk_rule": N_("Blocked by a risk rule. Ask a manager."),
+    "idempotency_key_reused": N_("This form was already used for another request. Open the task again."),
+    "pin_required": N_("This card needs its payment PIN."),
+    "pin_invalid": N_("The payment PIN is wrong."),
+    "pin_locked": N_("Too many wrong PINs: stored-value payment is locked for a while."),
+    "rate_limited": N_("Too many requests. Wait a moment and try again."),
+    "forbidden": N_("Your role or store may not do this."),
+    "not_found": N_("Not found in your store's records."),
+    "out_of_scope": N_("Not found in your store's records."),
+}
+
+
 def refusal(ctx: PageContext, exc: Exception) -> dict[str, str]:
     """A refused request as messages per field, re-raising what the clerk cannot act on."""
     if isinstance(exc, ChainclubError) and exc.reason not in COUNTER_REASONS:
         raise exc
     errors = field_errors(exc)
-    if isinstance(exc, ChainclubError) and exc.reason in ("not_found", "out_of_scope"):
-        errors = {"_": ctx._("Not found in your store's records.")}
+    if isinstance(exc, ChainclubError) and exc.reason in REASON_MESSAGES:
+        errors = {"_": ctx._(REASON_MESSAGES[exc.reason])}
     return errors
 
 
@@ -218,8 +243,6 @@ async def pay(ctx: Ctx) -> Response:
         return _render_checkout(ctx, cart, member, exc.errors, 422)
     except (ValidationError, ChainclubError) as exc:
         errors = refusal(ctx, exc)
-        if isinstance(exc, ChainclubError) and exc.reason == "payment_mismatch":
-            errors = {"_": exc.detail}
         await _priced(ctx, cart)
         status = exc.spec.http_status if isinstance(exc, ChainclubError) else 422
         return _render_checkout(ctx, cart, member, errors, status)
