@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import grpc
 import httpx
@@ -107,6 +108,18 @@ class NotifyWorld:
         await bus.js.publish(subject, message.SerializeToString(), headers=headers, timeout=5)
 
 
+CHAIN_TZ = ZoneInfo("Asia/Shanghai")  # the chain's time zone in the notify world (checked there)
+
+
+def chain_time(hour: int, *, days: int = 1) -> datetime:
+    """``hour``:00 on the chain-local day ``days`` after today, as a ``now`` for ``send_due``.
+    Consumers make new deliveries due at the real now and the sender claims only those due by
+    its ``now``: an instant from tomorrow on lies past everything the session enqueues, on
+    whatever date it runs, while its local hour still decides quiet hours."""
+    today = datetime.now(UTC).astimezone(CHAIN_TZ).date()
+    return datetime.combine(today + timedelta(days=days), time(hour), CHAIN_TZ)
+
+
 def random_store() -> str:
     return f"HQ/R{uuid.uuid4().hex[:6].upper()}/S{uuid.uuid4().hex[:6].upper()}"
 
@@ -122,6 +135,7 @@ async def notify_world(infra: Infra, tmp_path_factory) -> AsyncIterator[NotifyWo
         notify_smtp_port=smtp_port, notify_jobs_interval_seconds=3600, notify_retry_base_seconds=60,
         notify_max_attempts=3, notify_alert_emails=["hq-risk@example.com"],
     )  # fmt: skip
+    assert settings.chain_timezone == CHAIN_TZ.key, settings.chain_timezone
     members = Service(members_spec(), settings)
     await members.start(settings.members_addr)
     notify = Service(notify_spec(), settings)

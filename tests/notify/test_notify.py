@@ -23,11 +23,12 @@ from services.notify import sender
 from services.notify.channels import HttpChannel, Message, ProviderBusy, retry_after_seconds
 from services.notify.consumers import loyalty_routes, members_routes, wallet_routes
 from services.notify.models import deliveries
-from tests.notify.conftest import random_store
+from tests.notify.conftest import chain_time, random_store
 from tests.notify.provider_stub import ProviderStub
 
-DAYTIME = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
-NIGHT = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai
+DAYTIME = chain_time(11)  # 11:00 in Shanghai tomorrow
+NIGHT = chain_time(22)  # 22:00 in Shanghai tomorrow
+MORNING_AFTER = chain_time(9, days=2)  # 09:00 the morning after NIGHT: the quiet hours end
 
 
 async def _deliveries(world, member_no: str, deadline: float = 20.0) -> list:  # type: ignore[no-untyped-def]
@@ -78,8 +79,8 @@ async def test_marketing_in_quiet_hours_is_deferred_then_sent(notify_world) -> N
     await sender.send_due(w.ctx, NIGHT)
     sms = {r.channel: r for r in await _deliveries(w, member.member_no)}["sms"]
     assert sms.status == "pending" and sms.attempts == 0
-    assert sms.next_attempt_at == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 next morning
-    await sender.send_due(w.ctx, datetime(2026, 11, 24, 1, 0, 1, tzinfo=UTC))
+    assert sms.next_attempt_at == MORNING_AFTER  # 09:00 next morning
+    await sender.send_due(w.ctx, MORNING_AFTER + timedelta(seconds=1))
     sms = {r.channel: r for r in await _deliveries(w, member.member_no)}["sms"]
     assert sms.status == "sent"
 

@@ -18,11 +18,13 @@ from services.members.models import members as members_table
 from services.notify import schedules, sender
 from services.notify.context import MembersClient
 from services.notify.models import deliveries, schedule_runs
-from tests.notify.conftest import random_store
+from tests.notify.conftest import chain_time, random_store
 
-# 2031-07-14 in Shanghai: 08:30 (before the greetings hour at 09:00) and 09:30.
-BEFORE = datetime(2031, 7, 14, 0, 30, tzinfo=UTC)
-RUN = datetime(2031, 7, 14, 1, 30, tzinfo=UTC)
+# 2021-07-14 in Shanghai: 08:30 (before the greetings hour at 09:00) and 09:30. Long past, so
+# no member the session registers (joined on the real today) has an anniversary that day; the
+# greetings are due at the job's ``now``, not at the real clock's.
+BEFORE = datetime(2021, 7, 14, 0, 30, tzinfo=UTC)
+RUN = datetime(2021, 7, 14, 1, 30, tzinfo=UTC)
 
 
 async def _of(world, member_no: str, event: str) -> dict:  # type: ignore[no-untyped-def]
@@ -52,7 +54,7 @@ async def test_birthday_and_anniversary_greetings_run_once_a_day_across_replicas
         await s.execute(
             update(members_table)
             .where(members_table.c.member_no == veteran.member_no)
-            .values(joined_on=date(2028, 7, 14))
+            .values(joined_on=date(2018, 7, 14))
         )
 
     assert await schedules.run_greetings(w.ctx, "birthday", BEFORE) is None  # not yet the hour
@@ -67,7 +69,7 @@ async def test_birthday_and_anniversary_greetings_run_once_a_day_across_replicas
         run = (
             await s.execute(
                 select(schedule_runs).where(
-                    schedule_runs.c.job == "birthday", schedule_runs.c.run_date == date(2031, 7, 14)
+                    schedule_runs.c.job == "birthday", schedule_runs.c.run_date == date(2021, 7, 14)
                 )
             )
         ).one()
@@ -134,10 +136,10 @@ async def test_expiry_reminders_are_transactional_but_wait_out_quiet_hours(notif
         await asyncio.sleep(0.1)
     assert set(points) == set(coupons) == {"sms", "wechat", "email", "announcement"}
 
-    night = datetime(2031, 8, 1, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai
+    night = chain_time(22)  # 22:00 in Shanghai tomorrow (the reminders are due at the real now)
     await sender.send_due(w.ctx, night)
     assert {r.status for r in (await _of(w, member.member_no, "coupon_expiring")).values()} == {"pending"}
-    await sender.send_due(w.ctx, datetime(2031, 8, 2, 1, 0, tzinfo=UTC))  # 09:00
+    await sender.send_due(w.ctx, chain_time(9, days=2))  # 09:00 the morning after
     sent = await _of(w, member.member_no, "coupon_expiring")
     assert sent["sms"].status == "sent" and sent["announcement"].status == "sent", sent
     assert [m["body"] for m in _sms_to(w, member.member_no) if m["event"] == "coupon_expiring"] == [
