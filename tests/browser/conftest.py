@@ -18,6 +18,7 @@ Helpers in tests/browser/helpers.py: ``shot(page, name)``, ``page_errors(page)``
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect, sync_playwright
 
 from tests.browser.ensure_chromium import INSTALL_HELP, find_chromium
-from tests.browser.helpers import DESKTOP, Admin
+from tests.browser.helpers import DESKTOP, Admin, shot
 from tests.support import Suite
 
 # The machine has no network but this one: without these Chromium keeps trying outside
@@ -95,9 +96,17 @@ def is_local(url: str) -> bool:
     return (parts.hostname or "") in LOCAL_HOSTS
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Remember each phase's report on the test, so fixtures can tell a failed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def new_context(
-    browser: Browser, suite: Suite, blocked_requests: list[str]
+    browser: Browser, suite: Suite, blocked_requests: list[str], request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., BrowserContext]]:
     made: list[BrowserContext] = []
 
@@ -117,7 +126,12 @@ def new_context(
         return ctx
 
     yield make
-    for ctx in made:
+    failed = getattr(request.node, "report_call", None)
+    for i, ctx in enumerate(made):
+        if failed is not None and failed.failed:  # what the page showed when the test failed
+            for j, open_page in enumerate(ctx.pages):
+                with contextlib.suppress(Exception):
+                    shot(open_page, f"failed-{request.node.name}-{i}-{j}")
         ctx.close()
 
 

@@ -26,12 +26,19 @@ def identify(page: Page, number: str) -> None:
     box.fill(number)
     box.press("Enter")
     expect(page.locator("#member")).to_contain_text(number[-4:])
+    settled(page)
+
+
+def settled(page: Page) -> None:
+    """htmx has swapped and settled what it loaded (its triggers on the new content are bound)."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def open_task(page: Page, name: str) -> None:
     """A counter task by its tab's name (收银, 充值, 开卡, 卡务, 记录, 退款)."""
     page.get_by_role("tab", name=name).click()
     expect(page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
+    settled(page)
 
 
 def scan(page: Page, sku: str) -> None:
@@ -40,6 +47,7 @@ def scan(page: Page, sku: str) -> None:
     field.fill(sku)
     field.press("Enter")
     expect(page.locator(f'tr[data-sku="{sku}"]')).to_be_visible()
+    settled(page)
 
 
 def funded_member(admin: Admin, store: str, amount: int) -> dict[str, Any]:

@@ -21,10 +21,20 @@ from services.gateway import cards, daily_summary, loyalty, members, wallet
 from services.gateway.member_schemas import MemberCreate
 from services.gateway.permissions import COUNTER
 from services.gateway.web.core import PageContext, PageRoute, field_errors, gate, new_key
+from services.gateway.web.vocabulary import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Ctx = Annotated[PageContext, Depends(gate(COUNTER))]
 
+# What the clerk reads next to a registration field the members service refused.
+FIELD_MESSAGES = {
+    "phone": N_("Enter a valid mobile number, e.g. 13912345678."),
+    "birthday": N_("Enter the birthday as a date in the past."),
+    "email": N_("Enter a valid email address."),
+    "referrer_member_no": N_("No member has this number."),
+    "card_type": N_("Choose a card type headquarters has defined."),
+    "name": N_("Enter the member's name (at most 200 characters)."),
+}
 TABS = ("checkout", "topup", "register", "card", "history", "refund")
 CARD_NO = re.compile(r"^\d{12,32}$")
 # Statuses that put a warning on the member panel (the card cannot pay).
@@ -155,7 +165,10 @@ async def register(ctx: Ctx) -> Response:
                 "conflict",
             ):
                 raise
-            errors = field_errors(exc)
+            errors = {
+                k: ctx._(FIELD_MESSAGES[k]) if k in FIELD_MESSAGES else v
+                for k, v in field_errors(exc).items()
+            }
             if isinstance(exc, ChainclubError) and exc.reason == "member_exists":
                 errors = {
                     "phone": ctx._("This phone number is already registered. Identify the member instead.")
