@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: install protos protos-check run test unit integration e2e browser chromium lint bench k8s clean
+.PHONY: messages install protos protos-check run test unit integration e2e browser chromium lint bench k8s clean
 
 install: $(STAMP)
 
@@ -26,6 +26,15 @@ protos-check: protos
 
 run: $(STAMP)
 	$(BIN)/chainclub dev
+
+# The pages' messages: re-extract them from the templates and page code and merge them into
+# the catalogs (services/gateway/web/locale); then translate the new, empty ones (tests/web checks).
+messages: $(STAMP)
+	mkdir -p .run
+	$(BIN)/pybabel extract -F services/gateway/web/babel.cfg -k _ -k gettext:2 -k N_ \
+		--no-location --omit-header --no-wrap -o .run/messages.pot .
+	$(BIN)/pybabel update -i .run/messages.pot -d services/gateway/web/locale -D messages \
+		--no-wrap --ignore-obsolete --no-fuzzy-matching
 
 # The browser tier needs a Chromium: found, else installed (tests/browser/ensure_chromium.py).
 chromium: $(STAMP)

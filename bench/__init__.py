@@ -1,4 +1,4 @@
-"""Benchmarks of chainclub (DESIGN.md §8): measured on one machine in one run, as ratios
+"""Benchmarks of chainclub (docs/design.md §8): measured on one machine in one run, as ratios
 against physical anchors — pgbench ``simple-update`` TPS on the same PostgreSQL and a raw
 grpc.aio unary echo — printing machine facts, throughput and p50/p95/p99 latency.
 

@@ -58,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="benchmark")
     ident = sub.add_parser(
         "identify",
-        help="identify by card and by phone, gRPC and through the gateway (issue 4)",
+        help="identify by card and by phone, gRPC and through the gateway",
         description=identify.__doc__,
     )
     ident.add_argument(
@@ -70,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
     _common(ident, identify.Options())
     wal = sub.add_parser(
         "wallet",
-        help="top-ups and payments, gRPC and through the gateway, reconciled after (issue 5)",
+        help="top-ups and payments, gRPC and through the gateway, reconciled after",
         description=wallet.__doc__,
     )
     wal.add_argument(
@@ -82,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
     _common(wal, wallet.Options())
     co = sub.add_parser(
         "checkout",
-        help="checkout through the gateway: max throughput and p50/p95/p99 at half of it (issue 6)",
+        help="checkout through the gateway: max throughput and p50/p95/p99 at half of it",
         description=checkout.__doc__,
     )
     co.add_argument(

@@ -1,4 +1,4 @@
-"""The physical anchors of DESIGN.md §8, measured in the same run as the figures they judge:
+"""The physical anchors of docs/design.md §8, measured in the same run as the figures they judge:
 pgbench ``simple-update`` on the same PostgreSQL, and a raw grpc.aio unary echo driven by the
 same load generator as the services."""
 

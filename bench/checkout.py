@@ -1,11 +1,11 @@
-"""Checkout through the gateway at N members (issue 6): ``POST /api/v1/checkouts`` paid in full
+"""Checkout through the gateway at N members: ``POST /api/v1/checkouts`` paid in full
 from stored value, on random funded cards with a fresh Idempotency-Key per call — the whole
 saga (members GetCard, loyalty Reserve, wallet CapturePayment, loyalty Confirm, the gateway's
 saga log). Two phases: the maximum throughput with N closed-loop workers, then a paced phase
 at half of that throughput (fixed arrival rate, one asyncio task per arrival, latency from the
 scheduled arrival) whose p50/p95/p99 is the latency target. pgbench simple-update is measured
 in the same run; the wallet journal is reconciled after.
-Targets (issue 6): checkout >= 15 % of pgbench simple-update TPS, p99 < 60 ms at half load."""
+Targets: checkout >= 15 % of pgbench simple-update TPS, p99 < 60 ms at half load."""
 
 from __future__ import annotations
 
@@ -301,7 +301,7 @@ def _report(
             f"   (anchor: -c {pg.clients} -j {pg.threads} -T {pg.seconds}, scale {pg.scale})"
         )
     print()
-    print("targets (issue 6)")
+    print("targets")
     if pg is not None:
         share = peak.throughput / pg.tps if pg.tps > 0 else 0.0
         verdict = "MET" if share >= TARGET_SHARE else "NOT MET"

@@ -1,4 +1,4 @@
-"""Identify a member by card and by phone at N members (issue 4): gRPC ``IdentifyMember`` on
+"""Identify a member by card and by phone at N members: gRPC ``IdentifyMember`` on
 the members service, and ``POST /api/v1/members/identify`` through the gateway, each for a fixed
 time with concurrent workers on random existing members. Anchors in the same run."""
 

@@ -1,8 +1,8 @@
-"""Stored value at N funded cards (issue 5): gRPC ``TopUp`` and ``CapturePayment`` on the wallet
+"""Stored value at N funded cards: gRPC ``TopUp`` and ``CapturePayment`` on the wallet
 service (which asks members for the card on every call), and ``POST /api/v1/cards/{card_no}/
 top-ups`` through the gateway, each for a fixed time with concurrent workers on random cards
 and a fresh idempotency key per call. Anchors in the same run; the journal is reconciled after.
-The target (issue 5): gRPC payments at >= 40 % of pgbench simple-update TPS."""
+The target: gRPC payments at >= 40 % of pgbench simple-update TPS."""
 
 from __future__ import annotations
 

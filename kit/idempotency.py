@@ -1,4 +1,4 @@
-"""Idempotent requests (DESIGN §5 "Idempotency"): a request id runs once and its outcome —
+"""Idempotent requests (docs/design.md §5 "Idempotency"): a request id runs once and its outcome —
 the result, or the error it was refused with — is kept under a unique key; a replay returns
 the stored outcome; the same id with another request is ``idempotency_key_reused``; two
 concurrent requests with one id: the second waits on the key, then replays. A request

@@ -1,4 +1,4 @@
-"""The checkout saga (DESIGN §6 gateway, API.md "Checkout").
+"""The checkout saga (docs/design.md §6 gateway, docs/api.md "Checkout").
 
 identify the card (members) -> reserve (loyalty) -> pay the stored-value part (wallet,
 request id = checkout id) -> confirm (loyalty). The state is persisted in ``checkouts``

@@ -1,4 +1,4 @@
-"""The daily business summary (营业汇报, API.md "Analytics and reports"): one local day in the
+"""The daily business summary (营业汇报, docs/api.md "Analytics and reports"): one local day in the
 chain's timezone, from the members, wallet and loyalty ``DailySummary`` RPCs called at once
 with the caller's token (each service scopes them again), merged per store and rolled up per
 region and for the whole scope.

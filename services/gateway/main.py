@@ -86,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         await bootstrap(db, hasher, settings.effective_admin_password())
         clients = ServiceClients(settings)
         app.state.gateway = GatewayState(settings, db, KeySet.from_settings(settings), clients, hasher)
-        # Checkouts a crashed gateway left reserved or paid: completed or released (DESIGN §6).
+        # Checkouts a crashed gateway left reserved or paid: completed or released (docs/design.md §6).
         resumer = asyncio.create_task(checkout_saga.resumer(app.state.gateway), name="checkout-resumer")
         try:
             yield

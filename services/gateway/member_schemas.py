@@ -1,4 +1,4 @@
-"""Request models of the member and card endpoints (API.md "Members", "Cards")."""
+"""Request models of the member and card endpoints (docs/api.md "Members", "Cards")."""
 
 from __future__ import annotations
 

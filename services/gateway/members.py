@@ -127,14 +127,6 @@ async def store_path(
     return unit.path
 
 
-async def unit_path(state: GatewayState, p: Principal, code: str, *, field: str) -> str:
-    async with state.db.sessions() as session:
-        unit = await org.find(session, code)
-    if unit is None or not p.may_access(unit.path):
-        raise InvalidArgument(f"unknown org unit {code!r}", field=field)
-    return unit.path
-
-
 def card_summary(c: pb.CardSummary) -> dict[str, Any]:
     return {"card_no": c.card_no, "card_type": c.card_type, "status": c.status, "primary": c.primary}
 

@@ -136,7 +136,7 @@ audit_log = Table(
     Index("ix_audit_log_org_path_at", "org_path", "at"),
 )
 
-# The checkout saga log (DESIGN §6 gateway): one row per checkout, its state persisted
+# The checkout saga log (docs/design.md §6 gateway): one row per checkout, its state persisted
 # before each step so a retry or a restart resumes instead of charging twice.
 CHECKOUT_STATUSES = ("started", "reserved", "paid", "completed", "released", "refunded", "failed")
 

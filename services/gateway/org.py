@@ -97,3 +97,13 @@ async def patch(
         await session.execute(update(org_units).where(org_units.c.code == code).values(**changes))
         await audit.record(session, request, p, "org_unit.update", "org_unit", code, row.path, changes)
         return public(await find(session, code))
+
+
+async def unit_path(state: GatewayState, p: Principal, code: str, *, field: str) -> str:
+    """The path of an org unit in the caller's scope; unknown and out of scope are the same 422
+    on ``field`` (a filter or a rule's scope never reveals another scope's units)."""
+    async with state.db.sessions() as session:
+        unit = await find(session, code)
+    if unit is None or not p.may_access(unit.path):
+        raise InvalidArgument(f"unknown org unit {code!r}", field=field)
+    return unit.path

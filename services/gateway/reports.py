@@ -1,4 +1,4 @@
-"""The sales report (API.md "Analytics and reports") from the gateway's own checkouts table:
+"""The sales report (docs/api.md "Analytics and reports") from the gateway's own checkouts table:
 completed checkouts minus their refunds, grouped by store path, by region (the path's
 second segment, ``HQ/<region>``) or by day in chain time, within the caller's scope.
 

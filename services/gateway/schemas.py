@@ -1,4 +1,4 @@
-"""Request and response models per operation (names as API.md writes them)."""
+"""Request and response models per operation (names as docs/api.md writes them)."""
 
 from __future__ import annotations
 

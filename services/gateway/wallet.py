@@ -3,15 +3,19 @@ bonus preview (充值赠送), balance, transactions. The wallet moves the money;
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Request
+from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, Field, StrictInt
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
 from kit.errors import ChainclubError
 from services.gateway import audit
+from services.gateway.org import unit_path
+from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
 from services.gateway.state import GatewayState
 
@@ -164,3 +168,42 @@ async def transactions(
     req = pb.ListTransactionsRequest(card_no=card_no, page={"limit": limit, "cursor": cursor or ""})
     reply = await state.clients.call(state.clients.wallet.ListTransactions, req, p)
     return {"items": [txn_json(t) for t in reply.transactions], "next_cursor": reply.page.next_cursor or None}
+
+
+# --- top-up bonus rules (充值赠送) -------------------------------------------------------------
+class BonusRuleBody(Strict):
+    """A top-up bonus rule: from ``min_amount`` fen, ``bonus_amount`` fen and/or points."""
+
+    name: str = Field(min_length=1, max_length=200)
+    min_amount: Fen = Field(gt=0)
+    bonus_amount: Fen = Field(default=0, ge=0)
+    bonus_points: Fen = Field(default=0, ge=0)
+    scope: str | None = Field(default=None, max_length=64, description="org unit code; default: the caller's")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+def _ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    t = Timestamp()
+    t.FromDatetime(value)
+    return t
+
+
+async def bonus_rules(state: GatewayState, p: Principal) -> list[dict]:
+    reply = await state.clients.call(state.clients.wallet.ListBonusRules, pb.ListBonusRulesRequest(), p)
+    return [plain(r) for r in reply.rules]
+
+
+async def create_bonus_rule(state: GatewayState, request: Request, p: Principal, body: BonusRuleBody) -> dict:
+    """A bonus rule at ``body.scope`` (an org unit code in the caller's scope; default the
+    caller's own), audited."""
+    scope = await unit_path(state, p, body.scope, field="scope") if body.scope else p.scope
+    req = pb.BonusRule(name=body.name, min_amount=body.min_amount, bonus_amount=body.bonus_amount,
+                       bonus_points=body.bonus_points, scope=scope, starts_at=_ts(body.starts_at),
+                       ends_at=_ts(body.ends_at))  # fmt: skip
+    rule = await state.clients.call(state.clients.wallet.CreateBonusRule, req, p)
+    await audit.record_alone(state, request, p, "wallet.bonus_rule.create", "bonus_rule", rule.id, scope,
+                             body.model_dump(mode="json"))  # fmt: skip
+    return plain(rule)

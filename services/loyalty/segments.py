@@ -1,5 +1,5 @@
 """Segments: RFM scores, the four quadrants and the lifecycle stage of every member who
-bought something (issue 6, Loyalty 8).
+bought something.
 
 ``recompute`` rewrites the ``member_segments`` table from the purchases (nightly by
 ``segments_job`` and on demand by the RecomputeSegments RPC). The table holds the raw

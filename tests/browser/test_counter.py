@@ -63,7 +63,7 @@ def test_clerk_registers_tops_up_with_the_bonus_shown_and_checks_out(page: Page,
     page.get_by_label("生日").fill("1990-05-01")
     page.get_by_role("checkbox", name="短信").check()
     page.get_by_role("button", name="开卡并识别").click()
-    expect(page.locator("#e-phone")).to_have_text("请输入有效的手机号，例如 13912345678。")
+    expect(page.locator("#f-phone-error")).to_have_text("请输入有效的手机号，例如 13912345678。")
     expect(page.get_by_role("textbox", name="姓名", exact=True)).to_have_value("李四")  # the form was kept
     shot(page, "register-error")
     phone = f"139{uuid.uuid4().int % 10**8:08d}"

@@ -1,4 +1,4 @@
-"""The checkout saga through the gateway (API.md "Checkout", DESIGN §6 gateway, issue 6)."""
+"""The checkout saga through the gateway (docs/api.md "Checkout", docs/design.md §6 gateway)."""
 
 from __future__ import annotations
 

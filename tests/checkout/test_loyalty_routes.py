@@ -1,4 +1,4 @@
-"""Loyalty through the gateway (API.md "Loyalty"): member reads are scoped, rules need roles."""
+"""Loyalty through the gateway (docs/api.md "Loyalty"): member reads are scoped, rules need roles."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rewards catalog through the gateway (API.md "Loyalty"): HQ keeps the rewards, counter
+"""Rewards catalog through the gateway (docs/api.md "Loyalty"): HQ keeps the rewards, counter
 staff redeem points with an Idempotency-Key; a replay returns the same redemption."""
 
 from __future__ import annotations

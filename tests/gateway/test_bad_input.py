@@ -1,4 +1,4 @@
-"""Bad input always gets a 4xx problem and changes nothing; a 500 is a bug (DESIGN §5 Errors).
+"""Bad input always gets a 4xx problem and changes nothing; a 500 is a bug (docs/design.md §5 Errors).
 
 Strings the database cannot store (a NUL character) and values it cannot hold must be
 refused as invalid, on every surface: path, query and body, with and without a token.

@@ -1,4 +1,4 @@
-"""The caller's role is checked before its request is read or validated (API.md "Conventions":
+"""The caller's role is checked before its request is read or validated (docs/api.md "Conventions":
 no token -> 401, token but not allowed -> 403, then validation -> 422).
 
 Every route that needs a token declares its permission as its first dependency

@@ -1,8 +1,8 @@
-"""THE permission matrix (DESIGN §5): every role × every endpoint × in / out of scope.
+"""THE permission matrix (docs/design.md §5): every role × every endpoint × in / out of scope.
 
 The world: HQ -> R1 -> S1 and HQ -> R2 -> S2. Every principal sits on R1 or S1 (the HQ admin
 on HQ); "in" targets live in R1/S1, "out" targets in R2/S2. Expected statuses are derived
-from API.md ("No token → 401; token but not allowed → 403; a record outside the caller's
+from docs/api.md ("No token → 401; token but not allowed → 403; a record outside the caller's
 scope → 404") and services/gateway/permissions.py:
 
 - no token -> 401, except the public GET /catalog and GET /products/{sku};

@@ -1,4 +1,4 @@
-"""Cards through the gateway (API.md "Cards"): the lifecycle, replacement, family cards and
+"""Cards through the gateway (docs/api.md "Cards"): the lifecycle, replacement, family cards and
 HQ's narrowing of a card type to a region."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Events of the members service (issue 4 §8): written to the outbox with the change,
+"""Events of the members service: written to the outbox with the change,
 published to the MEMBERS stream as protobuf with CloudEvents headers, free of PII."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DESIGN §7 invariant 7: a lost or frozen card cannot pay from the moment the request to
+"""docs/design.md §7 invariant 7: a lost or frozen card cannot pay from the moment the request to
 block it returns. Wallet asks the members service for the card (GetCard) on every payment,
 so the status GetCard reports right after the block returned must already be the blocked one,
 whatever the events are doing."""

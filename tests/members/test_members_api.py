@@ -1,4 +1,4 @@
-"""The member archive through the gateway (API.md "Members"), on the real members service."""
+"""The member archive through the gateway (docs/api.md "Members"), on the real members service."""
 
 from __future__ import annotations
 

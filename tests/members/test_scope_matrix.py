@@ -1,4 +1,4 @@
-"""Scope rules of the member archive as a matrix (issue 4 "Scope rules", DESIGN §5, §7.5):
+"""Scope rules of the member archive as a matrix (docs/design.md §5, §7.5):
 role × endpoint × {member in the caller's scope, member outside it}, each case against an
 explicit expected status.
 

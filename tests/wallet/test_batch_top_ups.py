@@ -115,7 +115,7 @@ async def test_batch_top_up_bad_input_and_missing_key(wallet_world):
 
 
 async def test_batch_same_key_with_other_rows_is_refused(wallet_world):
-    """API.md Conventions: same Idempotency-Key, different body -> 409 idempotency_key_reused
+    """docs/api.md Conventions: same Idempotency-Key, different body -> 409 idempotency_key_reused
     (a batch of the same length but other cards or amounts must not replay the first job)."""
     w = wallet_world
     s = await shop(w)

@@ -172,7 +172,7 @@ async def test_replaced_card_is_refused_and_the_new_card_pays_from_the_same_bala
 
 
 async def test_replacement_fee_paid_from_stored_value_is_taken_from_the_account(wallet_world):
-    """API.md Cards: replace with ``fee_payment: stored_value``; DESIGN §6 members: 补卡 is charged
+    """docs/api.md Cards: replace with ``fee_payment: stored_value``; docs/design.md §6 members: 补卡 is charged
     its fee. The card type's replacement fee must leave the account (a wallet fee)."""
     w = wallet_world
     s = await shop(w)

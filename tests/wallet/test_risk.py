@@ -175,7 +175,7 @@ async def test_risk_rules_are_hq_only_and_validated(wallet_world):
 
 
 async def test_alerts_raised_together_are_all_reachable_page_by_page(wallet_world):
-    """Lists page with ``?limit=`` and ``?cursor=`` (API.md Conventions): every alert must be on
+    """Lists page with ``?limit=`` and ``?cursor=`` (docs/api.md Conventions): every alert must be on
     some page, also the alerts one transaction raised at the same instant."""
     w = wallet_world
     s = await shop(w)

@@ -1,4 +1,4 @@
-"""Top-ups through the gateway (API.md "Stored value"): the receipt, bonus rules, idempotency,
+"""Top-ups through the gateway (docs/api.md "Stored value"): the receipt, bonus rules, idempotency,
 bad input that changes nothing, limits, card states, 通存通兑 and HQ's narrowing policies,
 batch top-ups."""
 
@@ -211,7 +211,7 @@ async def test_bad_top_up_input_is_refused_and_writes_nothing(wallet_world):
 
 
 async def test_amounts_beyond_int64_are_refused_with_422_not_500(wallet_world):
-    """DESIGN §5 Errors: bad input always gets a 4xx and changes nothing; a 500 is a bug."""
+    """docs/design.md §5 Errors: bad input always gets a 4xx and changes nothing; a 500 is a bug."""
     w = wallet_world
     s = await shop(w)
     manager = await w.staff("store_manager", s.store)

@@ -1,4 +1,4 @@
-"""Analytics (API.md "Analytics and reports"): RFM scores, the four quadrants and the
+"""Analytics (docs/api.md "Analytics and reports"): RFM scores, the four quadrants and the
 lifecycle stages of the members in the caller's scope or a store inside it. The loyalty
 service computes them (services/loyalty/segments.py); the gateway resolves the org code."""
 
@@ -12,7 +12,7 @@ from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.auth import Principal
 from services.gateway import audit
 from services.gateway.deps import State, permitted
-from services.gateway.members import unit_path
+from services.gateway.org import unit_path
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 

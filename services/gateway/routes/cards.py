@@ -1,4 +1,4 @@
-"""Cards (API.md "Cards") and HQ's card types."""
+"""Cards (docs/api.md "Cards") and HQ's card types."""
 
 from typing import Annotated
 
@@ -9,7 +9,8 @@ from kit.auth import Principal
 from services.gateway import audit, cards
 from services.gateway.deps import State, permitted
 from services.gateway.member_schemas import CardAction, CardIssue, CardTypeBody, Replace
-from services.gateway.members import CardOut, ReplacedCard, card_json, unit_path
+from services.gateway.members import CardOut, ReplacedCard, card_json
+from services.gateway.org import unit_path
 from services.gateway.protojson import plain
 
 router = APIRouter(prefix="/api/v1", tags=["cards"])

@@ -1,4 +1,4 @@
-"""Checkout (API.md "Checkout"): quote, the checkout saga, reading and refunding checkouts.
+"""Checkout (docs/api.md "Checkout"): quote, the checkout saga, reading and refunding checkouts.
 The use cases live in services/gateway/checkout.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Loyalty (API.md "Loyalty"): a member's points, history and coupons (scoped through the
+"""Loyalty (docs/api.md "Loyalty"): a member's points, history and coupons (scoped through the
 members service first), tiers, earn rules, coupon templates, promotions and issuing coupons.
 The loyalty service owns the data; the gateway resolves org codes and maps JSON."""
 
@@ -16,7 +16,7 @@ from kit.auth import Principal
 from kit.errors import InvalidArgument
 from services.gateway import audit, loyalty
 from services.gateway.deps import IdempotencyKey, State, permitted
-from services.gateway.members import unit_path
+from services.gateway.org import unit_path
 from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
 from services.gateway.state import GatewayState

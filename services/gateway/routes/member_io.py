@@ -1,4 +1,4 @@
-"""Member import and export (API.md "Members"): a CSV/XLSX upload streamed to the members
+"""Member import and export (docs/api.md "Members"): a CSV/XLSX upload streamed to the members
 service as an import job, the job's progress, and a streamed XLSX export of the caller's
 scope. Included before the members router so ``/imports`` and ``/export.xlsx`` are not taken
 for a member_no."""
@@ -28,8 +28,8 @@ from kit.errors import InvalidArgument, from_rpc_error
 from services.gateway import audit, org
 from services.gateway.clients import ServiceClients
 from services.gateway.deps import State, permitted
-from services.gateway.members import unit_path
 from services.gateway.models import org_units
+from services.gateway.org import unit_path
 from services.gateway.state import GatewayState
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])

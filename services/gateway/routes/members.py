@@ -1,4 +1,4 @@
-"""Members (API.md "Members"): register, read, search, edit, anonymize, identify, visits,
+"""Members (docs/api.md "Members"): register, read, search, edit, anonymize, identify, visits,
 feedback, custom fields. The members service owns the data and re-checks scope."""
 
 from typing import Annotated
@@ -25,9 +25,9 @@ from services.gateway.members import (
     MemberPage,
     member_json,
     store_path,
-    unit_path,
     values_request,
 )
+from services.gateway.org import unit_path
 from services.gateway.protojson import plain
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])

@@ -1,4 +1,4 @@
-"""Notifications, templates, follow-ups and announcements (API.md "Notifications, follow-ups,
+"""Notifications, templates, follow-ups and announcements (docs/api.md "Notifications, follow-ups,
 alerts, audit"). The notify service owns them and checks role and scope again with the forwarded
 token; the gateway resolves org codes and audits the changes."""
 
@@ -13,7 +13,7 @@ from chainclub.notify.v1 import notify_pb2 as pb
 from kit.auth import Principal
 from services.gateway import audit
 from services.gateway.deps import State, permitted
-from services.gateway.members import unit_path
+from services.gateway.org import unit_path
 from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
 

@@ -1,4 +1,4 @@
-"""Reports (API.md "Analytics and reports"): sales by store, region or day, and the daily
+"""Reports (docs/api.md "Analytics and reports"): sales by store, region or day, and the daily
 business summary (营业汇报, shape in services/gateway/daily_summary.py), each as JSON and as a
 streamed XLSX (audited), within the caller's scope or a unit inside it."""
 
@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 from kit.auth import Principal
 from services.gateway import audit, daily_summary, reports
 from services.gateway.deps import State, permitted
-from services.gateway.members import unit_path
+from services.gateway.org import unit_path
 from services.gateway.routes.member_io import XLSX_MEDIA, _chunks
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])

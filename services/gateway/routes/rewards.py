@@ -1,4 +1,4 @@
-"""Rewards catalog (积分商城, API.md "Loyalty"): HQ keeps the gifts; counter staff redeem a
+"""Rewards catalog (积分商城, docs/api.md "Loyalty"): HQ keeps the gifts; counter staff redeem a
 member's points for them (Idempotency-Key). The loyalty service owns stock and points."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stored value (API.md "Stored value"): top-ups, balance, transactions, fees, batch
+"""Stored value (docs/api.md "Stored value"): top-ups, balance, transactions, fees, batch
 top-ups, adjustments, bonus rules, the top-up policy, settlement, risk rules and alerts.
 The wallet moves the money; the gateway resolves org codes and maps Idempotency-Key."""
 
@@ -21,10 +21,10 @@ from kit.errors import InvalidArgument
 from services.gateway import audit
 from services.gateway import wallet as stored_value
 from services.gateway.deps import IdempotencyKey, State, permitted
-from services.gateway.members import unit_path
+from services.gateway.org import unit_path
 from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
-from services.gateway.wallet import MAX_FEN, Fen, TopUpBody, balance_json, txn_json
+from services.gateway.wallet import MAX_FEN, BonusRuleBody, Fen, TopUpBody, balance_json, txn_json
 
 router = APIRouter(prefix="/api/v1", tags=["stored value"])
 
@@ -53,16 +53,6 @@ class AdjustmentBody(Strict):
     amount: StrictInt = Field(ge=-MAX_FEN, le=MAX_FEN, description="fen; negative = debit")
     reason: str = Field(min_length=1, max_length=1000)
     bucket: Literal["principal", "bonus"] = "principal"
-
-
-class BonusRuleBody(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    min_amount: Fen = Field(gt=0)
-    bonus_amount: Fen = Field(default=0, ge=0)
-    bonus_points: Fen = Field(default=0, ge=0)
-    scope: str | None = Field(default=None, max_length=64, description="org unit code; default: the caller's")
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
 
 
 class PolicyBody(Strict):
@@ -287,8 +277,7 @@ async def adjustments(
 async def bonus_rules(
     p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.read"))], state: State
 ) -> dict:
-    reply = await state.clients.call(state.clients.wallet.ListBonusRules, pb.ListBonusRulesRequest(), p)
-    return {"items": [plain(r) for r in reply.rules]}
+    return {"items": await stored_value.bonus_rules(state, p)}
 
 
 @router.post("/wallet/bonus-rules", status_code=201)
@@ -298,14 +287,7 @@ async def create_bonus_rule(
     p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.write"))],
     state: State,
 ) -> dict:
-    scope = await unit_path(state, p, body.scope, field="scope") if body.scope else p.scope
-    req = pb.BonusRule(name=body.name, min_amount=body.min_amount, bonus_amount=body.bonus_amount,
-                       bonus_points=body.bonus_points, scope=scope, starts_at=_ts(body.starts_at),
-                       ends_at=_ts(body.ends_at))  # fmt: skip
-    rule = await state.clients.call(state.clients.wallet.CreateBonusRule, req, p)
-    await audit.record_alone(state, request, p, "wallet.bonus_rule.create", "bonus_rule", rule.id, scope,
-                             body.model_dump(mode="json"))  # fmt: skip
-    return plain(rule)
+    return await stored_value.create_bonus_rule(state, request, p, body)
 
 
 @router.get("/wallet/top-up-policy")
