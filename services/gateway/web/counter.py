@@ -108,9 +108,9 @@ async def tab(tab: str, ctx: Ctx) -> Response:
 async def tab_values(ctx: PageContext, tab: str, member: dict | None) -> dict[str, Any]:
     """What a work area shows when it opens."""
     if tab == "checkout":
-        from services.gateway.web.counter_sales import empty_cart
+        from services.gateway.web.counter_sales import empty_cart, products
 
-        return {"cart": empty_cart(member), "errors": {}}
+        return {"cart": empty_cart(member), "errors": {}, "products": await products(ctx)}
     if tab == "topup":
         return {"values": {}, "errors": {}, "preview": None, "key": new_key()}
     if tab == "register":

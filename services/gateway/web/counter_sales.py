@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from kit.errors import ChainclubError, InvalidArgument
-from services.gateway import cards, checkout, checkout_refunds, wallet
+from services.gateway import cards, catalog, checkout, checkout_refunds, wallet
 from services.gateway.checkout_requests import CheckoutBody, QuoteBody, RefundBody
-from services.gateway.deps import scoped_key
+from services.gateway.deps import Page, scoped_key
 from services.gateway.models import checkouts
 from services.gateway.permissions import COUNTER
 from services.gateway.web.core import PageContext, PageRoute, field_errors, gate, new_key
@@ -31,6 +31,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Ctx = Annotated[PageContext, Depends(gate(COUNTER))]
 
 OTHER_METHODS = ("bank_card", "wechat_pay", "alipay")
+PICK_LIST = 500  # products offered by name in the scan field
 # Tells the page to reload a manager's takings panel after money moved.
 TAKINGS_CHANGED = {"HX-Trigger": "takings-changed"}
 # Refusals a clerk can act on: shown next to the form, which stays as it was.
@@ -176,12 +177,16 @@ def _suggest_payments(cart: dict[str, Any], member: dict | None) -> None:
     pay["cash"] = f"{(due - from_card) / 100:.2f}" if due - from_card else ""
 
 
-def _render_checkout(
+async def products(ctx: PageContext) -> list[Any]:
+    """The catalog at the counter's retail prices, to pick a product by name (the first page)."""
+    return (await catalog.catalog(ctx.state, ctx.p, Page(PICK_LIST, None), None)).items
+
+
+async def _render_checkout(
     ctx: PageContext, cart: dict, member: dict | None, errors: dict, status: int = 200
 ) -> Response:
-    return ctx.render(
-        "counter/_checkout.html", status=status, cart=cart, member=member, errors=errors, warn=WARN
-    )
+    return ctx.render("counter/_checkout.html", status=status, cart=cart, member=member, errors=errors,
+                      warn=WARN, products=await products(ctx))  # fmt: skip
 
 
 @router.post("/counter/checkout/quote")
@@ -200,7 +205,7 @@ async def quote(ctx: Ctx) -> Response:
             errors |= await _priced(ctx, cart)
     cart["key"] = new_key()  # a different cart is a different checkout
     _suggest_payments(cart, member)
-    return _render_checkout(ctx, cart, member, errors, 422 if errors else 200)
+    return await _render_checkout(ctx, cart, member, errors, 422 if errors else 200)
 
 
 def _payments(ctx: PageContext, pay: dict[str, str]) -> list[dict[str, Any]]:
@@ -230,7 +235,7 @@ async def pay(ctx: Ctx) -> Response:
     cart = _cart_from(await ctx.form())
     member = await member_view(ctx, cart["card_no"])
     if not cart["lines"]:
-        return _render_checkout(
+        return await _render_checkout(
             ctx, cart, member, {"add_sku": ctx._("Scan or pick at least one product.")}, 422
         )
     try:
@@ -240,12 +245,12 @@ async def pay(ctx: Ctx) -> Response:
         receipt = await checkout.create(ctx.state, ctx.request, ctx.p, key, body)
     except _FormErrors as exc:
         await _priced(ctx, cart)
-        return _render_checkout(ctx, cart, member, exc.errors, 422)
+        return await _render_checkout(ctx, cart, member, exc.errors, 422)
     except (ValidationError, ChainclubError) as exc:
         errors = refusal(ctx, exc)
         await _priced(ctx, cart)
         status = exc.spec.http_status if isinstance(exc, ChainclubError) else 422
-        return _render_checkout(ctx, cart, member, errors, status)
+        return await _render_checkout(ctx, cart, member, errors, status)
     member = await member_view(ctx, cart["card_no"])
     names = {ln["sku"]: ln["name"] for ln in cart["lines"]}
     return ctx.render("counter/_receipt.html", status=201, receipt=receipt, names=names, member=member,
