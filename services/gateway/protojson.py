@@ -4,7 +4,7 @@ an unset message field is null."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.message import Message
@@ -41,3 +41,12 @@ def _value(value):  # type: ignore[no-untyped-def]
     if isinstance(value, Message):
         return plain(value)
     return value
+
+
+def timestamp(value: datetime | None) -> Timestamp | None:
+    """A datetime as a protobuf Timestamp (None stays unset)."""
+    if value is None:
+        return None
+    t = Timestamp()
+    t.FromDatetime(value)
+    return t

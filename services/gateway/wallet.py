@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Request
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, Field, StrictInt
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
@@ -15,7 +14,7 @@ from kit.auth import Principal
 from kit.errors import ChainclubError
 from services.gateway import audit
 from services.gateway.org import unit_path
-from services.gateway.protojson import plain
+from services.gateway.protojson import plain, timestamp
 from services.gateway.schemas import Strict
 from services.gateway.state import GatewayState
 
@@ -183,14 +182,6 @@ class BonusRuleBody(Strict):
     ends_at: datetime | None = None
 
 
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    t = Timestamp()
-    t.FromDatetime(value)
-    return t
-
-
 async def bonus_rules(state: GatewayState, p: Principal) -> list[dict]:
     reply = await state.clients.call(state.clients.wallet.ListBonusRules, pb.ListBonusRulesRequest(), p)
     return [plain(r) for r in reply.rules]
@@ -201,8 +192,8 @@ async def create_bonus_rule(state: GatewayState, request: Request, p: Principal,
     caller's own), audited."""
     scope = await unit_path(state, p, body.scope, field="scope") if body.scope else p.scope
     req = pb.BonusRule(name=body.name, min_amount=body.min_amount, bonus_amount=body.bonus_amount,
-                       bonus_points=body.bonus_points, scope=scope, starts_at=_ts(body.starts_at),
-                       ends_at=_ts(body.ends_at))  # fmt: skip
+                       bonus_points=body.bonus_points, scope=scope, starts_at=timestamp(body.starts_at),
+                       ends_at=timestamp(body.ends_at))  # fmt: skip
     rule = await state.clients.call(state.clients.wallet.CreateBonusRule, req, p)
     await audit.record_alone(state, request, p, "wallet.bonus_rule.create", "bonus_rule", rule.id, scope,
                              body.model_dump(mode="json"))  # fmt: skip

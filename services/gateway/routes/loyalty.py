@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
@@ -17,7 +16,7 @@ from kit.errors import InvalidArgument
 from services.gateway import audit, loyalty
 from services.gateway.deps import IdempotencyKey, State, permitted
 from services.gateway.org import unit_path
-from services.gateway.protojson import plain
+from services.gateway.protojson import plain, timestamp
 from services.gateway.schemas import Strict
 from services.gateway.state import GatewayState
 
@@ -121,14 +120,6 @@ class IssueBody(Strict):
         return self
 
 
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    t = Timestamp()
-    t.FromDatetime(value)
-    return t
-
-
 async def _scope(state: GatewayState, p: Principal, code: str | None) -> str:
     return await unit_path(state, p, code, field="scope") if code else p.scope
 
@@ -225,7 +216,7 @@ async def create_coupon_template(
     scope = await _scope(state, p, body.scope)
     values = body.model_dump(exclude={"valid_from", "valid_until", "scope"})
     req = pb.CouponTemplate(
-        **values, scope=scope, valid_from=_ts(body.valid_from), valid_until=_ts(body.valid_until)
+        **values, scope=scope, valid_from=timestamp(body.valid_from), valid_until=timestamp(body.valid_until)
     )
     tpl = await state.clients.call(state.clients.loyalty.CreateCouponTemplate, req, p)
     await audit.record_alone(state, request, p, "loyalty.coupon_template.create", "coupon_template", tpl.id, scope,
@@ -273,7 +264,9 @@ async def create_promotion(
 ) -> dict:
     scope = await _scope(state, p, body.scope)
     values = body.model_dump(exclude={"starts_at", "ends_at", "scope"})
-    req = pb.Promotion(**values, scope=scope, starts_at=_ts(body.starts_at), ends_at=_ts(body.ends_at))
+    req = pb.Promotion(
+        **values, scope=scope, starts_at=timestamp(body.starts_at), ends_at=timestamp(body.ends_at)
+    )
     promo = await state.clients.call(state.clients.loyalty.CreatePromotion, req, p)
     await audit.record_alone(state, request, p, "loyalty.promotion.create", "promotion", promo.id, scope,
                              body.model_dump(mode="json"))  # fmt: skip

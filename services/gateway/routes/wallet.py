@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from google.protobuf.timestamp_pb2 import Timestamp
 from openpyxl import Workbook
 from pydantic import Field, StrictBool, StrictInt
 
@@ -22,7 +21,7 @@ from services.gateway import audit
 from services.gateway import wallet as stored_value
 from services.gateway.deps import IdempotencyKey, State, permitted
 from services.gateway.org import unit_path
-from services.gateway.protojson import plain
+from services.gateway.protojson import plain, timestamp
 from services.gateway.schemas import Strict
 from services.gateway.wallet import MAX_FEN, BonusRuleBody, Fen, TopUpBody, balance_json, txn_json
 
@@ -74,14 +73,6 @@ class RiskRuleBody(Strict):
     )
     end_minute: StrictInt = Field(default=0, ge=0, le=1439, description="time_of_day: until (exclusive)")
     active: StrictBool = True
-
-
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    t = Timestamp()
-    t.FromDatetime(value)
-    return t
 
 
 @router.post("/cards/{card_no}/top-ups", status_code=201, response_model=stored_value.TopUpResult)
@@ -318,9 +309,9 @@ async def settlement(
     start: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
 ) -> dict:
-    req = pb.SettlementRequest(to=_ts(to))
+    req = pb.SettlementRequest(to=timestamp(to))
     if start is not None:
-        getattr(req, "from").CopyFrom(_ts(start))
+        getattr(req, "from").CopyFrom(timestamp(start))
     reply = await state.clients.call(state.clients.wallet.Settlement, req, p)
     return {"items": [plain(s) for s in reply.stores]}
 

@@ -49,57 +49,49 @@ async def home(ctx: Ctx) -> Response:
     return await _home(ctx)
 
 
+async def _fields(ctx: PageContext) -> dict[str, str]:
+    """The posted form as stripped text (the CSRF token left out)."""
+    return {k: str(v).strip() for k, v in (await ctx.form()).items() if k != "csrf"}
+
+
+def _refused(exc: Exception, field: str) -> dict[str, str]:
+    """A refusal the form can show, as messages per field: a taken code or name belongs next to
+    ``field``, a refused role next to the role. Anything else is raised (an error page)."""
+    if isinstance(exc, ChainclubError):
+        if exc.reason not in ("invalid_argument", "conflict", "forbidden"):
+            raise exc
+        if exc.reason == "conflict":
+            return {field: exc.detail, "_": ""}
+        if exc.reason == "forbidden":
+            return {"role": exc.detail, "_": ""}
+    return field_errors(exc)
+
+
 @router.post("/console/org-units")
 async def create_unit(ctx: Ctx) -> Response:
-    form = {k: str(v).strip() for k, v in (await ctx.form()).items() if k != "csrf"}
+    form = await _fields(ctx)
     try:
-        body = schemas.OrgUnitCreate.model_validate(form)
-        unit = await org.create(ctx.state, ctx.request, ctx.p, body)
+        unit = await org.create(ctx.state, ctx.request, ctx.p, schemas.OrgUnitCreate.model_validate(form))
     except (ValidationError, ChainclubError) as exc:
-        if isinstance(exc, ChainclubError) and exc.reason not in (
-            "invalid_argument",
-            "conflict",
-            "forbidden",
-        ):
-            raise
-        return await _home(ctx, 422, unit=form, unit_errors=field_errors(exc) | _conflict(exc, "code"))
-    return await _home(
-        ctx,
-        201,
-        created=ctx._(
-            "Created %(what)s %(code)s.", what=vocabulary.label(ctx.locale, unit.kind), code=unit.code
-        ),
-    )
+        return await _home(ctx, 422, unit=form, unit_errors=_refused(exc, "code"))
+    what = vocabulary.label(ctx.locale, unit.kind)
+    return await _home(ctx, 201, created=ctx._("Created %(what)s %(code)s.", what=what, code=unit.code))
 
 
 @router.post("/console/users")
 async def create_user(ctx: Ctx) -> Response:
-    form = {k: str(v).strip() for k, v in (await ctx.form()).items() if k != "csrf"}
-    form["password"] = str((await ctx.form()).get("password") or "")
+    form = await _fields(ctx)
+    form["password"] = str((await ctx.form()).get("password") or "")  # as typed, spaces and all
     if not form.get("price_level"):
         form.pop("price_level", None)
     try:
-        body = schemas.UserCreate.model_validate(form)
-        user = await identity.create_user(ctx.state, ctx.request, ctx.p, body)
+        user = await identity.create_user(
+            ctx.state, ctx.request, ctx.p, schemas.UserCreate.model_validate(form)
+        )
     except (ValidationError, ChainclubError) as exc:
-        if isinstance(exc, ChainclubError) and exc.reason not in (
-            "invalid_argument",
-            "conflict",
-            "forbidden",
-        ):
-            raise
         form.pop("password", None)
-        return await _home(ctx, 422, user=form, user_errors=field_errors(exc) | _conflict(exc, "username"))
+        return await _home(ctx, 422, user=form, user_errors=_refused(exc, "username"))
     return await _home(ctx, 201, created=ctx._("Created user %(name)s.", name=user.username))
-
-
-def _conflict(exc: Exception, field: str) -> dict[str, str]:
-    """A conflict (a taken code or user name) or a refused role belongs next to a field."""
-    if isinstance(exc, ChainclubError) and exc.reason == "conflict":
-        return {field: exc.detail, "_": ""}
-    if isinstance(exc, ChainclubError) and exc.reason == "forbidden":
-        return {"role": exc.detail, "_": ""}
-    return {}
 
 
 def _levels(text: str) -> dict[str, int]:
@@ -134,13 +126,7 @@ async def create_product(ctx: Ctx) -> Response:
                 ctx.state, ctx.request, ctx.p, schemas.ProductCreate.model_validate(body)
             )
         except (ValidationError, ChainclubError) as exc:
-            if isinstance(exc, ChainclubError) and exc.reason not in (
-                "invalid_argument",
-                "conflict",
-                "forbidden",
-            ):
-                raise
-            errors = field_errors(exc) | _conflict(exc, "sku")
+            errors = _refused(exc, "sku")
         else:
             return await _home(ctx, 201, created=ctx._("Created product %(sku)s.", sku=made.sku))
     return await _home(ctx, 422, product=form, product_errors={_field(k): v for k, v in errors.items()})
@@ -148,7 +134,7 @@ async def create_product(ctx: Ctx) -> Response:
 
 @router.post("/console/bonus-rules")
 async def create_bonus_rule(ctx: Ctx) -> Response:
-    form = {k: str(v).strip() for k, v in (await ctx.form()).items() if k != "csrf"}
+    form = await _fields(ctx)
     errors: dict[str, str] = {}
     body: dict[str, object] = {"name": form.get("name", ""), "scope": form.get("scope") or None}
     for field in ("min_amount", "bonus_amount"):
@@ -167,9 +153,7 @@ async def create_bonus_rule(ctx: Ctx) -> Response:
                 ctx.state, ctx.request, ctx.p, wallet.BonusRuleBody.model_validate(body)
             )
         except (ValidationError, ChainclubError) as exc:
-            if isinstance(exc, ChainclubError) and exc.reason not in ("invalid_argument", "forbidden"):
-                raise
-            errors = field_errors(exc) | _conflict(exc, "name")
+            errors = _refused(exc, "name")
         else:
             return await _home(ctx, 201, created=ctx._("Created top-up rule %(name)s.", name=rule["name"]))
     return await _home(ctx, 422, rule=form, rule_errors=errors)
