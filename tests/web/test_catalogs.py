@@ -32,8 +32,17 @@ def extracted() -> set[str]:
 
 
 def zh_catalog():  # type: ignore[no-untyped-def]
-    with (WEB / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        return read_po(f, locale="zh_CN")
+    """Every zh_CN .po file as one catalog (messages.po and the page areas' own files)."""
+    files = i18n.catalog_files("zh_CN")
+    assert files, "no zh_CN catalog"
+    with files[0].open("rb") as f:
+        merged = read_po(f, locale="zh_CN")
+    for po in files[1:]:
+        with po.open("rb") as f:
+            for message in read_po(f, locale="zh_CN"):
+                if message.id and message.string:
+                    merged[message.id] = message
+    return merged
 
 
 def test_every_page_message_has_a_chinese_translation() -> None:

@@ -35,18 +35,24 @@ def negotiate(value: str | None) -> str:
     return DEFAULT
 
 
+def catalog_files(locale: str) -> list[Path]:
+    """The .po files of ``locale``: ``messages.po`` (what ``make messages`` maintains) and any
+    other ``<area>.po`` beside it (a page area's own messages), merged in name order."""
+    return sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po"))
+
+
 @functools.cache
 def translations(locale: str) -> Translations:
-    """The catalog of ``locale`` compiled from its .po file (English needs none: msgids are English)."""
-    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
-        return Translations()
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
+    """The catalogs of ``locale`` compiled from their .po files (English needs none: msgids are English)."""
+    merged = Translations()
+    for po in catalog_files(locale):
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=locale)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        merged.merge(Translations(buffer))
+    return merged
 
 
 def gettext(locale: str, message: str) -> str:
