@@ -1,18 +1,22 @@
 """Stored value use cases the REST routes (routes/wallet.py) and the pages share: top-up, its
-bonus preview (充值赠送), balance, transactions. The wallet moves the money; these map JSON <-> gRPC."""
+bonus preview (充值赠送), balance, transactions, HQ adjustments and their approval, risk alerts,
+the inter-store settlement (and its XLSX). The wallet moves the money; these map JSON <-> gRPC."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Request
+from fastapi.responses import StreamingResponse
+from openpyxl import Workbook
 from pydantic import BaseModel, Field, StrictInt
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
-from kit.errors import ChainclubError
-from services.gateway import audit
+from kit.errors import ChainclubError, InvalidArgument
+from services.gateway import audit, reports
 from services.gateway.org import unit_path
 from services.gateway.protojson import plain, timestamp
 from services.gateway.schemas import Strict
@@ -198,3 +202,101 @@ async def create_bonus_rule(state: GatewayState, request: Request, p: Principal,
     await audit.record_alone(state, request, p, "wallet.bonus_rule.create", "bonus_rule", rule.id, scope,
                              body.model_dump(mode="json"))  # fmt: skip
     return plain(rule)
+
+
+# --- adjustments (HQ, maker-checker) -------------------------------------------------------------
+class AdjustmentBody(Strict):
+    card_no: str = Field(min_length=1, max_length=32)
+    amount: StrictInt = Field(ge=-MAX_FEN, le=MAX_FEN, description="fen; negative = debit")
+    reason: str = Field(min_length=1, max_length=1000)
+    bucket: Literal["principal", "bonus"] = "principal"
+
+
+async def request_adjustment(
+    state: GatewayState, request: Request, p: Principal, key: str, body: AdjustmentBody
+) -> dict:
+    """An HQ adjustment of a card's stored value, audited: applied at once up to the approval
+    threshold, otherwise ``pending_approval`` until another HQ admin approves it. ``key``:
+    scoped as for ``top_up``."""
+    if body.amount == 0:
+        raise InvalidArgument("amount must not be zero", field="amount")
+    req = pb.RequestAdjustmentRequest(request_id=key, card_no=body.card_no, amount=body.amount, bucket=body.bucket,
+                                      reason=body.reason)  # fmt: skip
+    adj = await state.clients.call(state.clients.wallet.RequestAdjustment, req, p)
+    await audit.record_alone(state, request, p, "wallet.adjustment.request", "adjustment", adj.id, "HQ",
+                             {"card_no": body.card_no, "amount": body.amount, "status": adj.status})  # fmt: skip
+    return plain(adj)
+
+
+async def approve_adjustment(state: GatewayState, request: Request, p: Principal, adjustment_id: str) -> dict:
+    """The second HQ admin's approval (the wallet refuses the requester's own), audited."""
+    adj = await state.clients.call(
+        state.clients.wallet.ApproveAdjustment, pb.ApproveAdjustmentRequest(id=adjustment_id), p
+    )
+    await audit.record_alone(state, request, p, "wallet.adjustment.approve", "adjustment", adj.id, "HQ",
+                             {"card_no": adj.card_no, "amount": adj.amount})  # fmt: skip
+    return plain(adj)
+
+
+async def adjustments(state: GatewayState, p: Principal, status: str | None = None) -> list[dict]:
+    """Adjustments, newest first (``pending_approval`` or ``applied``; None: both)."""
+    reply = await state.clients.call(
+        state.clients.wallet.ListAdjustments, pb.ListAdjustmentsRequest(status=status or ""), p
+    )
+    return [plain(a) for a in reply.adjustments]
+
+
+# --- risk alerts ---------------------------------------------------------------------------------
+async def risk_alerts(
+    state: GatewayState, p: Principal, status: str | None = None, limit: int = 50, cursor: str | None = None
+) -> dict:
+    """Risk alerts of the caller's scope, newest first: ``{"items", "next_cursor"}``."""
+    req = pb.ListAlertsRequest(status=status or "", page={"limit": limit, "cursor": cursor or ""})
+    reply = await state.clients.call(state.clients.wallet.ListAlerts, req, p)
+    return {"items": [plain(a) for a in reply.alerts], "next_cursor": reply.page.next_cursor or None}
+
+
+async def acknowledge_alert(
+    state: GatewayState, request: Request, p: Principal, alert_id: str, note: str | None = None
+) -> dict:
+    """Acknowledge an open alert; the wallet keeps who did, the audit record also the note."""
+    alert = await state.clients.call(
+        state.clients.wallet.AcknowledgeAlert, pb.AcknowledgeAlertRequest(id=alert_id), p
+    )
+    await audit.record_alone(state, request, p, "risk.alert.ack", "alert", alert_id, alert.home_store_path,
+                             {"note": note} if note else None)  # fmt: skip
+    return plain(alert)
+
+
+# --- inter-store settlement of stored value --------------------------------------------------------
+async def settlement(
+    state: GatewayState, p: Principal, start: datetime | None = None, to: datetime | None = None
+) -> list[dict]:
+    """Per store of the caller's scope: stored value taken in, spent, and the net."""
+    req = pb.SettlementRequest(to=timestamp(to))
+    if start is not None:
+        getattr(req, "from").CopyFrom(timestamp(start))
+    reply = await state.clients.call(state.clients.wallet.Settlement, req, p)
+    return [plain(s) for s in reply.stores]
+
+
+def settlement_workbook(items: list[dict], start: datetime | None, to: datetime | None):  # type: ignore[no-untyped-def]
+    """The settlement as a spooled XLSX (``reports.spooled``)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("settlement")
+    sheet.append(["store_path", "taken_in_fen", "spent_fen", "net_fen", "from", "to"])
+    for row in items:
+        sheet.append([row["store_path"], row["taken_in"], row["spent"], row["net"],
+                      start.isoformat() if start else "", to.isoformat() if to else ""])  # fmt: skip
+    return reports.spooled(book)
+
+
+async def settlement_xlsx(
+    state: GatewayState, request: Request, p: Principal, start: datetime | None, to: datetime | None
+) -> StreamingResponse:
+    """The settlement as a streamed XLSX, the export audited."""
+    items = await settlement(state, p, start, to)
+    spool = await asyncio.to_thread(settlement_workbook, items, start, to)
+    await audit.record_alone(state, request, p, "wallet.settlement.export", "report", "settlement", p.scope,
+                             {"from": str(start), "to": str(to), "rows": len(items)})  # fmt: skip
+    return reports.xlsx_response(spool, "settlement.xlsx")

@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from openpyxl import Workbook
 from pydantic import Field, StrictBool, StrictInt
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
@@ -21,9 +20,17 @@ from services.gateway import audit
 from services.gateway import wallet as stored_value
 from services.gateway.deps import IdempotencyKey, State, permitted
 from services.gateway.org import unit_path
-from services.gateway.protojson import plain, timestamp
+from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
-from services.gateway.wallet import MAX_FEN, BonusRuleBody, Fen, TopUpBody, balance_json, txn_json
+from services.gateway.wallet import (
+    MAX_FEN,
+    AdjustmentBody,
+    BonusRuleBody,
+    Fen,
+    TopUpBody,
+    balance_json,
+    txn_json,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["stored value"])
 
@@ -45,13 +52,6 @@ class BatchRowBody(Strict):
 
 class BatchBody(Strict):
     rows: list[BatchRowBody] = Field(min_length=1, max_length=100_000)
-
-
-class AdjustmentBody(Strict):
-    card_no: str = Field(min_length=1, max_length=32)
-    amount: StrictInt = Field(ge=-MAX_FEN, le=MAX_FEN, description="fen; negative = debit")
-    reason: str = Field(min_length=1, max_length=1000)
-    bucket: Literal["principal", "bonus"] = "principal"
 
 
 class PolicyBody(Strict):
@@ -227,14 +227,8 @@ async def adjust(
     request: Request,
     state: State,
 ):
-    if body.amount == 0:
-        raise InvalidArgument("amount must not be zero", field="amount")
-    req = pb.RequestAdjustmentRequest(request_id=key, card_no=body.card_no, amount=body.amount, bucket=body.bucket,
-                                      reason=body.reason)  # fmt: skip
-    adj = await state.clients.call(state.clients.wallet.RequestAdjustment, req, p)
-    await audit.record_alone(state, request, p, "wallet.adjustment.request", "adjustment", adj.id, "HQ",
-                             {"card_no": body.card_no, "amount": body.amount, "status": adj.status})  # fmt: skip
-    return JSONResponse(plain(adj), status_code=201 if adj.status == "applied" else 202)
+    adj = await stored_value.request_adjustment(state, request, p, key, body)
+    return JSONResponse(adj, status_code=201 if adj["status"] == "applied" else 202)
 
 
 @router.post("/wallet/adjustments/{adjustment_id}/approve")
@@ -244,12 +238,7 @@ async def approve(
     p: Annotated[Principal, Depends(permitted("wallet.adjust"))],
     state: State,
 ) -> dict:
-    adj = await state.clients.call(
-        state.clients.wallet.ApproveAdjustment, pb.ApproveAdjustmentRequest(id=adjustment_id), p
-    )
-    await audit.record_alone(state, request, p, "wallet.adjustment.approve", "adjustment", adj.id, "HQ",
-                             {"card_no": adj.card_no, "amount": adj.amount})  # fmt: skip
-    return plain(adj)
+    return await stored_value.approve_adjustment(state, request, p, adjustment_id)
 
 
 @router.get("/wallet/adjustments")
@@ -258,10 +247,7 @@ async def adjustments(
     state: State,
     status: Literal["pending_approval", "applied"] | None = None,
 ) -> dict:
-    reply = await state.clients.call(
-        state.clients.wallet.ListAdjustments, pb.ListAdjustmentsRequest(status=status or ""), p
-    )
-    return {"items": [plain(a) for a in reply.adjustments]}
+    return {"items": await stored_value.adjustments(state, p, status)}
 
 
 @router.get("/wallet/bonus-rules")
@@ -309,11 +295,7 @@ async def settlement(
     start: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
 ) -> dict:
-    req = pb.SettlementRequest(to=timestamp(to))
-    if start is not None:
-        getattr(req, "from").CopyFrom(timestamp(start))
-    reply = await state.clients.call(state.clients.wallet.Settlement, req, p)
-    return {"items": [plain(s) for s in reply.stores]}
+    return {"items": await stored_value.settlement(state, p, start, to)}
 
 
 @router.get("/wallet/settlement.xlsx")
@@ -325,22 +307,7 @@ async def settlement_xlsx(
     to: datetime | None = None,
 ) -> StreamingResponse:
     """The settlement report as a spreadsheet (audited like every export)."""
-    body = await settlement(p=p, state=state, start=start, to=to)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("settlement")
-    sheet.append(["store_path", "taken_in_fen", "spent_fen", "net_fen", "from", "to"])
-    for row in body["items"]:
-        sheet.append([row["store_path"], row["taken_in"], row["spent"], row["net"],
-                      start.isoformat() if start else "", to.isoformat() if to else ""])  # fmt: skip
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    await audit.record_alone(state, request, p, "wallet.settlement.export", "report", "settlement", p.scope,
-                             {"from": str(start), "to": str(to), "rows": len(body["items"])})  # fmt: skip
-    return StreamingResponse(
-        iter([buffer.getvalue()]),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="settlement.xlsx"'},
-    )
+    return await stored_value.settlement_xlsx(state, request, p, start, to)
 
 
 @router.get("/risk/rules")
@@ -374,9 +341,7 @@ async def risk_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict:
-    req = pb.ListAlertsRequest(status=status or "", page={"limit": limit, "cursor": cursor or ""})
-    reply = await state.clients.call(state.clients.wallet.ListAlerts, req, p)
-    return {"items": [plain(a) for a in reply.alerts], "next_cursor": reply.page.next_cursor or None}
+    return await stored_value.risk_alerts(state, p, status, limit, cursor)
 
 
 @router.post("/risk/alerts/{alert_id}/ack")
@@ -386,8 +351,4 @@ async def ack(
     p: Annotated[Principal, Depends(permitted("risk.alerts.ack"))],
     state: State,
 ) -> dict:
-    alert = await state.clients.call(
-        state.clients.wallet.AcknowledgeAlert, pb.AcknowledgeAlertRequest(id=alert_id), p
-    )
-    await audit.record_alone(state, request, p, "risk.alert.ack", "alert", alert_id, alert.home_store_path)
-    return plain(alert)
+    return await stored_value.acknowledge_alert(state, request, p, alert_id)
