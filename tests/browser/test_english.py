@@ -32,7 +32,9 @@ def test_the_main_screens_read_in_english(new_context, admin: Admin):
     identify(page, member["card"]["card_no"])
     open_task(page, "Check out")
     # The scan field offers the catalog by name (a datalist): pick the product without its SKU.
-    expect(page.locator(f'#catalog-pick option[value="{product["sku"]}"]')).to_have_text("Jasmine tea · ¥42.00")
+    expect(page.locator(f'#catalog-pick option[value="{product["sku"]}"]')).to_have_text(
+        "Jasmine tea · ¥42.00"
+    )
     scan(page, product["sku"])
     expect(page.get_by_test_id("total-due")).to_have_text("¥42.00")
     expect(page.get_by_role("button", name=re.compile(r"^Pay ¥42\.00$"))).to_be_visible()
