@@ -20,7 +20,9 @@ from kit.errors import ChainclubError, InvalidArgument
 from services.gateway import cards, daily_summary, loyalty, members, wallet
 from services.gateway.member_schemas import MemberCreate
 from services.gateway.permissions import COUNTER
+from services.gateway.web import counter_sales
 from services.gateway.web.core import PageContext, PageRoute, field_errors, gate, new_key
+from services.gateway.web.counter_base import WARN, member_view, text
 from services.gateway.web.vocabulary import N_
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -37,20 +39,6 @@ FIELD_MESSAGES = {
 }
 TABS = ("checkout", "topup", "register", "card", "history", "refund")
 CARD_NO = re.compile(r"^\d{12,32}$")
-# Statuses that put a warning on the member panel (the card cannot pay).
-WARN = {"lost", "frozen", "expired", "cancelled", "replaced"}
-
-
-def _text(form: Any, name: str, limit: int = 200) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-async def member_view(ctx: PageContext, card_no: str) -> dict[str, Any] | None:
-    """The identify view of a card (None when no card is chosen)."""
-    if not card_no:
-        return None
-    return await members.identify(ctx.state, ctx.p, card_no=card_no)
 
 
 def screen(ctx: PageContext, *, member: dict | None, tab: str, status: int = 200, **values: Any) -> Response:
@@ -71,7 +59,7 @@ async def counter(ctx: Ctx) -> Response:
 async def identify(ctx: Ctx) -> Response:
     """A scanned card number or a typed phone number -> the member panel."""
     form = await ctx.form()
-    query = re.sub(r"[\s-]", "", _text(form, "q", 64))
+    query = re.sub(r"[\s-]", "", text(form, "q", 64))
     if not query:
         return screen(ctx, member=None, tab="checkout", status=422, identify_error=ctx._("Scan a card or type a phone number."),
                       query=query, **await tab_values(ctx, "checkout", None))  # fmt: skip
@@ -98,7 +86,7 @@ async def tab(tab: str, ctx: Ctx) -> Response:
     """One work area of the counter for the chosen card (a fragment)."""
     if tab not in TABS:
         raise InvalidArgument(f"no such counter area {tab!r}", field="tab")
-    card_no = _text(await ctx.form(), "card_no", 32)
+    card_no = text(await ctx.form(), "card_no", 32)
     member = await member_view(ctx, card_no)
     return ctx.render(
         "counter/_work.html", member=member, tab=tab, warn=WARN, **await tab_values(ctx, tab, member)
@@ -108,18 +96,18 @@ async def tab(tab: str, ctx: Ctx) -> Response:
 async def tab_values(ctx: PageContext, tab: str, member: dict | None) -> dict[str, Any]:
     """What a work area shows when it opens."""
     if tab == "checkout":
-        from services.gateway.web.counter_sales import empty_cart, products
-
-        return {"cart": empty_cart(member), "errors": {}, "products": await products(ctx)}
+        return {
+            "cart": counter_sales.empty_cart(member),
+            "errors": {},
+            "products": await counter_sales.products(ctx),
+        }
     if tab == "topup":
         return {"values": {}, "errors": {}, "preview": None, "key": new_key()}
     if tab == "register":
         card_types = await cards.card_types(ctx.state, ctx.p)
         return {"values": {}, "errors": {}, "card_types": card_types}
     if tab == "card" and member:
-        from services.gateway.web.counter_sales import _card_or_none
-
-        card = await _card_or_none(ctx, member["card"]["card_no"])
+        card = await counter_sales.card_or_none(ctx, member["card"]["card_no"])
         return {"card": card, "errors": {}, "result": None}
     if tab == "history" and member:
         txns = await wallet.transactions(ctx.state, ctx.p, member["card"]["card_no"], limit=20)
@@ -131,9 +119,12 @@ async def tab_values(ctx: PageContext, tab: str, member: dict | None) -> dict[st
             points = {"items": [], "next_cursor": None}
         return {"txns": txns["items"], "points": points["items"]}
     if tab == "refund":
-        from services.gateway.web.counter_sales import recent
-
-        return {"recent": await recent(ctx, member), "found": None, "errors": {}, "result": None}
+        return {
+            "recent": await counter_sales.recent(ctx, member),
+            "found": None,
+            "errors": {},
+            "result": None,
+        }
     return {}
 
 
@@ -141,7 +132,7 @@ async def tab_values(ctx: PageContext, tab: str, member: dict | None) -> dict[st
 async def register(ctx: Ctx) -> Response:
     form = await ctx.form()
     values = {
-        k: _text(form, k)
+        k: text(form, k)
         for k in ("name", "phone", "birthday", "gender", "email", "card_type", "referrer_member_no")
     }
     consents = {c: form.get(f"consent_{c}") == "on" for c in ("sms", "email", "wechat")}

@@ -23,7 +23,7 @@ from services.gateway.deps import Page, scoped_key
 from services.gateway.models import checkouts
 from services.gateway.permissions import COUNTER
 from services.gateway.web.core import PageContext, PageRoute, field_errors, gate, new_key
-from services.gateway.web.counter import WARN, _text, member_view
+from services.gateway.web.counter_base import WARN, member_view, text
 from services.gateway.web.i18n import parse_yuan
 from services.gateway.web.vocabulary import N_
 
@@ -87,7 +87,7 @@ def empty_cart(member: dict | None) -> dict[str, Any]:
 def _cart_from(form: Any) -> dict[str, Any]:
     """The cart as the form holds it; a scanned ``add_sku`` is added as one more line."""
     skus, qtys, names = form.getlist("sku"), form.getlist("qty"), form.getlist("name")
-    remove = _text(form, "remove", 64)
+    remove = text(form, "remove", 64)
     lines: list[dict[str, Any]] = []
     for i, sku in enumerate(skus):
         sku = str(sku).strip()
@@ -95,7 +95,7 @@ def _cart_from(form: Any) -> dict[str, Any]:
             continue
         raw = str(qtys[i]).strip() if i < len(qtys) else "1"
         lines.append({"sku": sku, "qty": raw, "name": str(names[i]) if i < len(names) else ""})
-    added = _text(form, "add_sku", 64)
+    added = text(form, "add_sku", 64)
     if added:
         existing = next((ln for ln in lines if ln["sku"] == added), None)
         if existing is not None and str(existing["qty"]).isdigit():
@@ -103,17 +103,17 @@ def _cart_from(form: Any) -> dict[str, Any]:
         else:
             lines.append({"sku": added, "qty": "1", "name": ""})
     return {
-        "card_no": _text(form, "card_no", 32),
+        "card_no": text(form, "card_no", 32),
         "lines": lines,
-        "coupon_code": _text(form, "coupon_code", 64),
-        "points_to_use": _text(form, "points_to_use", 12) or "0",
+        "coupon_code": text(form, "coupon_code", 64),
+        "points_to_use": text(form, "points_to_use", 12) or "0",
         "pay": {
-            "stored_value": _text(form, "pay_stored_value", 20),
-            "cash": _text(form, "pay_cash", 20),
-            "other": _text(form, "pay_other", 20),
-            "other_method": _text(form, "pay_other_method", 20) or "bank_card",
+            "stored_value": text(form, "pay_stored_value", 20),
+            "cash": text(form, "pay_cash", 20),
+            "other": text(form, "pay_other", 20),
+            "other_method": text(form, "pay_other_method", 20) or "bank_card",
         },
-        "key": _text(form, "idempotency_key", 255),
+        "key": text(form, "idempotency_key", 255),
     }
 
 
@@ -261,7 +261,7 @@ async def pay(ctx: Ctx) -> Response:
 def _top_up_values(
     ctx: PageContext, form: Any
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any] | None]:
-    values = {"amount": _text(form, "amount", 20), "channel": _text(form, "channel", 20) or "cash"}
+    values = {"amount": text(form, "amount", 20), "channel": text(form, "channel", 20) or "cash"}
     errors: dict[str, str] = {}
     body = None
     try:
@@ -278,7 +278,7 @@ def _top_up_values(
 async def top_up_preview(ctx: Ctx) -> Response:
     """The bonus the active rule gives for the amount typed (充值赠送), before confirming."""
     form = await ctx.form()
-    card_no = _text(form, "card_no", 32)
+    card_no = text(form, "card_no", 32)
     member = await member_view(ctx, card_no)
     values, errors, body = _top_up_values(ctx, form)
     preview = None
@@ -297,10 +297,10 @@ async def top_up_preview(ctx: Ctx) -> Response:
 @router.post("/counter/topup")
 async def top_up(ctx: Ctx) -> Response:
     form = await ctx.form()
-    card_no = _text(form, "card_no", 32)
+    card_no = text(form, "card_no", 32)
     member = await member_view(ctx, card_no)
     values, errors, body = _top_up_values(ctx, form)
-    key = _text(form, "idempotency_key", 255)
+    key = text(form, "idempotency_key", 255)
     if body is not None and member is not None:
         try:
             result = await wallet.top_up(ctx.state, ctx.request, ctx.p, scoped_key(ctx.p, key), card_no,
@@ -342,8 +342,8 @@ async def recent(ctx: PageContext, member: dict | None, limit: int = 10) -> list
 @router.post("/counter/refund/find")
 async def refund_find(ctx: Ctx) -> Response:
     form = await ctx.form()
-    member = await member_view(ctx, _text(form, "card_no", 32))
-    checkout_id = _text(form, "checkout_id", 64)
+    member = await member_view(ctx, text(form, "card_no", 32))
+    checkout_id = text(form, "checkout_id", 64)
     errors: dict[str, str] = {}
     found = None
     try:
@@ -362,9 +362,9 @@ async def refund_find(ctx: Ctx) -> Response:
 @router.post("/counter/refund")
 async def refund(ctx: Ctx) -> Response:
     form = await ctx.form()
-    member = await member_view(ctx, _text(form, "card_no", 32))
-    checkout_id = _text(form, "checkout_id", 64)
-    key = _text(form, "idempotency_key", 255)
+    member = await member_view(ctx, text(form, "card_no", 32))
+    checkout_id = text(form, "checkout_id", 64)
+    key = text(form, "idempotency_key", 255)
     lines = []
     for sku, qty in zip(form.getlist("refund_sku"), form.getlist("refund_qty"), strict=False):
         if str(qty).strip() not in ("", "0"):
@@ -379,7 +379,7 @@ async def refund(ctx: Ctx) -> Response:
     except (ValidationError, ChainclubError) as exc:
         errors = refusal(ctx, exc)
     found = await checkout_refunds.get(ctx.state, ctx.p, checkout_id) if checkout_id else None
-    member = await member_view(ctx, _text(form, "card_no", 32))
+    member = await member_view(ctx, text(form, "card_no", 32))
     return ctx.render("counter/_refund.html", status=201 if result else 422, member=member, found=found,
                       headers=TAKINGS_CHANGED if result else None, oob=member is not None,
                       errors=errors, result=result, key=key if errors else new_key(),
@@ -392,7 +392,7 @@ async def card_action(action: str, ctx: Ctx) -> Response:
     """Report loss, cancel loss, freeze, unfreeze (the member's home scope for all but
     report-loss, as in REST), or replace with the card type's fee."""
     form = await ctx.form()
-    card_no = _text(form, "card_no", 32)
+    card_no = text(form, "card_no", 32)
     errors: dict[str, str] = {}
     result = None
     try:
@@ -402,19 +402,19 @@ async def card_action(action: str, ctx: Ctx) -> Response:
             card_no = result["card_no"]
         else:
             await cards.change_status(
-                ctx.state, ctx.request, ctx.p, card_no, action, _text(form, "reason", 500)
+                ctx.state, ctx.request, ctx.p, card_no, action, text(form, "reason", 500)
             )
     except ChainclubError as exc:
         errors = refusal(ctx, exc)
         if exc.reason in ("not_found", "out_of_scope"):
             errors = {"_": ctx._("Only the member's home store (or its region, or HQ) may do this.")}
     member = await member_view(ctx, card_no)
-    card = await _card_or_none(ctx, card_no)
+    card = await card_or_none(ctx, card_no)
     return ctx.render("counter/_card.html", status=422 if errors else 200, member=member, card=card,
                       errors=errors, result=result, action=action, oob=True, warn=WARN)  # fmt: skip
 
 
-async def _card_or_none(ctx: PageContext, card_no: str) -> dict[str, Any] | None:
+async def card_or_none(ctx: PageContext, card_no: str) -> dict[str, Any] | None:
     """The card's details, or None outside the caller's scope (identify still shows the masked view)."""
     try:
         return await cards.get_card(ctx.state, ctx.p, card_no)
