@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -42,9 +43,9 @@ HOME = {
     "store_manager": "/counter",
     "terminal": "/counter",
     "distributor": "/portal",
-    "hq_admin": "/console",
-    "region_manager": "/console",
-    "auditor": "/console",
+    "hq_admin": "/console/dashboard",
+    "region_manager": "/console/dashboard",
+    "auditor": "/console/dashboard",
 }
 
 
@@ -127,6 +128,7 @@ class PageContext:
             dt=fmt.datetime,
             day=fmt.date,
             new_key=new_key,
+            now=lambda: datetime.now(UTC),
             points_share=self.state.settings.loyalty_points_max_share_bps,
             label=lambda code: vocabulary.label(self.locale, code),
             **values,
