@@ -51,7 +51,8 @@ def test_the_main_screens_read_in_english(new_context, admin: Admin):
     shot(page, "counter-card-en")
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, DEV_ADMIN, expect_path="/console")
+    log_in(page, DEV_ADMIN, expect_path="/console/dashboard")
+    page.get_by_role("link", name="Organisation").click()
     expect(page.get_by_role("heading", name="Console")).to_be_visible()
     expect(page.get_by_role("heading", name="Add a staff account")).to_be_visible()
     shot(page, "console-en")

@@ -1,8 +1,10 @@
-"""The login page in Chromium: staff land on their role's home, a wrong password stays on the
-page, and nothing is loaded from off the machine (htmx and the styles are the gateway's own)."""
+"""The login page in Chromium: staff land on their role's home (the HQ admin on the console's
+dashboard), a wrong password stays on the page, and nothing is loaded from off the machine
+(htmx and the styles are the gateway's own)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -17,7 +19,9 @@ def test_the_hq_admin_logs_in_to_the_console(page: Page, blocked_requests: list[
     expect(page.locator("#login-form")).to_be_visible()
     shot(page, "login")
     login(page, "admin", "admin")
-    assert urlsplit(page.url).path == "/console", page.url
+    assert urlsplit(page.url).path == "/console/dashboard", page.url
+    page.get_by_role("link", name="组织与设置").click()
+    expect(page).to_have_url(re.compile(r"/console$"))
     page.wait_for_load_state("networkidle")
     shot(page, "console-home")
     assert blocked_requests == [], blocked_requests

@@ -1,5 +1,6 @@
 """The pages people use (Jinja2 + htmx, served by the gateway): the login page, the store
-counter (``/counter``), the distributor portal (``/portal``) and the console (``/console``).
+counter (``/counter``), the distributor portal (``/portal``) and the console (``/console``, its
+dashboard ``/console/dashboard``).
 
 Each page area is one module; all of them call the gateway's use-case functions, the same ones
 the REST routes call. Browser assets are files under ``static/`` (third-party ones vendored and
@@ -11,11 +12,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.gateway.web import auth, console, counter, counter_sales, portal
+from services.gateway.web import auth, console, counter, counter_sales, dashboard, portal
 from services.gateway.web.core import WEB
 
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-    for module in (auth, counter, counter_sales, portal, console):
+    for module in (auth, counter, counter_sales, portal, console, dashboard):
         app.include_router(module.router)
