@@ -70,6 +70,24 @@ LABELS: dict[str, str] = {
     "refunded": N_("refunded"),
     "failed": N_("failed"),
     "started": N_("in progress"),
+    # stored-value buckets, adjustments
+    "principal": N_("principal"),
+    "pending_approval": N_("waiting for approval"),
+    "applied": N_("applied"),
+    # risk rules and alerts
+    "single_amount": N_("single amount"),
+    "count_in_window": N_("count in a window"),
+    "sum_in_window": N_("sum in a window"),
+    "time_of_day": N_("time of day"),
+    "chain_velocity": N_("chain velocity"),
+    "alert": N_("alert"),
+    "block": N_("block"),
+    "open": N_("open"),
+    "acknowledged": N_("acknowledged"),
+    # report groupings
+    "by_store": N_("Store"),
+    "by_region": N_("Region"),
+    "by_day": N_("Day"),
 }
 
 
