@@ -1,19 +1,24 @@
-"""Loyalty reads the REST routes (routes/loyalty.py, identify and the member profile) and
-the pages share: a member's points, their history and coupons. The member is first looked up
-through the members service (its scope decides: 404 outside it); loyalty owns the figures."""
+"""Loyalty use cases the REST routes (routes/loyalty.py), identify, the member profile and
+the pages share: a member's points, their history and coupons (the member is first looked up
+through the members service: its scope decides, 404 outside it); tiers, earn rules, coupon
+templates and issuing them, promotions. Loyalty owns the figures and the rules."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from fastapi import Request
+from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.members.v1 import members_pb2 as mpb
 from kit.auth import Principal
-from kit.errors import ChainclubError
-from services.gateway.protojson import plain
+from kit.errors import ChainclubError, InvalidArgument
+from services.gateway import audit
+from services.gateway.org import unit_path
+from services.gateway.protojson import plain, timestamp
+from services.gateway.schemas import Strict
 from services.gateway.state import GatewayState
 
 READ_TIMEOUT = 3  # seconds; the counter does not wait longer for figures it can do without
@@ -183,3 +188,202 @@ async def member_coupons(
     """The member's coupons (every status, or one). -> ``MemberCoupons``."""
     await member_in_scope(state, p, member_no)
     return {"items": [plain(c) for c in await coupons_of(state, p, member_no, status)], "next_cursor": None}
+
+
+# --- rules: tiers, earn rules, coupon templates (and issuing them), promotions ------------------
+MAX_FEN = 10**11
+Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
+Bps = Annotated[StrictInt, Field(ge=0, le=10_000)]
+Multiplier = Annotated[StrictInt, Field(ge=0, le=100_000)]
+
+
+class TierBody(Strict):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    rank: StrictInt = Field(ge=0, le=100)
+    min_spend_12m: Fen = 0
+    min_points_12m: Annotated[StrictInt, Field(ge=0, le=10**12)] = 0
+    discount_bps: Bps = 0
+    points_multiplier_bps: Multiplier = 10_000
+    birthday_gift_template_id: str = Field(default="", max_length=64)
+
+
+class EarnRuleBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    scope: str | None = Field(default=None, max_length=64, description="org unit code; default: the caller's")
+    category: str = Field(default="", max_length=100)
+    points_per_yuan_bps: Annotated[StrictInt, Field(ge=0, le=1_000_000)] = 10_000
+    member_day: StrictInt = Field(default=0, ge=0, le=31)
+    member_day_multiplier_bps: Multiplier = 10_000
+    birthday_month_multiplier_bps: Multiplier = 10_000
+    active: StrictBool = True
+
+
+class CouponTemplateBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["amount_off", "percent_off", "gift"]
+    amount_off: Fen = 0
+    percent_off_bps: Bps = 0
+    min_spend: Fen = 0
+    gift_sku: str = Field(default="", max_length=64)
+    valid_days: StrictInt = Field(default=0, ge=0, le=3660)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    scope: str | None = Field(default=None, max_length=64, description="org unit code; default: the caller's")
+    per_member_limit: StrictInt = Field(default=0, ge=0, le=1000)
+    total_quantity: StrictInt = Field(default=0, ge=0, le=10**9)
+    campaign: Literal["", "welcome", "birthday", "tier_upgrade", "top_up", "referral"] = ""
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> CouponTemplateBody:
+        if self.kind == "amount_off" and self.amount_off <= 0:
+            raise ValueError("an amount_off coupon needs amount_off > 0")
+        if self.kind == "percent_off" and not 0 < self.percent_off_bps <= 10_000:
+            raise ValueError("a percent_off coupon needs percent_off_bps in 1..10000")
+        if self.kind == "gift" and not self.gift_sku:
+            raise ValueError("a gift coupon needs gift_sku")
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
+class PromotionBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["spend_x_save_y", "category_discount", "member_day"]
+    spend_threshold: Fen = 0
+    save_amount: Fen = 0
+    category: str = Field(default="", max_length=100)
+    discount_bps: Bps = 0
+    day_of_month: StrictInt = Field(default=0, ge=0, le=31)
+    members_only: StrictBool = False
+    scope: str | None = Field(default=None, max_length=64, description="org unit code; default: the caller's")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    active: StrictBool = True
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> PromotionBody:
+        if self.kind == "spend_x_save_y" and not (0 < self.save_amount <= self.spend_threshold):
+            raise ValueError("spend_x_save_y needs 0 < save_amount <= spend_threshold")
+        if self.kind in ("category_discount", "member_day") and not 0 < self.discount_bps <= 10_000:
+            raise ValueError(f"{self.kind} needs discount_bps in 1..10000")
+        if self.kind == "category_discount" and not self.category:
+            raise ValueError("category_discount needs a category")
+        if self.kind == "member_day" and not self.day_of_month:
+            raise ValueError("member_day needs day_of_month")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class IssueBody(Strict):
+    member_nos: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, min_length=1, max_length=10_000
+    )
+    segment: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one(self) -> IssueBody:
+        if (self.member_nos is None) == (self.segment is None):
+            raise ValueError("give either member_nos or segment")
+        return self
+
+
+async def _scope(state: GatewayState, p: Principal, code: str | None) -> str:
+    """The org path of ``code`` (an org unit in the caller's scope); the caller's own without."""
+    return await unit_path(state, p, code, field="scope") if code else p.scope
+
+
+async def tiers(state: GatewayState, p: Principal) -> list[dict[str, Any]]:
+    reply = await state.clients.call(state.clients.loyalty.ListTiers, pb.ListTiersRequest(), p)
+    return [plain(t) for t in reply.tiers]
+
+
+async def upsert_tier(state: GatewayState, request: Request, p: Principal, body: TierBody) -> dict[str, Any]:
+    """Create the tier ``body.code`` or replace it (HQ), audited."""
+    tier = await state.clients.call(state.clients.loyalty.UpsertTier, pb.Tier(**body.model_dump()), p)
+    await audit.record_alone(
+        state, request, p, "loyalty.tier.put", "tier", tier.code, "HQ", body.model_dump()
+    )
+    return plain(tier)
+
+
+async def earn_rules(state: GatewayState, p: Principal) -> list[dict[str, Any]]:
+    reply = await state.clients.call(state.clients.loyalty.ListEarnRules, pb.ListEarnRulesRequest(), p)
+    return [plain(r) for r in reply.rules]
+
+
+async def create_earn_rule(
+    state: GatewayState, request: Request, p: Principal, body: EarnRuleBody
+) -> dict[str, Any]:
+    """An earn rule at ``body.scope`` (default the caller's own), audited."""
+    scope = await _scope(state, p, body.scope)
+    rule = await state.clients.call(
+        state.clients.loyalty.CreateEarnRule, pb.EarnRule(**{**body.model_dump(), "scope": scope}), p
+    )
+    await audit.record_alone(state, request, p, "loyalty.earn_rule.create", "earn_rule", rule.id, scope,
+                             body.model_dump())  # fmt: skip
+    return plain(rule)
+
+
+async def coupon_templates(state: GatewayState, p: Principal) -> list[dict[str, Any]]:
+    reply = await state.clients.call(
+        state.clients.loyalty.ListCouponTemplates, pb.ListCouponTemplatesRequest(), p
+    )
+    return [plain(t) for t in reply.templates]
+
+
+async def create_coupon_template(
+    state: GatewayState, request: Request, p: Principal, body: CouponTemplateBody
+) -> dict[str, Any]:
+    """A coupon template at ``body.scope`` (default the caller's own), audited."""
+    scope = await _scope(state, p, body.scope)
+    values = body.model_dump(exclude={"valid_from", "valid_until", "scope"})
+    req = pb.CouponTemplate(
+        **values, scope=scope, valid_from=timestamp(body.valid_from), valid_until=timestamp(body.valid_until)
+    )
+    tpl = await state.clients.call(state.clients.loyalty.CreateCouponTemplate, req, p)
+    await audit.record_alone(state, request, p, "loyalty.coupon_template.create", "coupon_template", tpl.id, scope,
+                             body.model_dump(mode="json"))  # fmt: skip
+    return plain(tpl)
+
+
+async def issue_coupons(
+    state: GatewayState, request: Request, p: Principal, key: str, template_id: str, body: IssueBody
+) -> dict[str, Any]:
+    """Issue the template to members (each in the caller's scope, else ``member_nos.<i>`` is
+    refused) or a segment, once per ``key`` (the Idempotency-Key), audited."""
+    for i, member_no in enumerate(body.member_nos or ()):
+        try:
+            await member_in_scope(state, p, member_no)
+        except Exception as exc:
+            if getattr(exc, "reason", None) in ("not_found", "out_of_scope"):
+                raise InvalidArgument(f"unknown member {member_no!r}", field=f"member_nos.{i}") from None
+            raise
+    req = pb.IssueCouponsRequest(request_id=key, template_id=template_id, member_nos=body.member_nos or [],
+                                 segment=body.segment or "")  # fmt: skip
+    reply = await state.clients.call(state.clients.loyalty.IssueCoupons, req, p, timeout=60)
+    await audit.record_alone(state, request, p, "loyalty.coupons.issue", "coupon_template", template_id, p.scope,
+                             {"members": len(body.member_nos or ()), "segment": body.segment,
+                              "issued": reply.issued})  # fmt: skip
+    return plain(reply)
+
+
+async def promotions(state: GatewayState, p: Principal) -> list[dict[str, Any]]:
+    reply = await state.clients.call(state.clients.loyalty.ListPromotions, pb.ListPromotionsRequest(), p)
+    return [plain(x) for x in reply.promotions]
+
+
+async def create_promotion(
+    state: GatewayState, request: Request, p: Principal, body: PromotionBody
+) -> dict[str, Any]:
+    """A promotion at ``body.scope`` (default the caller's own), audited."""
+    scope = await _scope(state, p, body.scope)
+    values = body.model_dump(exclude={"starts_at", "ends_at", "scope"})
+    req = pb.Promotion(
+        **values, scope=scope, starts_at=timestamp(body.starts_at), ends_at=timestamp(body.ends_at)
+    )
+    promo = await state.clients.call(state.clients.loyalty.CreatePromotion, req, p)
+    await audit.record_alone(state, request, p, "loyalty.promotion.create", "promotion", promo.id, scope,
+                             body.model_dump(mode="json"))  # fmt: skip
+    return plain(promo)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
@@ -266,6 +266,38 @@ async def acknowledge_alert(
     await audit.record_alone(state, request, p, "risk.alert.ack", "alert", alert_id, alert.home_store_path,
                              {"note": note} if note else None)  # fmt: skip
     return plain(alert)
+
+
+# --- risk rules (HQ writes; managers and auditors read) ------------------------------------------
+class RiskRuleBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["single_amount", "count_in_window", "sum_in_window", "time_of_day", "chain_velocity"]
+    threshold: StrictInt = Field(default=0, ge=0, le=10**15)
+    window_seconds: StrictInt | None = Field(default=None, ge=1, le=31 * 86400)
+    action: Literal["alert", "block"]
+    applies_to: Literal["topup", "payment", "any"] = "any"
+    start_minute: StrictInt = Field(
+        default=0, ge=0, le=1439, description="time_of_day: from (chain local time)"
+    )
+    end_minute: StrictInt = Field(default=0, ge=0, le=1439, description="time_of_day: until (exclusive)")
+    active: StrictBool = True
+
+
+async def risk_rules(state: GatewayState, p: Principal) -> list[dict]:
+    reply = await state.clients.call(state.clients.wallet.ListRiskRules, pb.ListRiskRulesRequest(), p)
+    return [plain(r) for r in reply.rules]
+
+
+async def create_risk_rule(state: GatewayState, request: Request, p: Principal, body: RiskRuleBody) -> dict:
+    """A risk rule over the whole chain (HQ), audited."""
+    req = pb.RiskRule(name=body.name, kind=body.kind, threshold=body.threshold, window_seconds=body.window_seconds or 0,
+                      action=body.action, applies_to=body.applies_to, start_minute=body.start_minute,
+                      end_minute=body.end_minute, active=body.active)  # fmt: skip
+    rule = await state.clients.call(state.clients.wallet.CreateRiskRule, req, p)
+    await audit.record_alone(
+        state, request, p, "risk.rule.create", "risk_rule", rule.id, "HQ", body.model_dump()
+    )
+    return plain(rule)
 
 
 # --- inter-store settlement of stored value --------------------------------------------------------

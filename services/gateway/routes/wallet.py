@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
@@ -27,6 +27,7 @@ from services.gateway.wallet import (
     AdjustmentBody,
     BonusRuleBody,
     Fen,
+    RiskRuleBody,
     TopUpBody,
     balance_json,
     txn_json,
@@ -59,20 +60,6 @@ class PolicyBody(Strict):
     operators: list[str] = Field(
         default_factory=list, max_length=1000, description="usernames or terminal ids"
     )
-
-
-class RiskRuleBody(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    kind: Literal["single_amount", "count_in_window", "sum_in_window", "time_of_day", "chain_velocity"]
-    threshold: StrictInt = Field(default=0, ge=0, le=10**15)
-    window_seconds: StrictInt | None = Field(default=None, ge=1, le=31 * 86400)
-    action: Literal["alert", "block"]
-    applies_to: Literal["topup", "payment", "any"] = "any"
-    start_minute: StrictInt = Field(
-        default=0, ge=0, le=1439, description="time_of_day: from (chain local time)"
-    )
-    end_minute: StrictInt = Field(default=0, ge=0, le=1439, description="time_of_day: until (exclusive)")
-    active: StrictBool = True
 
 
 @router.post("/cards/{card_no}/top-ups", status_code=201, response_model=stored_value.TopUpResult)
@@ -312,8 +299,7 @@ async def settlement_xlsx(
 
 @router.get("/risk/rules")
 async def risk_rules(p: Annotated[Principal, Depends(permitted("risk.rules.read"))], state: State) -> dict:
-    reply = await state.clients.call(state.clients.wallet.ListRiskRules, pb.ListRiskRulesRequest(), p)
-    return {"items": [plain(r) for r in reply.rules]}
+    return {"items": await stored_value.risk_rules(state, p)}
 
 
 @router.post("/risk/rules", status_code=201)
@@ -323,14 +309,7 @@ async def create_risk_rule(
     p: Annotated[Principal, Depends(permitted("risk.rules.write"))],
     state: State,
 ) -> dict:
-    req = pb.RiskRule(name=body.name, kind=body.kind, threshold=body.threshold, window_seconds=body.window_seconds or 0,
-                      action=body.action, applies_to=body.applies_to, start_minute=body.start_minute,
-                      end_minute=body.end_minute, active=body.active)  # fmt: skip
-    rule = await state.clients.call(state.clients.wallet.CreateRiskRule, req, p)
-    await audit.record_alone(
-        state, request, p, "risk.rule.create", "risk_rule", rule.id, "HQ", body.model_dump()
-    )
-    return plain(rule)
+    return await stored_value.create_risk_rule(state, request, p, body)
 
 
 @router.get("/risk/alerts")
