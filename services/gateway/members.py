@@ -1,21 +1,25 @@
 """Gateway side of members and cards: org codes -> paths, protobuf -> the REST JSON, and the
 member use cases the REST routes (routes/members.py) and the pages share: register, identify
-at the counter, the profile. Members owns the data and re-checks scope."""
+at the counter, the profile, search, edit, anonymize, visits and feedback. Members owns the
+data and re-checks scope."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
 
+from chainclub.loyalty.v1 import loyalty_pb2 as loyalty_pb
 from chainclub.members.v1 import members_pb2 as pb
 from kit.auth import Principal
 from kit.errors import InvalidArgument
 from services.gateway import audit, loyalty, org, wallet
-from services.gateway.member_schemas import MemberCreate
+from services.gateway.member_schemas import FeedbackCreate, MemberCreate, MemberUpdate, VisitCreate
+from services.gateway.protojson import plain
 from services.gateway.state import GatewayState
 
 
@@ -259,3 +263,141 @@ async def profile(state: GatewayState, p: Principal, member_no: str) -> dict[str
     if tier:
         body["tier"] = tier
     return body
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """The member list's filters (``GET /api/v1/members``); None = not filtered."""
+
+    phone: str | None = None
+    q: str | None = None  # member number, name or phone
+    tag: str | None = None
+    tier: str | None = None
+    store: str | None = None  # a store code in the caller's scope
+    birthday_month: int | None = None
+    segment: str | None = None  # a quadrant or lifecycle stage (loyalty)
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+async def search_request(
+    state: GatewayState, p: Principal, f: SearchFilters
+) -> pb.SearchMembersRequest | None:
+    """The members service's request for ``f`` (org codes and segments resolved in the
+    caller's scope); None when the segment has no member, so nothing can match."""
+    req = pb.SearchMembersRequest(
+        phone=f.phone or "",
+        q=f.q or "",
+        tag=f.tag or "",
+        tier=f.tier or "",
+        birthday_month=f.birthday_month or 0,
+    )
+    if f.store:
+        req.store_path = await org.unit_path(state, p, f.store, field="store")
+    if f.segment:  # a quadrant or lifecycle stage, resolved by loyalty within the same scope
+        found = await state.clients.call(
+            state.clients.loyalty.MembersInSegment,
+            loyalty_pb.MembersInSegmentRequest(segment=f.segment, store_path=req.store_path),
+            p,
+        )
+        if not found.member_nos:
+            return None
+        req.member_nos.extend(found.member_nos)
+    return req
+
+
+async def search(
+    state: GatewayState, p: Principal, f: SearchFilters, limit: int = 50, cursor: str | None = None
+) -> dict[str, Any]:
+    """One page of the members in the caller's scope matching ``f``. -> ``MemberPage``."""
+    req = await search_request(state, p, f)
+    if req is None:
+        return {"items": [], "next_cursor": None}
+    req.page.limit, req.page.cursor = limit, cursor or ""
+    reply = await state.clients.call(state.clients.members.SearchMembers, req, p)
+    return {"items": [member_json(m) for m in reply.members], "next_cursor": reply.page.next_cursor or None}
+
+
+PATCH_FIELDS = {"home_store": "home_store_path", "custom_fields": "custom_fields"}
+
+
+async def update(
+    state: GatewayState, request: Request, p: Principal, member_no: str, body: MemberUpdate
+) -> dict[str, Any]:
+    """Changes the fields given in ``body`` (only those), audited. -> ``MemberOut``."""
+    given = body.model_dump(exclude_unset=True)
+    if any(v is None for v in given.values()):
+        nulls = sorted(k for k, v in given.items() if v is None)
+        raise InvalidArgument(f"{', '.join(nulls)} cannot be null; send a value", field=nulls[0])
+    path = await store_path(state, p, given.pop("home_store")) if "home_store" in given else None
+    mask = [PATCH_FIELDS.get(k, k) for k in given] + (["home_store_path"] if path else [])
+    req = pb.UpdateMemberRequest(member_no=member_no, values=values_request(given, path), update_mask=mask)
+    reply = await state.clients.call(state.clients.members.UpdateMember, req, p)
+    await audit.record_alone(
+        state,
+        request,
+        p,
+        "member.update",
+        "member",
+        member_no,
+        reply.home_store_path,
+        {"fields": sorted(mask)},
+    )
+    return member_json(reply)
+
+
+async def anonymize(state: GatewayState, request: Request, p: Principal, member_no: str) -> dict[str, Any]:
+    """Erases the member's personal data for good (the records stay, masked), audited.
+    -> ``MemberOut``."""
+    reply = await state.clients.call(
+        state.clients.members.AnonymizeMember, pb.AnonymizeMemberRequest(member_no=member_no), p
+    )
+    await audit.record_alone(
+        state, request, p, "member.anonymize", "member", member_no, reply.home_store_path
+    )
+    return member_json(reply)
+
+
+async def add_visit(
+    state: GatewayState, request: Request, p: Principal, member_no: str, body: VisitCreate
+) -> dict[str, Any]:
+    """A visit record (回访) of the member, audited."""
+    reply = await state.clients.call(
+        state.clients.members.AddVisit, pb.AddVisitRequest(member_no=member_no, **body.model_dump()), p
+    )
+    await audit.record_alone(
+        state, request, p, "visit.create", "member", member_no, reply.store_path, {"id": reply.id}
+    )
+    return plain(reply)
+
+
+async def visits(
+    state: GatewayState, p: Principal, member_no: str, limit: int = 50, cursor: str | None = None
+) -> dict[str, Any]:
+    """The member's visit records, one page."""
+    req = pb.ListVisitsRequest(member_no=member_no, page={"limit": limit, "cursor": cursor or ""})
+    reply = await state.clients.call(state.clients.members.ListVisits, req, p)
+    return {"items": [plain(v) for v in reply.visits], "next_cursor": reply.page.next_cursor or None}
+
+
+async def add_feedback(
+    state: GatewayState, request: Request, p: Principal, member_no: str, body: FeedbackCreate
+) -> dict[str, Any]:
+    """A complaint, suggestion or praise of the member, audited."""
+    reply = await state.clients.call(
+        state.clients.members.AddFeedback, pb.AddFeedbackRequest(member_no=member_no, **body.model_dump()), p
+    )
+    await audit.record_alone(
+        state, request, p, "feedback.create", "member", member_no, p.scope, {"id": reply.id}
+    )
+    return plain(reply)
+
+
+async def feedback(
+    state: GatewayState, p: Principal, member_no: str, limit: int = 50, cursor: str | None = None
+) -> dict[str, Any]:
+    """The member's feedback, one page."""
+    req = pb.ListFeedbackRequest(member_no=member_no, page={"limit": limit, "cursor": cursor or ""})
+    reply = await state.clients.call(state.clients.members.ListFeedback, req, p)
+    return {"items": [plain(f) for f in reply.feedback], "next_cursor": reply.page.next_cursor or None}

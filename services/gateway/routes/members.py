@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from chainclub.loyalty.v1 import loyalty_pb2 as loyalty_pb
 from chainclub.members.v1 import members_pb2 as pb
 from kit.auth import Principal
 from services.gateway import audit, members
@@ -19,23 +18,10 @@ from services.gateway.member_schemas import (
     MemberUpdate,
     VisitCreate,
 )
-from services.gateway.members import (
-    Identified,
-    MemberOut,
-    MemberPage,
-    member_json,
-    store_path,
-    values_request,
-)
-from services.gateway.org import unit_path
+from services.gateway.members import Identified, MemberOut, MemberPage
 from services.gateway.protojson import plain
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
-
-
-PATCH_FIELDS = {
-    "home_store": "home_store_path", "custom_fields": "custom_fields",
-}  # fmt: skip
 
 
 @router.get("/custom-fields")
@@ -89,23 +75,8 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
-    req = pb.SearchMembersRequest(
-        phone=phone or "", q=q or "", tag=tag or "", tier=tier or "", birthday_month=birthday_month or 0,
-        page={"limit": limit, "cursor": cursor or ""},
-    )  # fmt: skip
-    if store:
-        req.store_path = await unit_path(state, p, store, field="store")
-    if segment:  # a quadrant or lifecycle stage, resolved by loyalty within the same scope
-        found = await state.clients.call(
-            state.clients.loyalty.MembersInSegment,
-            loyalty_pb.MembersInSegmentRequest(segment=segment, store_path=req.store_path),
-            p,
-        )
-        if not found.member_nos:
-            return {"items": [], "next_cursor": None}
-        req.member_nos.extend(found.member_nos)
-    reply = await state.clients.call(state.clients.members.SearchMembers, req, p)
-    return {"items": [member_json(m) for m in reply.members], "next_cursor": reply.page.next_cursor or None}
+    filters = members.SearchFilters(phone, q, tag, tier, store, birthday_month, segment)
+    return await members.search(state, p, filters, limit, cursor)
 
 
 @router.post("/identify", response_model=Identified)
@@ -130,27 +101,7 @@ async def patch(
     p: Annotated[Principal, Depends(permitted("members.update"))],
     state: State,
 ) -> dict:
-    given = body.model_dump(exclude_unset=True)
-    if any(v is None for v in given.values()):
-        nulls = sorted(k for k, v in given.items() if v is None)
-        from kit.errors import InvalidArgument
-
-        raise InvalidArgument(f"{', '.join(nulls)} cannot be null; send a value", field=nulls[0])
-    path = await store_path(state, p, given.pop("home_store")) if "home_store" in given else None
-    mask = [PATCH_FIELDS.get(k, k) for k in given] + (["home_store_path"] if path else [])
-    req = pb.UpdateMemberRequest(member_no=member_no, values=values_request(given, path), update_mask=mask)
-    reply = await state.clients.call(state.clients.members.UpdateMember, req, p)
-    await audit.record_alone(
-        state,
-        request,
-        p,
-        "member.update",
-        "member",
-        member_no,
-        reply.home_store_path,
-        {"fields": sorted(mask)},
-    )
-    return member_json(reply)
+    return await members.update(state, request, p, member_no, body)
 
 
 @router.delete("/{member_no}", response_model=MemberOut)
@@ -160,13 +111,7 @@ async def anonymize(
     p: Annotated[Principal, Depends(permitted("members.anonymize"))],
     state: State,
 ) -> dict:
-    reply = await state.clients.call(
-        state.clients.members.AnonymizeMember, pb.AnonymizeMemberRequest(member_no=member_no), p
-    )
-    await audit.record_alone(
-        state, request, p, "member.anonymize", "member", member_no, reply.home_store_path
-    )
-    return member_json(reply)
+    return await members.anonymize(state, request, p, member_no)
 
 
 @router.post("/{member_no}/visits", status_code=201)
@@ -177,13 +122,7 @@ async def add_visit(
     p: Annotated[Principal, Depends(permitted("visits.write"))],
     state: State,
 ) -> dict:
-    reply = await state.clients.call(
-        state.clients.members.AddVisit, pb.AddVisitRequest(member_no=member_no, **body.model_dump()), p
-    )
-    await audit.record_alone(
-        state, request, p, "visit.create", "member", member_no, reply.store_path, {"id": reply.id}
-    )
-    return plain(reply)
+    return await members.add_visit(state, request, p, member_no, body)
 
 
 @router.get("/{member_no}/visits")
@@ -194,9 +133,7 @@ async def list_visits(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
-    req = pb.ListVisitsRequest(member_no=member_no, page={"limit": limit, "cursor": cursor or ""})
-    reply = await state.clients.call(state.clients.members.ListVisits, req, p)
-    return {"items": [plain(v) for v in reply.visits], "next_cursor": reply.page.next_cursor or None}
+    return await members.visits(state, p, member_no, limit, cursor)
 
 
 @router.post("/{member_no}/feedback", status_code=201)
@@ -207,13 +144,7 @@ async def add_feedback(
     p: Annotated[Principal, Depends(permitted("feedback.write"))],
     state: State,
 ) -> dict:
-    reply = await state.clients.call(
-        state.clients.members.AddFeedback, pb.AddFeedbackRequest(member_no=member_no, **body.model_dump()), p
-    )
-    await audit.record_alone(
-        state, request, p, "feedback.create", "member", member_no, p.scope, {"id": reply.id}
-    )
-    return plain(reply)
+    return await members.add_feedback(state, request, p, member_no, body)
 
 
 @router.get("/{member_no}/feedback")
@@ -224,9 +155,7 @@ async def list_feedback(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
-    req = pb.ListFeedbackRequest(member_no=member_no, page={"limit": limit, "cursor": cursor or ""})
-    reply = await state.clients.call(state.clients.members.ListFeedback, req, p)
-    return {"items": [plain(f) for f in reply.feedback], "next_cursor": reply.page.next_cursor or None}
+    return await members.feedback(state, p, member_no, limit, cursor)
 
 
 @router.post("/{member_no}/feedback/{feedback_id}/handle")

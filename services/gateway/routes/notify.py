@@ -11,7 +11,7 @@ from pydantic import Field
 
 from chainclub.notify.v1 import notify_pb2 as pb
 from kit.auth import Principal
-from services.gateway import audit
+from services.gateway import audit, notify
 from services.gateway.deps import State, permitted
 from services.gateway.org import unit_path
 from services.gateway.protojson import plain
@@ -56,9 +56,7 @@ async def notifications(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict:
-    req = pb.ListDeliveriesRequest(member_no=member_no or "", status=status or "", page=_page(limit, cursor))
-    reply = await state.clients.call(state.clients.notify.ListDeliveries, req, p)
-    return {"items": [plain(d) for d in reply.deliveries], "next_cursor": reply.page.next_cursor or None}
+    return await notify.deliveries(state, p, member_no, status, limit, cursor)
 
 
 @router.get("/notify/templates")

@@ -12,11 +12,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.gateway.web import auth, console, console_ops, counter, counter_sales, dashboard, portal
+from services.gateway.web import (
+    auth,
+    console,
+    console_members,
+    console_ops,
+    counter,
+    counter_sales,
+    dashboard,
+    portal,
+)
 from services.gateway.web.core import WEB
 
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-    for module in (auth, counter, counter_sales, portal, console, dashboard, console_ops):
+    for module in (auth, counter, counter_sales, portal, console, dashboard, console_ops, console_members):
         app.include_router(module.router)
