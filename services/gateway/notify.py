@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
+
 from chainclub.notify.v1 import notify_pb2 as pb
 from kit.auth import Principal
+from services.gateway import audit
 from services.gateway.protojson import plain
 from services.gateway.state import GatewayState
 
@@ -26,3 +29,44 @@ async def deliveries(
     )
     reply = await state.clients.call(state.clients.notify.ListDeliveries, req, p)
     return {"items": [plain(d) for d in reply.deliveries], "next_cursor": reply.page.next_cursor or None}
+
+
+# --- templates (one per event, channel and locale) ----------------------------------------------
+async def templates(
+    state: GatewayState, p: Principal, event: str | None = None, channel: str | None = None,
+    locale: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The templates, filtered by event, channel and locale (each optional)."""
+    req = pb.ListTemplatesRequest(event=event or "", channel=channel or "", locale=locale or "")
+    reply = await state.clients.call(state.clients.notify.ListTemplates, req, p)
+    return {"items": [plain(t) for t in reply.templates]}
+
+
+async def template(state: GatewayState, p: Principal, event: str, channel: str, locale: str | None) -> dict:
+    req = pb.GetTemplateRequest(event=event, channel=channel, locale=locale or "")
+    return plain(await state.clients.call(state.clients.notify.GetTemplate, req, p))
+
+
+async def put_template(
+    state: GatewayState, request: Request, p: Principal, event: str, channel: str, locale: str | None,
+    subject: str, body: str,
+) -> dict:  # fmt: skip
+    """Store a template and audit it. Notify validates it: a syntax error or a variable the
+    event does not offer is refused (invalid_argument naming the field: subject or body)."""
+    req = pb.PutTemplateRequest(event=event, channel=channel, locale=locale or "", subject=subject, body=body)
+    t = await state.clients.call(state.clients.notify.PutTemplate, req, p)
+    await audit.record_alone(state, request, p, "notify.template.put", "template",
+                             f"{t.event}/{t.channel}/{t.locale}", "HQ",
+                             {"locale": locale, "subject": subject, "body": body})  # fmt: skip
+    return plain(t)
+
+
+async def preview_template(
+    state: GatewayState, p: Principal, event: str, channel: str, locale: str | None, subject: str = "",
+    body: str = "", variables: dict[str, str] | None = None,
+) -> dict:  # fmt: skip
+    """The template (the given text, or the stored one when both are empty) rendered with
+    sample values (or the given ones); nothing is stored."""
+    req = pb.PreviewTemplateRequest(event=event, channel=channel, locale=locale or "", subject=subject,
+                                    body=body, variables=variables or {})  # fmt: skip
+    return plain(await state.clients.call(state.clients.notify.PreviewTemplate, req, p))

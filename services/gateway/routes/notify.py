@@ -67,9 +67,7 @@ async def templates(
     channel: Annotated[str | None, Query(max_length=32)] = None,
     locale: Locale = None,
 ) -> dict:
-    req = pb.ListTemplatesRequest(event=event or "", channel=channel or "", locale=locale or "")
-    reply = await state.clients.call(state.clients.notify.ListTemplates, req, p)
-    return {"items": [plain(t) for t in reply.templates]}
+    return await notify.templates(state, p, event, channel, locale)
 
 
 @router.get("/notify/templates/{event}/{channel}")
@@ -80,8 +78,7 @@ async def template(
     state: State,
     locale: Locale = None,
 ) -> dict:
-    req = pb.GetTemplateRequest(event=event, channel=channel, locale=locale or "")
-    return plain(await state.clients.call(state.clients.notify.GetTemplate, req, p))
+    return await notify.template(state, p, event, channel, locale)
 
 
 @router.put("/notify/templates/{event}/{channel}")
@@ -95,12 +92,7 @@ async def put_template(
 ) -> dict:
     """Validated by notify: a syntax error or a variable the event does not offer is a 422
     naming it."""
-    req = pb.PutTemplateRequest(event=event, channel=channel, locale=body.locale or "", subject=body.subject,
-                                body=body.body)  # fmt: skip
-    t = await state.clients.call(state.clients.notify.PutTemplate, req, p)
-    await audit.record_alone(state, request, p, "notify.template.put", "template",
-                             f"{t.event}/{t.channel}/{t.locale}", "HQ", body.model_dump())  # fmt: skip
-    return plain(t)
+    return await notify.put_template(state, request, p, event, channel, body.locale, body.subject, body.body)
 
 
 @router.post("/notify/templates/{event}/{channel}/preview")
@@ -112,9 +104,8 @@ async def preview_template(
     state: State,
 ) -> dict:
     """The template rendered with sample values (or the given ones); nothing is stored."""
-    req = pb.PreviewTemplateRequest(event=event, channel=channel, locale=body.locale or "", subject=body.subject,
-                                    body=body.body, variables=body.variables)  # fmt: skip
-    return plain(await state.clients.call(state.clients.notify.PreviewTemplate, req, p))
+    return await notify.preview_template(state, p, event, channel, body.locale, body.subject, body.body,
+                                         body.variables)  # fmt: skip
 
 
 @router.get("/follow-ups")

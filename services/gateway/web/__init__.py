@@ -16,6 +16,7 @@ from services.gateway.web import (
     auth,
     console,
     console_members,
+    console_notify,
     console_ops,
     counter,
     counter_sales,
@@ -27,5 +28,15 @@ from services.gateway.web.core import WEB
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-    for module in (auth, counter, counter_sales, portal, console, dashboard, console_ops, console_members):
+    for module in (
+        auth,
+        counter,
+        counter_sales,
+        portal,
+        console,
+        dashboard,
+        console_ops,
+        console_members,
+        console_notify,
+    ):
         app.include_router(module.router)
