@@ -18,6 +18,7 @@ from services.gateway.web import (
     console_members,
     console_notify,
     console_ops,
+    console_rules,
     counter,
     counter_sales,
     dashboard,
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
         console,
         dashboard,
         console_ops,
+        console_rules,
         console_members,
         console_notify,
     ):

@@ -107,6 +107,11 @@ LABELS: dict[str, str] = {
     "amount_off": N_("amount off"),
     "percent_off": N_("percent off"),
     "gift": N_("gift"),
+    # promotions; what a risk rule watches
+    "spend_x_save_y": N_("spend X, save Y"),
+    "category_discount": N_("category discount"),
+    "member_day": N_("member day"),
+    "any": N_("any transaction"),
     "complaint": N_("complaint"),
     "suggestion": N_("suggestion"),
     "praise": N_("praise"),
