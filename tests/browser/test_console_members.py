@@ -133,34 +133,34 @@ def test_the_record_shows_top_up_points_and_coupon(page: Page, chain: dict):
     expect(page.get_by_role("heading", name="资料")).to_be_visible()
     shot(page, "console-members-detail-zh")
 
-    page.get_by_role("link", name="消费", exact=True).click()
+    page.locator("nav.tabs").get_by_role("link", name="消费", exact=True).click()
     topup = page.locator('tr[data-kind="topup"]')
     expect(topup).to_have_count(1)
     expect(topup).to_contain_text("¥300.00")
     shot(page, "console-members-consumption-zh")
 
-    page.get_by_role("link", name="积分", exact=True).click()
+    page.locator("nav.tabs").get_by_role("link", name="积分", exact=True).click()
     expect(page.get_by_test_id("points-balance")).to_have_text("100")
     expect(page.get_by_role("table", name="积分记录")).to_contain_text("100")
     shot(page, "console-members-points-zh")
 
-    page.get_by_role("link", name="优惠券", exact=True).click()
+    page.locator("nav.tabs").get_by_role("link", name="优惠券", exact=True).click()
     expect(page.get_by_role("table", name="优惠券")).to_contain_text(chain["coupon"])
     shot(page, "console-members-coupons-zh")
 
-    page.get_by_role("link", name="回访", exact=True).click()
+    page.locator("nav.tabs").get_by_role("link", name="回访", exact=True).click()
     page.get_by_role("textbox", name="结果").fill("满意")
     page.get_by_role("button", name="添加").click()
     expect(page.get_by_role("table", name="回访")).to_contain_text("满意")
     shot(page, "console-members-visits-zh")
 
-    page.get_by_role("link", name="反馈", exact=True).click()
+    page.locator("nav.tabs").get_by_role("link", name="反馈", exact=True).click()
     page.get_by_label("内容").fill("希望周末延长营业时间")
     page.get_by_role("button", name="添加").click()
     expect(page.get_by_role("table", name="反馈")).to_contain_text("希望周末延长营业时间")
     shot(page, "console-members-feedback-zh")
 
-    page.get_by_role("link", name="通知", exact=True).click()
+    page.locator("nav.tabs").get_by_role("link", name="通知", exact=True).click()
     expect(page.get_by_role("table", name="已发通知")).to_be_visible()
     shot(page, "console-members-notifications-zh")
     assert errors == []
@@ -253,7 +253,7 @@ def test_the_members_screens_in_english(new_context, chain: dict):
     page.goto(f"/console/members/{no}")
     shot(page, "console-members-detail-en")
     for tab in ("Consumption", "Points", "Coupons", "Visits", "Feedback", "Notifications"):
-        page.get_by_role("link", name=tab, exact=True).click()
+        page.locator("nav.tabs").get_by_role("link", name=tab, exact=True).click()
         expect(page.get_by_role("heading", name=tab, exact=True)).to_be_visible()
         shot(page, f"console-members-{tab.lower()}-en")
     page.goto("/console/members/import")

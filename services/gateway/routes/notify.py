@@ -11,9 +11,8 @@ from pydantic import Field
 
 from chainclub.notify.v1 import notify_pb2 as pb
 from kit.auth import Principal
-from services.gateway import audit, notify
+from services.gateway import notify
 from services.gateway.deps import State, permitted
-from services.gateway.org import unit_path
 from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
 
@@ -122,11 +121,7 @@ async def follow_ups(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict:
-    store_path = await unit_path(state, p, store, field="store") if store else p.scope
-    req = pb.ListFollowUpsRequest(store_path=store_path, due_before=due_before or "", status=status,
-                                  page=_page(limit, cursor))  # fmt: skip
-    reply = await state.clients.call(state.clients.notify.ListFollowUps, req, p)
-    return {"items": [plain(f) for f in reply.follow_ups], "next_cursor": reply.page.next_cursor or None}
+    return await notify.follow_ups(state, p, store, due_before, status, limit, cursor)
 
 
 @router.post("/follow-ups/{follow_up_id}/complete")
@@ -138,13 +133,9 @@ async def complete_follow_up(
     state: State,
 ) -> dict:
     """Writes the visit record to the member and closes the task; a second completion is 409."""
-    req = pb.CompleteFollowUpRequest(id=follow_up_id, outcome=body.outcome, notes=body.notes,
-                                     channel=body.channel or "")  # fmt: skip
-    f = await state.clients.call(state.clients.notify.CompleteFollowUp, req, p)
-    await audit.record_alone(state, request, p, "followup.complete", "follow_up", f.id, f.store_path,
-                             {"member_no": f.member_no, "stage": f.stage, "outcome": f.outcome,
-                              "visit_id": f.visit_id})  # fmt: skip
-    return plain(f)
+    return await notify.complete_follow_up(
+        state, request, p, follow_up_id, body.outcome, body.notes, body.channel
+    )
 
 
 @router.get("/announcements")

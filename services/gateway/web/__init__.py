@@ -19,6 +19,7 @@ from services.gateway.web import (
     console_notify,
     console_ops,
     console_rules,
+    console_segments,
     counter,
     counter_sales,
     dashboard,
@@ -40,5 +41,6 @@ def install(app: FastAPI) -> None:
         console_rules,
         console_members,
         console_notify,
+        console_segments,
     ):
         app.include_router(module.router)

@@ -12,7 +12,7 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import Field, ValidationError
 from starlette.datastructures import UploadFile
@@ -112,9 +112,17 @@ async def _list(ctx: PageContext, form: dict[str, str], status: int = 200) -> Re
 
 
 @router.get("/console/members")
-async def list_members(ctx: Ctx) -> Response:
+async def list_members(
+    ctx: Ctx,
+    segment: Annotated[str, Query(max_length=32)] = "",
+    store: Annotated[str, Query(max_length=64)] = "",
+    tag: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The list, optionally opened on a segment, store or tag (links from other screens; no
+    PII goes in a URL — phone and name are searched by posting the form)."""
     _need(ctx, "members.read")
-    return await _list(ctx, {})
+    start = {k: v for k, v in {"segment": segment, "store": store, "tag": tag}.items() if v}
+    return await _list(ctx, start)
 
 
 @router.post("/console/members/search")

@@ -4,7 +4,9 @@
  * An element <div data-chart="line|bar" data-chart-data="ID" data-chart-key="KEY"> is drawn from
  * the JSON block <script type="application/json" id="ID">, entry KEY:
  *   {"labels": [...], "series": [{"name": "...", "values": [fen, ...]}, ...]}
- * and the block's "locale" (a BCP 47 tag) formats the numbers. Values are money in fen.
+ * and the block's "locale" (a BCP 47 tag) formats the numbers. Values are money in fen, or
+ * plain counts when the entry says "unit": "count". data-chart="pie" draws one series as a
+ * ring of shares (each label a slice).
  * Charts are drawn when the page loads and again after every htmx swap; each chart's numbers
  * are also in a table on the page (the chart is a picture of that table). */
 (function () {
@@ -25,11 +27,41 @@
     return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   }
 
+  function count(locale, n) {
+    return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(n);
+  }
+
+  function pie(data, locale) {
+    var s = data.series[0];
+    return {
+      animation: !reduced(),
+      color: data.colors || COLORS,
+      tooltip: {
+        trigger: "item",
+        formatter: function (p) { return p.name + ": " + count(locale, p.value) + " (" + p.percent + "%)"; }
+      },
+      legend: { bottom: 0, type: "scroll" },
+      series: [{
+        name: s.name,
+        type: "pie",
+        radius: ["38%", "66%"],
+        center: ["50%", "45%"],
+        avoidLabelOverlap: true,
+        label: { formatter: function (p) { return p.name + "\n" + count(locale, p.value); } },
+        data: data.labels.map(function (label, i) { return { name: label, value: s.values[i] }; })
+      }]
+    };
+  }
+
   function option(kind, data, locale) {
+    if (kind === "pie") return pie(data, locale);
     var bars = kind === "bar";
+    var counts = data.unit === "count";
+    var fmt = function (v, compact) { return counts ? count(locale, v) : yuan(locale, v, compact); };
     var valueAxis = {
       type: "value",
-      axisLabel: { formatter: function (v) { return yuan(locale, v, true); } },
+      minInterval: counts ? 1 : 0,
+      axisLabel: { formatter: function (v) { return fmt(v, true); } },
       splitLine: { lineStyle: { color: "#e5e7eb" } }
     };
     var categoryAxis = {
@@ -47,7 +79,7 @@
       tooltip: {
         trigger: "axis",
         axisPointer: { type: bars ? "shadow" : "line" },
-        valueFormatter: function (v) { return yuan(locale, v, false); }
+        valueFormatter: function (v) { return fmt(v, false); }
       },
       xAxis: bars ? valueAxis : categoryAxis,
       yAxis: bars ? categoryAxis : valueAxis,
