@@ -14,7 +14,9 @@ from chainclub.wallet.v1 import wallet_pb2 as wallet_pb
 from kit.auth import Principal
 from kit.errors import ChainclubError, InvalidArgument
 from services.gateway import audit
+from services.gateway.member_schemas import CardTypeBody
 from services.gateway.members import card_json
+from services.gateway.org import unit_path
 from services.gateway.permissions import require
 from services.gateway.protojson import plain
 from services.gateway.state import GatewayState
@@ -106,3 +108,20 @@ async def card_types(state: GatewayState, p: Principal) -> list[dict[str, Any]]:
     """The card types HQ defined (fees, limits, discount)."""
     reply = await state.clients.call(state.clients.members.ListCardTypes, pb.ListCardTypesRequest(), p)
     return [plain(t) for t in reply.card_types]
+
+
+async def put_card_type(
+    state: GatewayState, request: Request, p: Principal, body: CardTypeBody
+) -> dict[str, Any]:
+    """Create or redefine (by code) a card type (HQ), audited; ``home_scope`` is an org unit
+    code (none: the whole chain). The card type as the service holds it."""
+    require(p, "card_types.write")
+    values = body.model_dump()
+    values["home_scope"] = (
+        await unit_path(state, p, body.home_scope, field="home_scope") if body.home_scope else ""
+    )
+    reply = await state.clients.call(state.clients.members.UpsertCardType, pb.CardType(**values), p)
+    await audit.record_alone(
+        state, request, p, "card_type.put", "card_type", body.code, "HQ", body.model_dump()
+    )
+    return plain(reply)

@@ -10,8 +10,6 @@ from services.gateway import audit, cards
 from services.gateway.deps import State, permitted
 from services.gateway.member_schemas import CardAction, CardIssue, CardTypeBody, Replace
 from services.gateway.members import CardOut, ReplacedCard, card_json
-from services.gateway.org import unit_path
-from services.gateway.protojson import plain
 
 router = APIRouter(prefix="/api/v1", tags=["cards"])
 
@@ -91,12 +89,4 @@ async def put_card_type(
     state: State,
 ) -> dict:
     """Create or redefine a card type (HQ). ``home_scope`` is an org unit code."""
-    values = body.model_dump()
-    values["home_scope"] = (
-        await unit_path(state, p, body.home_scope, field="home_scope") if body.home_scope else ""
-    )
-    reply = await state.clients.call(state.clients.members.UpsertCardType, pb.CardType(**values), p)
-    await audit.record_alone(
-        state, request, p, "card_type.put", "card_type", body.code, "HQ", body.model_dump()
-    )
-    return plain(reply)
+    return await cards.put_card_type(state, request, p, body)
