@@ -1,21 +1,35 @@
 """Programme settings: tiers, earn rules, promotions. Everyone at the counter may read them;
-only HQ changes them."""
+only HQ changes them: creates, deactivates and activates them, deletes what nothing uses.
+
+Quotes and earning read the rules from the database on every call (``pricing``), so a
+change applies to the next quote; there is no cache to invalidate."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, Text, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.auth import Principal
-from kit.errors import InvalidArgument
+from kit.errors import Conflict, InvalidArgument, NotFound
 from services.loyalty import access, domain
 from services.loyalty.context import LoyaltyContext
-from services.loyalty.coupons import when
+from services.loyalty.coupons import template_pb, when
 from services.loyalty.journal import ts
-from services.loyalty.models import earn_rules, promotions, tiers
+from services.loyalty.models import (
+    coupon_templates,
+    earn_rules,
+    points_accounts,
+    points_entries,
+    promotions,
+    purchases,
+    tiers,
+)
+
+ENTRY_TIER = "standard"  # a new points account's tier (models.points_accounts)
 
 
 def tier_pb(r) -> pb.Tier:  # type: ignore[no-untyped-def]
@@ -177,3 +191,139 @@ async def create_promotion(ctx: LoyaltyContext, p: Principal, req: pb.Promotion)
             )
         ).one()
     return promotion_pb(row)
+
+
+# --- taking rules back ---------------------------------------------------------------------------
+async def delete_tier(ctx: LoyaltyContext, p: Principal, req: pb.DeleteTierRequest) -> pb.DeleteTierResponse:
+    """Delete a tier (HQ) while no points account is on it; else a conflict saying how many are."""
+    access.require(p, access.HQ, "change tiers")
+    if not req.code or len(req.code) > 32:
+        raise InvalidArgument("code is required (at most 32 characters)", field="code")
+    if req.code == ENTRY_TIER:
+        raise Conflict(f"tier {ENTRY_TIER} is where new members start: it cannot be deleted")
+    async with ctx.db.transaction() as session:
+        # Lock the tier: an upgrade landing on it meanwhile waits, then finds it gone.
+        found = (
+            await session.execute(select(tiers.c.code).where(tiers.c.code == req.code).with_for_update())
+        ).first()
+        if found is None:
+            raise NotFound(f"no tier {req.code}")
+        on_it = (
+            await session.execute(
+                select(func.count()).select_from(points_accounts).where(points_accounts.c.tier == req.code)
+            )
+        ).scalar_one()
+        if on_it:
+            raise Conflict(
+                f"tier {req.code} has {on_it} member{'s' if on_it != 1 else ''}: "
+                "it can be deleted once none is on it",
+                members=on_it,
+            )
+        await session.execute(delete(tiers).where(tiers.c.code == req.code))
+    return pb.DeleteTierResponse()
+
+
+def _rule_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgument("id is not a valid id", field="id") from None
+
+
+async def _own_rule(session: AsyncSession, p: Principal, table: Table, value: str, what: str, *, lock: bool):  # type: ignore[no-untyped-def]
+    """The rule ``value`` when it lies in the caller's scope (creating one needs the same)."""
+    query = select(table).where(table.c.id == _rule_id(value))
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    if row is None:
+        raise NotFound(f"no {what} {value}")
+    access.check_scope(p, row.scope, what)
+    return row
+
+
+async def _set_active(session: AsyncSession, table: Table, row, active: bool):  # type: ignore[no-untyped-def]
+    return (
+        await session.execute(
+            update(table).where(table.c.id == row.id).values(active=active).returning(*table.c)
+        )
+    ).one()
+
+
+async def set_earn_rule_active(
+    ctx: LoyaltyContext, p: Principal, req: pb.SetRuleActiveRequest
+) -> pb.EarnRule:
+    access.require(p, access.HQ, "change earn rules")
+    async with ctx.db.transaction() as session:
+        row = await _own_rule(session, p, earn_rules, req.id, "earn rule", lock=True)
+        return earn_rule_pb(await _set_active(session, earn_rules, row, req.active))
+
+
+async def set_promotion_active(
+    ctx: LoyaltyContext, p: Principal, req: pb.SetRuleActiveRequest
+) -> pb.Promotion:
+    access.require(p, access.HQ, "change promotions")
+    async with ctx.db.transaction() as session:
+        row = await _own_rule(session, p, promotions, req.id, "promotion", lock=True)
+        return promotion_pb(await _set_active(session, promotions, row, req.active))
+
+
+async def set_coupon_template_active(
+    ctx: LoyaltyContext, p: Principal, req: pb.SetRuleActiveRequest
+) -> pb.CouponTemplate:
+    """A stopped template is issued no more (by hand or by a campaign); coupons members hold
+    already stay usable until they expire."""
+    access.require(p, access.HQ, "change coupon templates")
+    async with ctx.db.transaction() as session:
+        row = await _own_rule(session, p, coupon_templates, req.id, "coupon template", lock=True)
+        return template_pb(await _set_active(session, coupon_templates, row, req.active))
+
+
+async def delete_earn_rule(
+    ctx: LoyaltyContext, p: Principal, req: pb.DeleteRuleRequest
+) -> pb.DeleteRuleResponse:
+    """Delete an earn rule no purchase or points entry names (they name the rules that earned,
+    with ``:member_day``/``:birthday_month`` for a multiplier); else a conflict: deactivate it."""
+    access.require(p, access.HQ, "change earn rules")
+    async with ctx.db.transaction() as session:
+        row = await _own_rule(session, p, earn_rules, req.id, "earn rule", lock=True)
+        names = literal([row.name, f"{row.name}:member_day", f"{row.name}:birthday_month"], ARRAY(Text))
+        used = (
+            await session.execute(
+                select(literal(1)).where(
+                    or_(
+                        select(purchases.c.checkout_id).where(purchases.c.earn_rules.overlap(names)).exists(),
+                        select(points_entries.c.id).where(points_entries.c.rules.overlap(names)).exists(),
+                    )
+                )
+            )
+        ).first()
+        if used is not None:
+            raise Conflict(f"earn rule {row.name} has earned points already: deactivate it instead")
+        await session.execute(delete(earn_rules).where(earn_rules.c.id == row.id))
+    return pb.DeleteRuleResponse()
+
+
+async def delete_promotion(
+    ctx: LoyaltyContext, p: Principal, req: pb.DeleteRuleRequest
+) -> pb.DeleteRuleResponse:
+    """Delete a promotion no purchase since its creation took a discount from; a purchase
+    keeps its quote with the promotion's name, so a used promotion is a conflict: deactivate it."""
+    access.require(p, access.HQ, "change promotions")
+    async with ctx.db.transaction() as session:
+        row = await _own_rule(session, p, promotions, req.id, "promotion", lock=True)
+        # The stored quote names the promotion of each discount; a purchase whose quote holds
+        # the name counts as using it (another text equal to the name would only keep it).
+        used = (
+            await session.execute(
+                select(purchases.c.checkout_id)
+                .where(
+                    purchases.c.created_at >= row.created_at,
+                    purchases.c.discount_total > 0,
+                    func.position(literal(row.name.encode()).op("IN")(purchases.c.quote)) > 0,
+                )
+                .limit(1)
+            )
+        ).first()
+        if used is not None:
+            raise Conflict(f"promotion {row.name} has discounted purchases already: deactivate it instead")
+        await session.execute(delete(promotions).where(promotions.c.id == row.id))
+    return pb.DeleteRuleResponse()

@@ -87,6 +87,26 @@ class LoyaltyApi(loyalty_pb2_grpc.LoyaltyServiceServicer):
     async def CreatePromotion(self, request: pb.Promotion, context: Ctx) -> pb.Promotion:
         return await admin.create_promotion(self.ctx, current_principal(), request)
 
+    async def DeleteTier(self, request: pb.DeleteTierRequest, context: Ctx) -> pb.DeleteTierResponse:
+        return await admin.delete_tier(self.ctx, current_principal(), request)
+
+    async def SetEarnRuleActive(self, request: pb.SetRuleActiveRequest, context: Ctx) -> pb.EarnRule:
+        return await admin.set_earn_rule_active(self.ctx, current_principal(), request)
+
+    async def DeleteEarnRule(self, request: pb.DeleteRuleRequest, context: Ctx) -> pb.DeleteRuleResponse:
+        return await admin.delete_earn_rule(self.ctx, current_principal(), request)
+
+    async def SetPromotionActive(self, request: pb.SetRuleActiveRequest, context: Ctx) -> pb.Promotion:
+        return await admin.set_promotion_active(self.ctx, current_principal(), request)
+
+    async def DeletePromotion(self, request: pb.DeleteRuleRequest, context: Ctx) -> pb.DeleteRuleResponse:
+        return await admin.delete_promotion(self.ctx, current_principal(), request)
+
+    async def SetCouponTemplateActive(
+        self, request: pb.SetRuleActiveRequest, context: Ctx
+    ) -> pb.CouponTemplate:
+        return await admin.set_coupon_template_active(self.ctx, current_principal(), request)
+
     async def RecomputeSegments(
         self, request: pb.RecomputeSegmentsRequest, context: Ctx
     ) -> pb.RecomputeSegmentsResponse:

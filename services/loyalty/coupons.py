@@ -32,7 +32,7 @@ def template_pb(r) -> pb.CouponTemplate:  # type: ignore[no-untyped-def]
         id=str(r.id), name=r.name, kind=r.kind, amount_off=r.amount_off, percent_off_bps=r.percent_off_bps,
         min_spend=r.min_spend, gift_sku=r.gift_sku, valid_days=r.valid_days, valid_from=ts(r.valid_from),
         valid_until=ts(r.valid_until), scope=r.scope, per_member_limit=r.per_member_limit,
-        total_quantity=r.total_quantity, issued=r.issued, campaign=r.campaign,
+        total_quantity=r.total_quantity, issued=r.issued, campaign=r.campaign, active=r.active,
     )  # fmt: skip
 
 

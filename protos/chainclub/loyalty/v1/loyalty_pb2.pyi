@@ -336,6 +336,34 @@ class EarnRule(_message.Message):
     active: bool
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., scope: _Optional[str] = ..., category: _Optional[str] = ..., points_per_yuan_bps: _Optional[int] = ..., member_day: _Optional[int] = ..., member_day_multiplier_bps: _Optional[int] = ..., birthday_month_multiplier_bps: _Optional[int] = ..., active: _Optional[bool] = ...) -> None: ...
 
+class DeleteTierRequest(_message.Message):
+    __slots__ = ("code",)
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    def __init__(self, code: _Optional[str] = ...) -> None: ...
+
+class DeleteTierResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetRuleActiveRequest(_message.Message):
+    __slots__ = ("id", "active")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    active: bool
+    def __init__(self, id: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class DeleteRuleRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteRuleResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class ListEarnRulesRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -347,7 +375,7 @@ class ListEarnRulesResponse(_message.Message):
     def __init__(self, rules: _Optional[_Iterable[_Union[EarnRule, _Mapping]]] = ...) -> None: ...
 
 class CouponTemplate(_message.Message):
-    __slots__ = ("id", "name", "kind", "amount_off", "percent_off_bps", "min_spend", "gift_sku", "valid_days", "valid_from", "valid_until", "scope", "per_member_limit", "total_quantity", "issued", "campaign")
+    __slots__ = ("id", "name", "kind", "amount_off", "percent_off_bps", "min_spend", "gift_sku", "valid_days", "valid_from", "valid_until", "scope", "per_member_limit", "total_quantity", "issued", "campaign", "active")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -363,6 +391,7 @@ class CouponTemplate(_message.Message):
     TOTAL_QUANTITY_FIELD_NUMBER: _ClassVar[int]
     ISSUED_FIELD_NUMBER: _ClassVar[int]
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     kind: str
@@ -378,7 +407,8 @@ class CouponTemplate(_message.Message):
     total_quantity: int
     issued: int
     campaign: str
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., amount_off: _Optional[int] = ..., percent_off_bps: _Optional[int] = ..., min_spend: _Optional[int] = ..., gift_sku: _Optional[str] = ..., valid_days: _Optional[int] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scope: _Optional[str] = ..., per_member_limit: _Optional[int] = ..., total_quantity: _Optional[int] = ..., issued: _Optional[int] = ..., campaign: _Optional[str] = ...) -> None: ...
+    active: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., amount_off: _Optional[int] = ..., percent_off_bps: _Optional[int] = ..., min_spend: _Optional[int] = ..., gift_sku: _Optional[str] = ..., valid_days: _Optional[int] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scope: _Optional[str] = ..., per_member_limit: _Optional[int] = ..., total_quantity: _Optional[int] = ..., issued: _Optional[int] = ..., campaign: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
 
 class ListCouponTemplatesRequest(_message.Message):
     __slots__ = ()

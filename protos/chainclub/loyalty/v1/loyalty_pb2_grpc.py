@@ -132,6 +132,36 @@ class LoyaltyServiceStub:
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
                 response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
                 _registered_method=True)
+        self.DeleteTier = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/DeleteTier',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteTierRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteTierResponse.FromString,
+                _registered_method=True)
+        self.SetEarnRuleActive = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/SetEarnRuleActive',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.FromString,
+                _registered_method=True)
+        self.DeleteEarnRule = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/DeleteEarnRule',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleResponse.FromString,
+                _registered_method=True)
+        self.SetPromotionActive = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/SetPromotionActive',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
+                _registered_method=True)
+        self.DeletePromotion = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/DeletePromotion',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleResponse.FromString,
+                _registered_method=True)
+        self.SetCouponTemplateActive = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/SetCouponTemplateActive',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.FromString,
+                _registered_method=True)
         self.RecomputeSegments = channel.unary_unary(
                 '/chainclub.loyalty.v1.LoyaltyService/RecomputeSegments',
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RecomputeSegmentsRequest.SerializeToString,
@@ -305,6 +335,47 @@ class LoyaltyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteTier(self, request, context):
+        """Taking rules back (HQ, like creating them). A tier is deleted only while no points
+        account is on it (else conflict, with how many are). A deactivated earn rule, promotion or
+        coupon template no longer applies to quotes, earning or issuing; activating restores it.
+        An earn rule or promotion that purchases have named is kept for their history: deleting
+        it is a conflict (deactivate it instead).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetEarnRuleActive(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEarnRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPromotionActive(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePromotion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCouponTemplateActive(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecomputeSegments(self, request, context):
         """Segments (RFM, quadrants, lifecycle): recomputed nightly and on demand; scores and
         quadrants are relative to the scope asked for (the caller's, or a store path inside it).
@@ -462,6 +533,36 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
                     servicer.CreatePromotion,
                     request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
                     response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
+            ),
+            'DeleteTier': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTier,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteTierRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteTierResponse.SerializeToString,
+            ),
+            'SetEarnRuleActive': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetEarnRuleActive,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.SerializeToString,
+            ),
+            'DeleteEarnRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEarnRule,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleResponse.SerializeToString,
+            ),
+            'SetPromotionActive': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPromotionActive,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
+            ),
+            'DeletePromotion': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePromotion,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleResponse.SerializeToString,
+            ),
+            'SetCouponTemplateActive': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCouponTemplateActive,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.SerializeToString,
             ),
             'RecomputeSegments': grpc.unary_unary_rpc_method_handler(
                     servicer.RecomputeSegments,
@@ -1024,6 +1125,168 @@ class LoyaltyService:
             '/chainclub.loyalty.v1.LoyaltyService/CreatePromotion',
             chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
             chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/DeleteTier',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteTierRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteTierResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetEarnRuleActive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/SetEarnRuleActive',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteEarnRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/DeleteEarnRule',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPromotionActive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/SetPromotionActive',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePromotion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/DeletePromotion',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCouponTemplateActive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/SetCouponTemplateActive',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.FromString,
             options,
             channel_credentials,
             insecure,
