@@ -61,6 +61,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "wallet.policy.read": COUNTER | {"auditor"},
     "wallet.policy.write": frozenset({"hq_admin"}),
     "wallet.settlement": MANAGERS | {"auditor"},
+    "wallet.liability": MANAGERS | {"auditor"},  # stored value outstanding in the caller's scope
     "risk.rules.read": MANAGERS | {"auditor"},
     "risk.rules.write": frozenset({"hq_admin"}),
     "risk.alerts.read": MANAGERS | {"auditor"},

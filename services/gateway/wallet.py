@@ -1,6 +1,6 @@
 """Stored value use cases the REST routes (routes/wallet.py) and the pages share: top-up, its
-bonus preview (充值赠送), balance, transactions, HQ adjustments and their approval, risk alerts,
-the inter-store settlement (and its XLSX). The wallet moves the money; these map JSON <-> gRPC."""
+bonus preview (充值赠送), balance, transactions, HQ adjustments and their approval or rejection,
+risk alerts, the inter-store settlement (and its XLSX), stored value outstanding (the liability). The wallet moves the money; these map JSON <-> gRPC."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 from pydantic import BaseModel, Field, StrictBool, StrictInt
+from sqlalchemy import select
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
 from kit.errors import ChainclubError, InvalidArgument
 from services.gateway import audit, reports
+from services.gateway.models import org_units
 from services.gateway.org import unit_path
 from services.gateway.protojson import plain, timestamp
 from services.gateway.schemas import Strict
@@ -238,8 +240,30 @@ async def approve_adjustment(state: GatewayState, request: Request, p: Principal
     return plain(adj)
 
 
+class RejectBody(Strict):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+async def reject_adjustment(
+    state: GatewayState, request: Request, p: Principal, adjustment_id: str, reason: str
+) -> dict:
+    """An HQ admin refuses a pending adjustment with a reason (the requester may withdraw its
+    own); nothing moves, audited. Rejecting it again answers the same; an applied one is a
+    conflict."""
+    if not reason.strip():
+        raise InvalidArgument("a rejection needs a reason", field="reason")
+    adj = await state.clients.call(
+        state.clients.wallet.RejectAdjustment,
+        pb.RejectAdjustmentRequest(adjustment_id=adjustment_id, reason=reason),
+        p,
+    )
+    await audit.record_alone(state, request, p, "wallet.adjustment.reject", "adjustment", adj.id, "HQ",
+                             {"card_no": adj.card_no, "amount": adj.amount, "reason": adj.rejection_reason})  # fmt: skip
+    return plain(adj)
+
+
 async def adjustments(state: GatewayState, p: Principal, status: str | None = None) -> list[dict]:
-    """Adjustments, newest first (``pending_approval`` or ``applied``; None: both)."""
+    """Adjustments, newest first (``pending_approval``, ``applied`` or ``rejected``; None: all)."""
     reply = await state.clients.call(
         state.clients.wallet.ListAdjustments, pb.ListAdjustmentsRequest(status=status or ""), p
     )
@@ -332,3 +356,35 @@ async def settlement_xlsx(
     await audit.record_alone(state, request, p, "wallet.settlement.export", "report", "settlement", p.scope,
                              {"from": str(start), "to": str(to), "rows": len(items)})  # fmt: skip
     return reports.xlsx_response(spool, "settlement.xlsx")
+
+
+# --- stored value outstanding (the liability) ----------------------------------------------------
+class Liability(BaseModel):
+    org_unit: str = Field(description="the org path summed over")
+    principal: int
+    bonus: int
+    total: int
+    accounts: int = Field(description="accounts holding stored value")
+
+
+async def org_unit_path(state: GatewayState, p: Principal, org_unit: str | None) -> str:
+    """The path of ``org_unit`` (a code or a path) in the caller's scope, or the caller's scope;
+    unknown and out of scope are the same 422 on ``org_unit``."""
+    if not org_unit:
+        return p.scope
+    column = org_units.c.path if "/" in org_unit else org_units.c.code
+    async with state.db.sessions() as session:
+        unit = (await session.execute(select(org_units.c.path).where(column == org_unit))).first()
+    if unit is None or not p.may_access(unit.path):
+        raise InvalidArgument(f"unknown org unit {org_unit!r}", field="org_unit")
+    return unit.path
+
+
+async def liability(state: GatewayState, p: Principal, org_unit_path: str | None = None) -> dict:
+    """Stored value outstanding now: the balances of the cards whose home store lies within
+    ``org_unit_path`` (default the caller's scope), summed by the wallet. -> ``Liability``."""
+    reply = await state.clients.call(
+        state.clients.wallet.GetLiability, pb.GetLiabilityRequest(org_path=org_unit_path or ""), p
+    )
+    return {"org_unit": reply.org_path, "principal": reply.principal, "bonus": reply.bonus,
+            "total": reply.total, "accounts": reply.accounts}  # fmt: skip

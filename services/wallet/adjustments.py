@@ -1,5 +1,5 @@
 """HQ adjustments: a reason always; above the threshold a second HQ admin approves (the
-requester never approves its own)."""
+requester never approves its own) or an HQ admin rejects it (the requester may withdraw its own)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def adjustment_pb(r) -> pb.Adjustment:  # type: ignore[no-untyped-def]
         id=str(r.id), card_no=r.card_no, amount=r.amount, bucket=r.bucket, reason=r.reason, status=r.status,
         requested_by=r.requested_by, approved_by=r.approved_by or "",
         transaction_id=str(r.transaction_id) if r.transaction_id else "", created_at=ts(r.created_at),
+        rejected_by=r.rejected_by or "", rejection_reason=r.rejection_reason or "",
     )  # fmt: skip
 
 
@@ -124,6 +125,43 @@ async def approve(ctx: WalletContext, p: Principal, req: pb.ApproveAdjustmentReq
             raise Forbidden("the requester cannot approve its own adjustment: another HQ admin must")
         await _apply(ctx, session, row, p.sub)
         row = (await session.execute(select(adjustments).where(adjustments.c.id == adj_id))).one()
+    return adjustment_pb(row)
+
+
+async def reject(ctx: WalletContext, p: Principal, req: pb.RejectAdjustmentRequest) -> pb.Adjustment:
+    """A pending adjustment refused with a reason: nothing moves. Rejecting a rejected one
+    returns it as it is; an applied one cannot be rejected (correct it the other way)."""
+    access.require(p, access.HQ, "reject adjustments")
+    reason = req.reason.strip()
+    if not reason:
+        raise InvalidArgument("a rejection needs a reason", field="reason")
+    try:
+        adj_id = uuid.UUID(req.adjustment_id)
+    except ValueError:
+        raise NotFound(f"no adjustment {req.adjustment_id!r}") from None
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(select(adjustments).where(adjustments.c.id == adj_id).with_for_update())
+        ).first()
+        if row is None or not p.may_access(row.home_store_path):
+            raise NotFound(f"no adjustment {req.adjustment_id!r}")
+        if row.status == "rejected":
+            return adjustment_pb(row)
+        if row.status != "pending_approval":
+            raise domain.WalletError(f"this adjustment is {row.status}", reason="conflict")
+        row = (
+            await session.execute(
+                update(adjustments)
+                .where(adjustments.c.id == adj_id)
+                .values(
+                    status="rejected",
+                    rejected_by=p.sub,
+                    rejection_reason=reason[:1000],
+                    rejected_at=ctx.now(),
+                )
+                .returning(*adjustments.c)
+            )
+        ).one()
     return adjustment_pb(row)
 
 

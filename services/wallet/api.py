@@ -64,6 +64,9 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
     async def ApproveAdjustment(self, request: pb.ApproveAdjustmentRequest, context: Ctx) -> pb.Adjustment:
         return await adjustments.approve(self.ctx, current_principal(), request)
 
+    async def RejectAdjustment(self, request: pb.RejectAdjustmentRequest, context: Ctx) -> pb.Adjustment:
+        return await adjustments.reject(self.ctx, current_principal(), request)
+
     async def ListAdjustments(
         self, request: pb.ListAdjustmentsRequest, context: Ctx
     ) -> pb.ListAdjustmentsResponse:
@@ -103,6 +106,9 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
 
     async def Settlement(self, request: pb.SettlementRequest, context: Ctx) -> pb.SettlementResponse:
         return await reports.settlement(self.ctx, current_principal(), request)
+
+    async def GetLiability(self, request: pb.GetLiabilityRequest, context: Ctx) -> pb.Liability:
+        return await reports.liability(self.ctx, current_principal(), request)
 
     async def DailySummary(
         self, request: common_pb2.DailySummaryRequest, context: Ctx

@@ -165,6 +165,9 @@ adjustments = Table(
     Column("transaction_id", UUID(as_uuid=True)),
     Column("home_store_path", Text, nullable=False),
     _ts("created_at"),
+    Column("rejected_by", String(64)),
+    Column("rejection_reason", Text),
+    Column("rejected_at", DateTime(timezone=True)),
 )
 
 batch_jobs = Table(

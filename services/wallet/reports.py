@@ -1,4 +1,4 @@
-"""Inter-store settlement and the reconciliation check."""
+"""Inter-store settlement, stored value outstanding (the liability) and the reconciliation check."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
 from kit.db import Database
 from kit.errors import InvalidArgument
+from kit.summary import IN_SCOPE
 from services.wallet import access
 from services.wallet.context import WalletContext
 from services.wallet.models import accounts, postings, transactions
@@ -55,6 +56,33 @@ async def settlement(ctx: WalletContext, p: Principal, req: pb.SettlementRequest
             pb.StoreSettlement(store_path=s, taken_in=taken[s], spent=spent[s], net=spent[s] - taken[s])
             for s in stores
         ]
+    )
+
+
+# The cached buckets are the balances (``reconcile`` checks them against the postings); the
+# home store is where the member belongs, wherever the money was paid in.
+_LIABILITY = text(
+    f"""
+    SELECT coalesce(sum(principal), 0) AS principal, coalesce(sum(bonus), 0) AS bonus,
+           count(*) FILTER (WHERE principal + bonus > 0) AS accounts
+    FROM accounts
+    WHERE {IN_SCOPE.format(column="home_store_path")}
+    """
+)
+
+
+async def liability(ctx: WalletContext, p: Principal, req: pb.GetLiabilityRequest) -> pb.Liability:
+    """Stored value outstanding: the balances of the accounts whose home store lies within
+    ``org_path`` (default the caller's scope), which must lie within the caller's scope."""
+    access.require(p, access.RISK_READERS, "read the stored-value liability")
+    path = req.org_path or p.scope
+    if not p.may_access(path):
+        raise InvalidArgument("org_path lies outside your scope", field="org_path")
+    async with ctx.db.sessions() as session:
+        row = (await session.execute(_LIABILITY, {"scope": path})).one()
+    principal, bonus = int(row.principal), int(row.bonus)
+    return pb.Liability(
+        org_path=path, principal=principal, bonus=bonus, total=principal + bonus, accounts=int(row.accounts)
     )
 
 

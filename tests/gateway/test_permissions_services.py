@@ -97,6 +97,7 @@ POST   /wallet/batch-top-ups                             wallet.batch           
 GET    /wallet/batch-top-ups/{job_id}                    wallet.batch              ok  ok  ok  403   403  403  403     401
 POST   /wallet/adjustments                               wallet.adjust             ok  403 403 403   403  403  403     401
 POST   /wallet/adjustments/{adjustment_id}/approve       wallet.adjust             ok  403 403 403   403  403  403     401
+POST   /wallet/adjustments/{adjustment_id}/reject        wallet.adjust             ok  403 403 403   403  403  403     401
 GET    /wallet/adjustments                               wallet.adjustments.read   ok  403 403 403   403  403  ok      401
 GET    /wallet/bonus-rules                               wallet.bonus_rules.read   ok  ok  ok  ok    ok   403  ok      401
 POST   /wallet/bonus-rules                               wallet.bonus_rules.write  ok  ok  ok  403   403  403  403     401
@@ -104,6 +105,7 @@ GET    /wallet/top-up-policy                             wallet.policy.read     
 PUT    /wallet/top-up-policy                             wallet.policy.write       ok  403 403 403   403  403  403     401
 GET    /wallet/settlement                                wallet.settlement         ok  ok  ok  403   403  403  ok      401
 GET    /wallet/settlement.xlsx                           wallet.settlement         ok  ok  ok  403   403  403  ok      401
+GET    /wallet/liability                                 wallet.liability          ok  ok  ok  403   403  403  ok      401
 GET    /risk/rules                                       risk.rules.read           ok  ok  ok  403   403  403  ok      401
 POST   /risk/rules                                       risk.rules.write          ok  403 403 403   403  403  403     401
 GET    /risk/alerts                                      risk.alerts.read          ok  ok  ok  403   403  403  ok      401
@@ -313,6 +315,9 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
             "/wallet/adjustments", {"card_no": CARD, "amount": 100, "reason": "till error"}
         ),
         ("POST", "/wallet/adjustments/{adjustment_id}/approve"): send(f"/wallet/adjustments/{ID}/approve"),
+        ("POST", "/wallet/adjustments/{adjustment_id}/reject"): send(
+            f"/wallet/adjustments/{ID}/reject", {"reason": "duplicate"}
+        ),
         ("GET", "/wallet/adjustments"): get("/wallet/adjustments"),
         ("GET", "/wallet/bonus-rules"): get("/wallet/bonus-rules"),
         ("POST", "/wallet/bonus-rules"): send(
@@ -322,6 +327,7 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("PUT", "/wallet/top-up-policy"): send("/wallet/top-up-policy", {"stores": [], "operators": []}),
         ("GET", "/wallet/settlement"): get("/wallet/settlement"),
         ("GET", "/wallet/settlement.xlsx"): get("/wallet/settlement.xlsx"),
+        ("GET", "/wallet/liability"): get("/wallet/liability"),
         ("GET", "/risk/rules"): get("/risk/rules"),
         ("POST", "/risk/rules"): send(
             "/risk/rules", {"name": "Big", "kind": "single_amount", "threshold": 100000, "action": "alert"}
@@ -421,9 +427,10 @@ INVALID_QUERY: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/members/{member_no}/feedback"): {"limit": 0},
     ("GET", "/members/export.xlsx"): {"birthday_month": 0},
     ("GET", "/cards/{card_no}/transactions"): {"limit": 501},
-    ("GET", "/wallet/adjustments"): {"status": "rejected"},
+    ("GET", "/wallet/adjustments"): {"status": "withdrawn"},
     ("GET", "/wallet/settlement"): {"from": "last week"},
     ("GET", "/wallet/settlement.xlsx"): {"to": "tomorrow"},
+    ("GET", "/wallet/liability"): {"org_unit": "U" * 301},
     ("GET", "/risk/alerts"): {"status": "closed"},
     ("GET", "/members/{member_no}/points/history"): {"limit": 0},
     ("GET", "/members/{member_no}/coupons"): {"status": "lost"},

@@ -1,5 +1,5 @@
 """Stored value (docs/api.md "Stored value"): top-ups, balance, transactions, fees, batch
-top-ups, adjustments, bonus rules, the top-up policy, settlement, risk rules and alerts.
+top-ups, adjustments, bonus rules, the top-up policy, settlement, the liability, risk rules and alerts.
 The wallet moves the money; the gateway resolves org codes and maps Idempotency-Key."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from services.gateway.wallet import (
     AdjustmentBody,
     BonusRuleBody,
     Fen,
+    RejectBody,
     RiskRuleBody,
     TopUpBody,
     balance_json,
@@ -228,11 +229,23 @@ async def approve(
     return await stored_value.approve_adjustment(state, request, p, adjustment_id)
 
 
+@router.post("/wallet/adjustments/{adjustment_id}/reject")
+async def reject(
+    adjustment_id: str,
+    body: RejectBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("wallet.adjust"))],
+    state: State,
+) -> dict:
+    """Refuse a pending adjustment with a reason; nothing moves. Again: the same answer."""
+    return await stored_value.reject_adjustment(state, request, p, adjustment_id, body.reason)
+
+
 @router.get("/wallet/adjustments")
 async def adjustments(
     p: Annotated[Principal, Depends(permitted("wallet.adjustments.read"))],
     state: State,
-    status: Literal["pending_approval", "applied"] | None = None,
+    status: Literal["pending_approval", "applied", "rejected"] | None = None,
 ) -> dict:
     return {"items": await stored_value.adjustments(state, p, status)}
 
@@ -295,6 +308,19 @@ async def settlement_xlsx(
 ) -> StreamingResponse:
     """The settlement report as a spreadsheet (audited like every export)."""
     return await stored_value.settlement_xlsx(state, request, p, start, to)
+
+
+@router.get("/wallet/liability", response_model=stored_value.Liability)
+async def liability(
+    p: Annotated[Principal, Depends(permitted("wallet.liability"))],
+    state: State,
+    org_unit: Annotated[
+        str | None, Query(max_length=300, description="org unit code or path; default the caller's scope")
+    ] = None,
+) -> dict:
+    """Stored value outstanding now (the sum of the balances of the scope's members)."""
+    path = await stored_value.org_unit_path(state, p, org_unit)
+    return await stored_value.liability(state, p, path)
 
 
 @router.get("/risk/rules")

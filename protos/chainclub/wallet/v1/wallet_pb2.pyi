@@ -201,7 +201,7 @@ class ListTransactionsResponse(_message.Message):
     def __init__(self, transactions: _Optional[_Iterable[_Union[Transaction, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
 
 class Adjustment(_message.Message):
-    __slots__ = ("id", "card_no", "amount", "bucket", "reason", "status", "requested_by", "approved_by", "transaction_id", "created_at")
+    __slots__ = ("id", "card_no", "amount", "bucket", "reason", "status", "requested_by", "approved_by", "transaction_id", "created_at", "rejected_by", "rejection_reason")
     ID_FIELD_NUMBER: _ClassVar[int]
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
@@ -212,6 +212,8 @@ class Adjustment(_message.Message):
     APPROVED_BY_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_BY_FIELD_NUMBER: _ClassVar[int]
+    REJECTION_REASON_FIELD_NUMBER: _ClassVar[int]
     id: str
     card_no: str
     amount: int
@@ -222,7 +224,9 @@ class Adjustment(_message.Message):
     approved_by: str
     transaction_id: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., card_no: _Optional[str] = ..., amount: _Optional[int] = ..., bucket: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., requested_by: _Optional[str] = ..., approved_by: _Optional[str] = ..., transaction_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    rejected_by: str
+    rejection_reason: str
+    def __init__(self, id: _Optional[str] = ..., card_no: _Optional[str] = ..., amount: _Optional[int] = ..., bucket: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[str] = ..., requested_by: _Optional[str] = ..., approved_by: _Optional[str] = ..., transaction_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rejected_by: _Optional[str] = ..., rejection_reason: _Optional[str] = ...) -> None: ...
 
 class RequestAdjustmentRequest(_message.Message):
     __slots__ = ("request_id", "card_no", "amount", "bucket", "reason")
@@ -243,6 +247,14 @@ class ApproveAdjustmentRequest(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class RejectAdjustmentRequest(_message.Message):
+    __slots__ = ("adjustment_id", "reason")
+    ADJUSTMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    adjustment_id: str
+    reason: str
+    def __init__(self, adjustment_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ListAdjustmentsRequest(_message.Message):
     __slots__ = ("status",)
@@ -472,3 +484,23 @@ class SettlementResponse(_message.Message):
     STORES_FIELD_NUMBER: _ClassVar[int]
     stores: _containers.RepeatedCompositeFieldContainer[StoreSettlement]
     def __init__(self, stores: _Optional[_Iterable[_Union[StoreSettlement, _Mapping]]] = ...) -> None: ...
+
+class GetLiabilityRequest(_message.Message):
+    __slots__ = ("org_path",)
+    ORG_PATH_FIELD_NUMBER: _ClassVar[int]
+    org_path: str
+    def __init__(self, org_path: _Optional[str] = ...) -> None: ...
+
+class Liability(_message.Message):
+    __slots__ = ("org_path", "principal", "bonus", "total", "accounts")
+    ORG_PATH_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    BONUS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    org_path: str
+    principal: int
+    bonus: int
+    total: int
+    accounts: int
+    def __init__(self, org_path: _Optional[str] = ..., principal: _Optional[int] = ..., bonus: _Optional[int] = ..., total: _Optional[int] = ..., accounts: _Optional[int] = ...) -> None: ...

@@ -98,6 +98,11 @@ class WalletServiceStub:
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ApproveAdjustmentRequest.SerializeToString,
                 response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.FromString,
                 _registered_method=True)
+        self.RejectAdjustment = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/RejectAdjustment',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RejectAdjustmentRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.FromString,
+                _registered_method=True)
         self.ListAdjustments = channel.unary_unary(
                 '/chainclub.wallet.v1.WalletService/ListAdjustments',
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAdjustmentsRequest.SerializeToString,
@@ -157,6 +162,11 @@ class WalletServiceStub:
                 '/chainclub.wallet.v1.WalletService/Settlement',
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementRequest.SerializeToString,
                 response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementResponse.FromString,
+                _registered_method=True)
+        self.GetLiability = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/GetLiability',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetLiabilityRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Liability.FromString,
                 _registered_method=True)
         self.DailySummary = channel.unary_unary(
                 '/chainclub.wallet.v1.WalletService/DailySummary',
@@ -247,6 +257,14 @@ class WalletServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RejectAdjustment(self, request, context):
+        """Refuses a pending adjustment (an HQ admin; the requester may withdraw its own) with a
+        reason: nothing moves. Rejecting it again returns it unchanged; an applied one is a conflict.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListAdjustments(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -315,6 +333,14 @@ class WalletServiceServicer:
 
     def Settlement(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLiability(self, request, context):
+        """Stored value outstanding (the liability): the cached balances of the accounts whose home
+        store lies within org_path, summed ("" = the caller's scope; outside it: invalid_argument).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -389,6 +415,11 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ApproveAdjustmentRequest.FromString,
                     response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.SerializeToString,
             ),
+            'RejectAdjustment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectAdjustment,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RejectAdjustmentRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.SerializeToString,
+            ),
             'ListAdjustments': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAdjustments,
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.ListAdjustmentsRequest.FromString,
@@ -448,6 +479,11 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     servicer.Settlement,
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementRequest.FromString,
                     response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementResponse.SerializeToString,
+            ),
+            'GetLiability': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLiability,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetLiabilityRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Liability.SerializeToString,
             ),
             'DailySummary': grpc.unary_unary_rpc_method_handler(
                     servicer.DailySummary,
@@ -793,6 +829,33 @@ class WalletService:
             _registered_method=True)
 
     @staticmethod
+    def RejectAdjustment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/RejectAdjustment',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RejectAdjustmentRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Adjustment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListAdjustments(request,
             target,
             options=(),
@@ -1106,6 +1169,33 @@ class WalletService:
             '/chainclub.wallet.v1.WalletService/Settlement',
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementRequest.SerializeToString,
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SettlementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLiability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/GetLiability',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetLiabilityRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Liability.FromString,
             options,
             channel_credentials,
             insecure,
