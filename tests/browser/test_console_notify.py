@@ -49,7 +49,7 @@ def stored_body(admin: Admin) -> str:
     return r.json()["body"]
 
 
-def sms_to(run_dir: Path, phone: str, marker: str, timeout: float = 30.0) -> dict:
+def sms_to(run_dir: Path, phone: str, marker: str, timeout: float = 90.0) -> dict:
     """The SMS the file channel wrote for ``phone`` holding ``marker`` (notify sends in the
     background)."""
     outbox = run_dir / "outbox-messages" / "sms.jsonl"

@@ -20,6 +20,8 @@ only the roles that may use it learn that it is invalid (422).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -65,6 +67,7 @@ GET   /products/{sku}        no      200       200             200            20
 PATCH /products/{sku}        no      200       403             403            403      403       403          403      401
 GET   /catalog               no      200       200             200            200      200       200          200      200
 GET   /audit-log             no      200       403             403            403      403       403          200      401
+GET   /audit-log/export.csv  no      200       403             403            403      403       403          200      401
 """
 
 
@@ -221,18 +224,22 @@ def _request(case: Case, w: World) -> Request:
         ("PATCH", "/products/{sku}"): lambda: (f"/api/v1/products/{w.sku}", {"json": {"name": "Tea"}}),
         ("GET", "/catalog"): lambda: ("/api/v1/catalog", {}),
         ("GET", "/audit-log"): lambda: ("/api/v1/audit-log", {"params": {"limit": 500}}),
+        ("GET", "/audit-log/export.csv"): lambda: ("/api/v1/audit-log/export.csv", {}),
     }
     return build[(case.method, case.path)]()
 
 
 # What a successful list may contain: nothing outside the caller's scope.
-def _listed_paths(case: Case, body: dict, w: World) -> list[str]:
+def _listed_paths(case: Case, body: dict | str, w: World) -> list[str]:
     if case.path == "/org-units":
         return [u["path"] for u in body["items"]]
     if case.path == "/users":
         return [u["scope"] for u in body["items"]]
     if case.path == "/audit-log":
         return [e["org_path"] for e in body["items"]]
+    if case.path == "/audit-log/export.csv":
+        rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+        return [row["org_path"] for row in rows]
     if case.path == "/terminals":
         stores = {w.s1["code"]: w.s1["path"], w.s2["code"]: w.s2["path"]}
         return [stores[t["store"]] for t in body["items"] if t["store"] in stores]
@@ -270,7 +277,8 @@ async def test_permission(gateway, world, case):
         return
     if case.method == "GET" and case.role not in ("hq_admin", "anonymous"):
         scope = world.scopes[case.role]
-        paths = _listed_paths(case, r.json(), world)
+        is_json = r.headers["content-type"].startswith("application/json")
+        paths = _listed_paths(case, r.json() if is_json else r.text, world)
         if case.path in ("/org-units", "/users", "/terminals", "/audit-log"):
             assert paths, f"{case.id}: the list shows nothing of the caller's own scope"
         outside = [p for p in paths if not may_access(scope, p)]
@@ -298,6 +306,7 @@ INVALID: dict[tuple[str, str], Request] = {
     ("PATCH", "/products/{sku}"): ("/api/v1/products/X", {"json": ["not", "an", "object"]}),
     ("GET", "/catalog"): ("/api/v1/catalog", {"params": {"category": "c" * 101}}),
     ("GET", "/audit-log"): ("/api/v1/audit-log", {"params": {"since": "yesterday"}}),
+    ("GET", "/audit-log/export.csv"): ("/api/v1/audit-log/export.csv", {"params": {"since": "yesterday"}}),
 }
 
 
