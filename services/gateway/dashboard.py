@@ -2,12 +2,7 @@
 several days of the caller's scope summed, and what waits for someone — open risk alerts and
 stored-value adjustments pending approval — counted (wallet.py's use cases). Role and scope are
 those of REST: each daily summary is scoped by the gateway and again by every service; the
-wallet scopes the lists.
-
-Stored value outstanding (the sum of balances in scope, the liability) is not here: the
-wallet offers no RPC that answers it (``Settlement`` gives stored value taken in and spent per
-store over a period, which is not the balance: bonuses, adjustments, fees and closings move
-balances too), and the gateway does not read another service's tables."""
+wallet scopes the lists. Stored value outstanding (the liability) is ``wallet.liability``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The console's approvals (审批), risk (风险) and reports (报表) in a real Chromium, through the
-pages: an adjustment over the threshold waits for a second HQ admin, a risk alert is
+pages: an adjustment over the threshold waits for a second HQ admin, one is rejected with a
+reason (it leaves the list, nothing moves, it can no longer be approved), a risk alert is
 acknowledged with a note, and the sales report (with its XLSX) shows a checkout of the test."""
 
 from __future__ import annotations
@@ -88,6 +89,61 @@ def test_an_adjustment_over_the_threshold_waits_for_a_second_hq_admin(page: Page
     assert balance(admin, card)["principal"] == amount
     page.reload()  # a reload sends nothing again
     assert balance(admin, card)["principal"] == amount
+    assert [e for e in errors if "Failed to load resource" not in e] == []  # refusals answer 4xx
+
+
+def test_a_rejected_adjustment_leaves_the_list_moves_nothing_and_cannot_be_approved(
+    page: Page, shop: dict, admin: Admin
+):
+    errors = page_errors(page)
+    card = funded_member(admin, shop["store"]["code"], 5_000)["card"]["card_no"]
+    amount = THRESHOLD + 6_789
+    r = admin.call("POST", "/api/v1/wallet/adjustments", json={"card_no": card, "amount": amount, "reason": "录入错误"},
+                   headers={"Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
+    assert r.status_code == 202, r.text
+    adjustment = r.json()
+    to_console(page, ADMIN)  # the admin who requested it: rejecting withdraws it
+    page.goto("/console/approvals")
+    stale = page.context.new_page()  # a second tab that still lists it
+    stale.goto("/console/approvals")
+    row = page.locator("#pending tr", has_text=card)
+    expect(row.get_by_role("button", name="驳回")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("has no way to reject")
+
+    # Without a reason it is refused next to the field, and still waits.
+    row.get_by_label("驳回原因").fill("   ")
+    page.once("dialog", lambda d: d.accept())
+    row.get_by_role("button", name="驳回").click()
+    expect(page.locator(f"#f-reject-{adjustment['id']}-error")).to_contain_text("请填写驳回原因")
+    settled(page)
+
+    row = page.locator("#pending tr", has_text=card)
+    row.get_by_label("驳回原因").fill("重复申请")
+    messages: list[str] = []
+    page.once("dialog", lambda d: (messages.append(d.message), d.accept()))
+    row.get_by_role("button", name="驳回").click()
+    expect(page.get_by_role("status").filter(has_text="已驳回")).to_be_visible()
+    settled(page)
+    assert card in messages[0] and "余额不会变动" in messages[0]
+    expect(page.locator("#pending tr", has_text=card)).to_have_count(0)
+    after = balance(admin, card)
+    assert (after["principal"], after["bonus"], after["total"]) == (5_000, 0, 5_000)
+    rejected = admin.call("GET", "/api/v1/wallet/adjustments", params={"status": "rejected"}).json()["items"]
+    [mine] = [a for a in rejected if a["id"] == adjustment["id"]]
+    assert (mine["rejection_reason"], mine["rejected_by"]) == ("重复申请", "admin")
+    shot(page, "console-approvals-rejected")
+
+    # Approving it afterwards is refused: from the stale tab, and by a second HQ admin over REST.
+    stale.once("dialog", lambda d: d.accept())
+    stale.locator("#pending tr", has_text=card).get_by_role("button", name="批准").click()
+    expect(stale.get_by_test_id("refused")).to_contain_text("已不在待审批状态")
+    second = admin.user("hq_admin", "HQ")
+    token = admin.login(second.username, second.password)
+    r = admin.call("POST", f"/api/v1/wallet/adjustments/{adjustment['id']}/approve",
+                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert r.status_code == 409, r.text
+    assert balance(admin, card)["total"] == 5_000
+    stale.close()
     assert [e for e in errors if "Failed to load resource" not in e] == []  # refusals answer 4xx
 
 

@@ -1,5 +1,5 @@
 """The console's operations screens: approvals (审批) of stored-value adjustments by a second HQ
-admin, risk alerts (风险) with the transactions behind them, and reports (报表: sales, the daily
+admin (or their rejection with a reason), risk alerts (风险) with the transactions behind them, and reports (报表: sales, the daily
 business summary, the inter-store settlement of stored value) with their XLSX downloads.
 
 Every figure comes from the use cases the REST routes call (services/gateway/wallet.py,
@@ -45,7 +45,8 @@ async def _fields(ctx: PageContext) -> dict[str, str]:
 async def _approvals(ctx: PageContext, status: int = 200, **values: Any) -> Response:
     pending = await wallet.adjustments(ctx.state, ctx.p, "pending_approval")
     applied = (await wallet.adjustments(ctx.state, ctx.p, "applied"))[:20]
-    page = {"form": {}, "errors": {}, "key": new_key(), "done": None, "refused": None, **values}
+    page = {"form": {}, "errors": {}, "key": new_key(), "done": None, "refused": None, "reject_errors": {},
+            "reject_reasons": {}, **values}  # fmt: skip
     return ctx.render("console/ops/approvals.html", status=status, pending=pending, applied=applied, **page)
 
 
@@ -114,6 +115,29 @@ async def approve(adjustment_id: str, ctx: ApprovalsCtx) -> Response:
         status = {"forbidden": 403, "conflict": 409, "not_found": 404}[exc.reason]
         return await _approvals(ctx, status, refused=ctx._(REFUSALS[exc.reason]), refused_detail=exc.detail)
     done = ctx._("Approved: %(amount)s on card %(card)s is applied.", amount=ctx.fmt.money(adj["amount"]),
+                 card=adj["card_no"])  # fmt: skip
+    return await _approvals(ctx, done=done)
+
+
+@router.post("/console/approvals/{adjustment_id}/reject")
+async def reject(adjustment_id: str, ctx: ApprovalsCtx) -> Response:
+    _require(ctx, "wallet.adjust")
+    reason = (await _fields(ctx)).get("reason", "")
+    if not reason or len(reason) > 1000:
+        message = ctx._("Say why the adjustment is rejected (at most 1000 characters).")
+        return await _approvals(ctx, 422, reject_errors={adjustment_id: message},
+                                reject_reasons={adjustment_id: reason})  # fmt: skip
+    try:
+        adj = await wallet.reject_adjustment(ctx.state, ctx.request, ctx.p, adjustment_id, reason)
+    except ChainclubError as exc:
+        if exc.reason not in REFUSALS:
+            raise
+        status = {"forbidden": 403, "conflict": 409, "not_found": 404}[exc.reason]
+        refused = ctx._("Only an HQ admin may reject an adjustment.") if exc.reason == "forbidden" else None
+        return await _approvals(
+            ctx, status, refused=refused or ctx._(REFUSALS[exc.reason]), refused_detail=exc.detail
+        )
+    done = ctx._("Rejected: %(amount)s on card %(card)s; nothing was moved.", amount=ctx.fmt.money(adj["amount"]),
                  card=adj["card_no"])  # fmt: skip
     return await _approvals(ctx, done=done)
 

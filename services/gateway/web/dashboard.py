@@ -2,8 +2,9 @@
 region its subtree, a store itself) and a day, week or month — sales, stored-value top-ups
 (principal and bonus), refunds, new members, points issued and redeemed — from the daily
 business summary of each day (services/gateway/dashboard.py); a 30-day trend of sales and
-top-ups; the stores (regions for HQ) ranked by sales; and what waits: open risk alerts and
-adjustments pending approval.
+top-ups; the stores (regions for HQ) ranked by sales; stored value outstanding now (the
+liability: the balances of the scope's members, summed by the wallet); and what waits: open
+risk alerts and adjustments pending approval.
 
 Charts are drawn by ``static/charts.js`` (Apache ECharts, vendored) from the page's JSON data
 block; every chart's numbers are also a table. An htmx request (the period form, the previous
@@ -23,7 +24,7 @@ from fastapi.responses import Response
 from kit.auth import Principal
 from kit.errors import ChainclubError
 from services.gateway import dashboard as figures
-from services.gateway import permissions, reports
+from services.gateway import permissions, reports, wallet
 from services.gateway.permissions import MANAGERS
 from services.gateway.state import GatewayState
 from services.gateway.web import periods
@@ -43,6 +44,17 @@ async def _count(
         return None
     try:
         return await count(ctx.state, ctx.p)
+    except ChainclubError:
+        return None
+
+
+async def _liability(ctx: PageContext) -> dict[str, int] | None:
+    """Stored value outstanding in the caller's scope now, or None when the role may not see
+    it or the wallet does not answer."""
+    if not ctx.allowed("wallet.liability"):
+        return None
+    try:
+        return await wallet.liability(ctx.state, ctx.p, ctx.p.scope)
     except ChainclubError:
         return None
 
@@ -72,10 +84,11 @@ async def dashboard(
     anchor, bad_date = _anchor(day, today)
     chosen = periods.period(period if period in periods.KINDS else "day", anchor, today)
     trend = periods.trend_days(chosen.end)
-    by_day, alerts, adjustments = await asyncio.gather(
+    by_day, alerts, adjustments, outstanding = await asyncio.gather(
         figures.summaries(ctx.state, ctx.p, [*chosen.days, *trend]),
         _count(ctx, "risk.alerts.read", figures.open_alerts),
         _count(ctx, "wallet.adjustments.read", figures.pending_adjustments),
+        _liability(ctx),
     )
     summed = figures.combine([by_day[d] for d in chosen.days])
     level = "regions" if "/" not in ctx.p.scope else "stores"
@@ -107,5 +120,5 @@ async def dashboard(
         template,
         chosen=chosen, anchor=min(anchor, today), today=today, bad_date=bad_date, totals=summed["totals"],
         ranking=ranking, ranking_level=level, trend_rows=trend_rows, chart=chart, alerts=alerts,
-        adjustments=adjustments, month_name=format_skeleton("yMMMM", chosen.first, locale=ctx.locale),
+        adjustments=adjustments, outstanding=outstanding, month_name=format_skeleton("yMMMM", chosen.first, locale=ctx.locale),
     )  # fmt: skip
