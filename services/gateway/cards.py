@@ -12,7 +12,7 @@ from fastapi import Request
 from chainclub.members.v1 import members_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2 as wallet_pb
 from kit.auth import Principal
-from kit.errors import ChainclubError, InvalidArgument
+from kit.errors import ChainclubError, InvalidArgument, NotFound
 from services.gateway import audit
 from services.gateway.member_schemas import CardTypeBody
 from services.gateway.members import card_json
@@ -31,11 +31,23 @@ STATUS_ACTIONS = {
 }
 
 
+async def _card(state: GatewayState, p: Principal, card_no: str) -> pb.Card:
+    return await state.clients.call(state.clients.members.GetCard, pb.GetCardRequest(card_no=card_no), p)
+
+
 async def get_card(state: GatewayState, p: Principal, card_no: str) -> dict[str, Any]:
-    """The card (``card_json``)."""
-    return card_json(
-        await state.clients.call(state.clients.members.GetCard, pb.GetCardRequest(card_no=card_no), p)
-    )
+    """The card (``card_json``); cards work across the chain, so any store may read one."""
+    return card_json(await _card(state, p, card_no))
+
+
+async def card_in_scope(state: GatewayState, p: Principal, card_no: str) -> dict[str, Any]:
+    """The card (``card_json`` with its owner's ``home_store_path``) when that home store is in
+    the caller's scope; otherwise "not found", as for a card that does not exist (the
+    console's view of its own cards, where the counter serves any store's card)."""
+    card = await _card(state, p, card_no)
+    if not p.may_access(card.home_store_path):
+        raise NotFound(f"no card {card_no!r}")
+    return {**card_json(card), "home_store_path": card.home_store_path}
 
 
 async def change_status(
@@ -62,7 +74,7 @@ async def replace(
     (``card_json``) with ``"fee"``: null (no fee), or ``{"amount","payment","transaction_id",
     "status": "charged"}``, or ``{"amount","payment","status": "failed","code","detail"}``
     (the card is replaced; the fee stays to be collected)."""
-    old = await state.clients.call(state.clients.members.GetCard, pb.GetCardRequest(card_no=card_no), p)
+    old = await _card(state, p, card_no)
     fee = old.replacement_fee
     if fee and fee_payment == "stored_value":
         balance = await state.clients.call(

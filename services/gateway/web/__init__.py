@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from services.gateway.web import (
     auth,
     console,
+    console_cards,
     console_members,
     console_notify,
     console_ops,
@@ -42,5 +43,6 @@ def install(app: FastAPI) -> None:
         console_members,
         console_notify,
         console_segments,
+        console_cards,
     ):
         app.include_router(module.router)

@@ -61,6 +61,12 @@ LABELS: dict[str, str] = {
     "wechat_pay": N_("WeChat Pay"),
     "alipay": N_("Alipay"),
     "co_branded": N_("Co-branded card"),
+    # kinds of card types, holders' roles on a card
+    "personal": N_("Personal card"),
+    "family": N_("Family card"),
+    "group": N_("Group card"),
+    "owner": N_("owner"),
+    "holder": N_("holder"),
     "telecom": N_("Telecom card"),
     "online": N_("Online"),
     "batch": N_("Batch"),
