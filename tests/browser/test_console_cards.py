@@ -132,6 +132,8 @@ def test_store_manager_registers_a_terminal(page: Page, admin: Admin):
     manager = admin.store_manager(store["code"])
     log_in(page, manager)
     page.goto("/console/card-types")
+    expect(page.locator("#card-types-list")).to_contain_text("STANDARD")
+    expect(page.locator("#card-type-form")).to_have_count(0)  # only HQ defines card types
     page.get_by_role("link", name="管理门店终端").click()
     expect(page.get_by_role("heading", name="门店终端", exact=True)).to_be_visible()
     expect(page.locator("#terminal-list")).to_contain_text("还没有终端")

@@ -150,7 +150,10 @@ async def save_card_type(ctx: Ctx) -> Response:
     except ChainclubError as exc:
         if exc.reason not in ("invalid_argument", "conflict", "failed_precondition"):
             raise
-        return await _types_page(ctx, 422, form=form, errors=_summary(ctx, field_errors(exc)))
+        errors = field_errors(exc)
+        if "home_scope" in errors:
+            errors["home_scope"] = ctx._("Choose a region or store of your scope.")
+        return await _types_page(ctx, 422, form=form, errors=_summary(ctx, errors))
     return await _types_page(ctx, 201, done=ctx._("Saved card type %(name)s.", name=made.get("name", "")))
 
 
