@@ -387,3 +387,65 @@ async def create_promotion(
     await audit.record_alone(state, request, p, "loyalty.promotion.create", "promotion", promo.id, scope,
                              body.model_dump(mode="json"))  # fmt: skip
     return plain(promo)
+
+
+# --- taking rules back (the loyalty service checks role and scope as for creating them) ---------
+async def delete_tier(state: GatewayState, request: Request, p: Principal, code: str) -> None:
+    """Delete the tier ``code`` (HQ); a conflict while members are on it. Audited."""
+    await state.clients.call(state.clients.loyalty.DeleteTier, pb.DeleteTierRequest(code=code), p)
+    await audit.record_alone(state, request, p, "loyalty.tier.delete", "tier", code, "HQ")
+
+
+async def set_earn_rule_active(
+    state: GatewayState, request: Request, p: Principal, rule_id: str, active: bool
+) -> dict[str, Any]:
+    """Activate or deactivate an earn rule (a deactivated one earns nothing), audited."""
+    rule = await state.clients.call(
+        state.clients.loyalty.SetEarnRuleActive, pb.SetRuleActiveRequest(id=rule_id, active=active), p
+    )
+    await audit.record_alone(state, request, p, f"loyalty.earn_rule.{'activate' if active else 'deactivate'}",
+                             "earn_rule", rule.id, rule.scope, {"name": rule.name})  # fmt: skip
+    return plain(rule)
+
+
+async def delete_earn_rule(state: GatewayState, request: Request, p: Principal, rule_id: str) -> None:
+    """Delete an earn rule no purchase has earned under (else a conflict: deactivate it), audited."""
+    gone = await state.clients.call(state.clients.loyalty.DeleteEarnRule, pb.DeleteRuleRequest(id=rule_id), p)
+    await audit.record_alone(state, request, p, "loyalty.earn_rule.delete", "earn_rule", gone.id, gone.scope,
+                             {"name": gone.name})  # fmt: skip
+
+
+async def set_promotion_active(
+    state: GatewayState, request: Request, p: Principal, promotion_id: str, active: bool
+) -> dict[str, Any]:
+    """Activate or deactivate a promotion (a deactivated one discounts nothing), audited."""
+    promo = await state.clients.call(
+        state.clients.loyalty.SetPromotionActive, pb.SetRuleActiveRequest(id=promotion_id, active=active), p
+    )
+    await audit.record_alone(state, request, p, f"loyalty.promotion.{'activate' if active else 'deactivate'}",
+                             "promotion", promo.id, promo.scope, {"name": promo.name})  # fmt: skip
+    return plain(promo)
+
+
+async def delete_promotion(state: GatewayState, request: Request, p: Principal, promotion_id: str) -> None:
+    """Delete a promotion no purchase was discounted by (else a conflict: deactivate it), audited."""
+    gone = await state.clients.call(
+        state.clients.loyalty.DeletePromotion, pb.DeleteRuleRequest(id=promotion_id), p
+    )
+    await audit.record_alone(state, request, p, "loyalty.promotion.delete", "promotion", gone.id, gone.scope,
+                             {"name": gone.name})  # fmt: skip
+
+
+async def set_coupon_template_active(
+    state: GatewayState, request: Request, p: Principal, template_id: str, active: bool
+) -> dict[str, Any]:
+    """Stop issuing a coupon template (coupons already issued stay usable) or start again, audited."""
+    tpl = await state.clients.call(
+        state.clients.loyalty.SetCouponTemplateActive,
+        pb.SetRuleActiveRequest(id=template_id, active=active),
+        p,
+    )
+    await audit.record_alone(state, request, p,
+                             f"loyalty.coupon_template.{'activate' if active else 'deactivate'}",
+                             "coupon_template", tpl.id, tpl.scope, {"name": tpl.name})  # fmt: skip
+    return plain(tpl)

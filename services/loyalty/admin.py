@@ -299,7 +299,7 @@ async def delete_earn_rule(
         if used is not None:
             raise Conflict(f"earn rule {row.name} has earned points already: deactivate it instead")
         await session.execute(delete(earn_rules).where(earn_rules.c.id == row.id))
-    return pb.DeleteRuleResponse()
+    return pb.DeleteRuleResponse(id=str(row.id), name=row.name, scope=row.scope)
 
 
 async def delete_promotion(
@@ -326,4 +326,4 @@ async def delete_promotion(
         if used is not None:
             raise Conflict(f"promotion {row.name} has discounted purchases already: deactivate it instead")
         await session.execute(delete(promotions).where(promotions.c.id == row.id))
-    return pb.DeleteRuleResponse()
+    return pb.DeleteRuleResponse(id=str(row.id), name=row.name, scope=row.scope)

@@ -126,6 +126,15 @@ POST   /loyalty/coupon-templates                         loyalty.rules.write    
 POST   /loyalty/coupon-templates/{template_id}/issue     loyalty.coupons.issue     ok  ok  ok  403   403  403  403     401
 GET    /loyalty/promotions                               loyalty.rules.read        ok  ok  ok  ok    ok   403  ok      401
 POST   /loyalty/promotions                               loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+DELETE /loyalty/tiers/{code}                             loyalty.tiers.write       ok  403 403 403   403  403  403     401
+POST   /loyalty/earn-rules/{rule_id}/deactivate          loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+POST   /loyalty/earn-rules/{rule_id}/activate            loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+DELETE /loyalty/earn-rules/{rule_id}                     loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+POST   /loyalty/promotions/{promotion_id}/deactivate     loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+POST   /loyalty/promotions/{promotion_id}/activate       loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+DELETE /loyalty/promotions/{promotion_id}                loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+POST   /loyalty/coupon-templates/{template_id}/deactivate loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+POST   /loyalty/coupon-templates/{template_id}/activate  loyalty.rules.write       ok  ok  ok  403   403  403  403     401
 GET    /loyalty/rewards                                  loyalty.rewards.read      ok  ok  ok  ok    ok   403  ok      401
 POST   /loyalty/rewards                                  loyalty.rewards.write     ok  403 403 403   403  403  403     401
 POST   /members/{member_no}/redemptions                  loyalty.redeem            ok  ok  ok  ok    ok   403  403     401
@@ -358,6 +367,21 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("POST", "/loyalty/promotions"): send(
             "/loyalty/promotions",
             {"name": "100 save 10", "kind": "spend_x_save_y", "spend_threshold": 10000, "save_amount": 1000},
+        ),
+        ("DELETE", "/loyalty/tiers/{code}"): send("/loyalty/tiers/perm"),
+        **{
+            (method, f"{base}{tail}"): send(f"{concrete}{tail}")
+            for base, concrete in (
+                ("/loyalty/earn-rules/{rule_id}", f"/loyalty/earn-rules/{ID}"),
+                ("/loyalty/promotions/{promotion_id}", f"/loyalty/promotions/{ID}"),
+            )
+            for method, tail in (("POST", "/deactivate"), ("POST", "/activate"), ("DELETE", ""))
+        },
+        ("POST", "/loyalty/coupon-templates/{template_id}/deactivate"): send(
+            f"/loyalty/coupon-templates/{ID}/deactivate"
+        ),
+        ("POST", "/loyalty/coupon-templates/{template_id}/activate"): send(
+            f"/loyalty/coupon-templates/{ID}/activate"
         ),
         # rewards
         ("GET", "/loyalty/rewards"): get("/loyalty/rewards"),

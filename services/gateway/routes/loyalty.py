@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from kit.auth import Principal
 from services.gateway import loyalty
@@ -14,6 +14,8 @@ from services.gateway.deps import IdempotencyKey, State, permitted
 from services.gateway.loyalty import CouponTemplateBody, EarnRuleBody, IssueBody, PromotionBody, TierBody
 
 router = APIRouter(prefix="/api/v1", tags=["loyalty"])
+
+RuleId = Annotated[str, Path(max_length=64, description="the rule's id")]
 
 
 # --- a member's points and coupons ------------------------------------------------------------
@@ -61,6 +63,18 @@ async def upsert_tier(
     return await loyalty.upsert_tier(state, request, p, body)
 
 
+@router.delete("/loyalty/tiers/{code}", status_code=204)
+async def delete_tier(
+    code: Annotated[str, Path(max_length=32)],
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.tiers.write"))],
+    state: State,
+) -> Response:
+    """Delete a tier no member is on (409 ``conflict`` saying how many are)."""
+    await loyalty.delete_tier(state, request, p, code)
+    return Response(status_code=204)
+
+
 @router.get("/loyalty/earn-rules")
 async def earn_rules(p: Annotated[Principal, Depends(permitted("loyalty.rules.read"))], state: State) -> dict:
     return {"items": await loyalty.earn_rules(state, p), "next_cursor": None}
@@ -74,6 +88,40 @@ async def create_earn_rule(
     state: State,
 ) -> dict:
     return await loyalty.create_earn_rule(state, request, p, body)
+
+
+@router.post("/loyalty/earn-rules/{rule_id}/deactivate")
+async def deactivate_earn_rule(
+    rule_id: RuleId,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
+    """Deactivate an earn rule: it earns nothing until activated again."""
+    return await loyalty.set_earn_rule_active(state, request, p, rule_id, False)
+
+
+@router.post("/loyalty/earn-rules/{rule_id}/activate")
+async def activate_earn_rule(
+    rule_id: RuleId,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
+    """Activate an earn rule again."""
+    return await loyalty.set_earn_rule_active(state, request, p, rule_id, True)
+
+
+@router.delete("/loyalty/earn-rules/{rule_id}", status_code=204)
+async def delete_earn_rule(
+    rule_id: RuleId,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> Response:
+    """Delete an earn rule nothing has earned under (409 ``conflict``: deactivate it instead)."""
+    await loyalty.delete_earn_rule(state, request, p, rule_id)
+    return Response(status_code=204)
 
 
 @router.get("/loyalty/coupon-templates")
@@ -118,3 +166,59 @@ async def create_promotion(
     state: State,
 ) -> dict:
     return await loyalty.create_promotion(state, request, p, body)
+
+
+@router.post("/loyalty/promotions/{promotion_id}/deactivate")
+async def deactivate_promotion(
+    promotion_id: RuleId,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
+    """Deactivate a promotion: it discounts nothing until activated again."""
+    return await loyalty.set_promotion_active(state, request, p, promotion_id, False)
+
+
+@router.post("/loyalty/promotions/{promotion_id}/activate")
+async def activate_promotion(
+    promotion_id: RuleId,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
+    """Activate a promotion again."""
+    return await loyalty.set_promotion_active(state, request, p, promotion_id, True)
+
+
+@router.delete("/loyalty/promotions/{promotion_id}", status_code=204)
+async def delete_promotion(
+    promotion_id: RuleId,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> Response:
+    """Delete a promotion no purchase was discounted by (409 ``conflict``: deactivate it instead)."""
+    await loyalty.delete_promotion(state, request, p, promotion_id)
+    return Response(status_code=204)
+
+
+@router.post("/loyalty/coupon-templates/{template_id}/deactivate")
+async def deactivate_coupon_template(
+    template_id: RuleId,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
+    """Stop issuing a coupon template (by hand or by a campaign); coupons issued stay usable."""
+    return await loyalty.set_coupon_template_active(state, request, p, template_id, False)
+
+
+@router.post("/loyalty/coupon-templates/{template_id}/activate")
+async def activate_coupon_template(
+    template_id: RuleId,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
+    """Issue a coupon template again."""
+    return await loyalty.set_coupon_template_active(state, request, p, template_id, True)
