@@ -77,7 +77,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "loyalty.rules.read": COUNTER | {"auditor"},  # tiers, earn rules, coupon templates, promotions
     "loyalty.rules.write": MANAGERS,  # earn rules, coupon templates, promotions (in the caller's scope)
     "loyalty.tiers.write": frozenset({"hq_admin"}),
-    "loyalty.coupons.issue": MANAGERS,
+    # Coupons create value: issuing them is HQ's (the loyalty service checks it again).
+    "loyalty.coupons.issue": frozenset({"hq_admin"}),
     # analytics (segments, computed by loyalty) and reports, within the caller's scope
     "analytics.read": MANAGERS | {"auditor"},
     "analytics.recompute": frozenset({"hq_admin"}),

@@ -123,7 +123,7 @@ GET    /loyalty/earn-rules                               loyalty.rules.read     
 POST   /loyalty/earn-rules                               loyalty.rules.write       ok  ok  ok  403   403  403  403     401
 GET    /loyalty/coupon-templates                         loyalty.rules.read        ok  ok  ok  ok    ok   403  ok      401
 POST   /loyalty/coupon-templates                         loyalty.rules.write       ok  ok  ok  403   403  403  403     401
-POST   /loyalty/coupon-templates/{template_id}/issue     loyalty.coupons.issue     ok  ok  ok  403   403  403  403     401
+POST   /loyalty/coupon-templates/{template_id}/issue     loyalty.coupons.issue     ok  403 403 403   403  403  403     401
 GET    /loyalty/promotions                               loyalty.rules.read        ok  ok  ok  ok    ok   403  ok      401
 POST   /loyalty/promotions                               loyalty.rules.write       ok  ok  ok  403   403  403  403     401
 DELETE /loyalty/tiers/{code}                             loyalty.tiers.write       ok  403 403 403   403  403  403     401

@@ -65,8 +65,7 @@ VISIT_CHANNELS = {
     "other": N_("Other"),
 }
 FOLLOW_UPS_PAGE = 100
-# Refusals shown on the screen (anything else is an error page). "forbidden": the gateway lets
-# managers issue (loyalty.coupons.issue) but the loyalty service lets only HQ.
+# Refusals shown on the screen (anything else is an error page).
 ISSUE_REFUSALS = (
     "invalid_argument", "not_found", "out_of_scope", "conflict", "forbidden", "idempotency_key_required",
     "idempotency_key_reused",
