@@ -1,7 +1,9 @@
 """The console's marketing rules (营销规则) in a real Chromium: an HQ admin adds a tier, an earn rule
 (its preview checked), a 满减 coupon template issued to a member, a 满减 promotion and a risk
 rule; a bad value is refused next to its field and nothing is created; a store manager reads
-the rules but cannot add a tier (no form, and a crafted post gets the 403 page)."""
+the rules but cannot add a tier (no form, and a crafted post gets the 403 page) nor switch a
+rule off; HQ deactivates a promotion and deletes a tier nobody is on (one with members stays,
+the refusal shown as a message)."""
 
 from __future__ import annotations
 
@@ -206,6 +208,7 @@ def test_a_store_manager_reads_the_rules_but_cannot_add_a_tier(page: Page, shop:
     open_tab(page, "积分规则")
     expect(page.locator("#earn-form")).to_be_visible()  # managers add rules of their own scope
     expect(page.locator("#f-earn-scope option")).to_have_count(1)
+    expect(page.locator("#earn-list").get_by_role("button")).to_have_count(0)  # only HQ switches rules
 
     csrf = page.locator('input[name="csrf"]').first.get_attribute("value")
     r = page.request.post(
@@ -215,6 +218,54 @@ def test_a_store_manager_reads_the_rules_but_cannot_add_a_tier(page: Page, shop:
     assert "不允许" in r.text() or "无权" in r.text()
     page.goto("/console/rules?tab=tiers")
     expect(page.locator("#tiers-list")).not_to_contain_text("HACK")
+
+
+def test_hq_deactivates_a_promotion_and_deletes_an_unused_tier(page: Page, admin: Admin):
+    errors = page_errors(page)
+    promo = admin.call("POST", "/api/v1/loyalty/promotions", json={
+        "name": f"停用我-{tag()}", "kind": "member_day", "day_of_month": 28, "discount_bps": 500})  # fmt: skip
+    assert promo.status_code == 201, promo.text
+    promo = promo.json()
+    taken = {t["rank"] for t in admin.call("GET", "/api/v1/loyalty/tiers").json()["items"]}
+    rank = next(r for r in range(99, 0, -1) if r not in taken)
+    code = f"DEL{tag().upper()}"
+    made = admin.call("POST", "/api/v1/loyalty/tiers", json={"code": code, "name": f"待删{code}", "rank": rank,
+                                                             "min_spend_12m": 10**11})  # fmt: skip
+    assert made.status_code == 201, made.text
+    to_rules(page)
+
+    open_tab(page, "促销活动")
+    row = page.locator("#promotions-list tr", has_text=promo["name"])
+    expect(row.get_by_test_id("status")).to_have_text("正常")
+    row.get_by_role("button", name=f"停用 {promo['name']}").click()
+    expect(page.get_by_role("status").filter(has_text="已停用该促销")).to_be_visible()
+    settled(page)
+    row = page.locator("#promotions-list tr", has_text=promo["name"])
+    expect(row.get_by_test_id("status")).to_have_text("停用")
+    expect(row.get_by_role("button", name=f"启用 {promo['name']}")).to_be_visible()
+    promos = {x["id"]: x for x in admin.call("GET", "/api/v1/loyalty/promotions").json()["items"]}
+    assert promos[promo["id"]]["active"] is False
+    shot(page, "console-rules-promotion-off-zh")
+
+    open_tab(page, "会员等级")
+    # The entry tier has every new member: deleting it is refused, shown as a message.
+    page.once("dialog", lambda d: d.accept())
+    page.locator("#tiers-list tr", has_text="standard").get_by_role(
+        "button", name=re.compile("^删除等级")
+    ).click()
+    expect(page.get_by_test_id("rule-problem")).to_contain_text("不能删除")
+    settled(page)
+    expect(page.locator("#tiers-list")).to_contain_text("standard")
+
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.locator("#tiers-list tr", has_text=code).get_by_role("button", name=f"删除等级 待删{code}").click()
+    expect(page.get_by_role("status").filter(has_text=f"已删除等级 {code}")).to_be_visible()
+    settled(page)
+    assert "仍有会员处于该等级时无法删除" in asked[0]
+    expect(page.locator("#tiers-list")).not_to_contain_text(code)
+    assert code not in {t["code"] for t in admin.call("GET", "/api/v1/loyalty/tiers").json()["items"]}
+    assert [e for e in errors if "Failed to load resource" not in e] == []
 
 
 def test_in_english(new_context):  # type: ignore[no-untyped-def]

@@ -3,6 +3,8 @@ list and a form to add one: membership tiers (HQ; saving a tier's code again edi
 rules, coupon templates (and issuing one to members), promotions, and the stored-value risk
 rules (HQ writes, managers and auditors read). A form's refused value comes back next to its
 field (422) and nothing is created; where it helps, the form previews the rule's effect.
+HQ takes rules back from their rows: deletes a tier no member is on (the refusal shown as a
+message), deactivates or activates an earn rule or a promotion.
 
 Typed values are in the reader's units (yuan, percent, "x1.5", minutes, HH:MM) and become the
 REST bodies (fen, basis points, seconds) validated by the same request models; the pages call
@@ -38,6 +40,9 @@ SCOPED = ("earn", "coupons", "promotions")  # forms with an org unit to choose
 AMOUNT_RISKS = ("single_amount", "sum_in_window")  # a threshold in yuan; the others count
 WINDOW_RISKS = ("count_in_window", "sum_in_window", "chain_velocity")
 SAMPLE = 10_000  # fen: the purchase the earn and discount previews are worked out for
+# Who may change an earn rule or promotion once made: the loyalty service lets HQ admins only
+# (within their scope), though REST's loyalty.rules.write admits managers to ask.
+CHANGES_RULES = frozenset({"hq_admin"})
 
 
 class Refused(Exception):
@@ -391,8 +396,11 @@ async def _page(ctx: PageContext, tab: str, status: int = 200, **values: Any) ->
         if found:
             page["form"] = _tier_form(found)
     page.setdefault("preview", preview(ctx, tab, page["form"]))
+    page.setdefault("problem", None)
+    may_switch = ctx.allowed("loyalty.rules.write") and ctx.p.role in CHANGES_RULES
+    switchable = {x.get("id") for x in items if may_switch and ctx.p.may_access(x.get("scope") or "HQ")}
     return ctx.render("console/rules/rules.html", status=status, tab=tab, tabs=tabs, items=items,
-                      templates=templates, units=units, **page)  # fmt: skip
+                      templates=templates, units=units, switchable=switchable, **page)  # fmt: skip
 
 
 def _tier_form(t: dict) -> dict[str, str]:
@@ -521,3 +529,68 @@ async def issue(ctx: Ctx) -> Response:
     return await _page(
         ctx, "coupons", 422, issue=form, issue_errors=_with_summary(ctx, errors), key=key or new_key()
     )
+
+
+# --- taking rules back --------------------------------------------------------------------------
+REFUSALS = {"conflict": 409, "forbidden": 403, "not_found": 404, "out_of_scope": 404, "invalid_argument": 422}
+SWITCHES = ("activate", "deactivate")
+
+
+async def _change(ctx: PageContext, tab: str, action: str, change: Callable[[], Any], done: str,
+                  refused: Callable[[ChainclubError], str]) -> Response:  # fmt: skip
+    """Run ``change``; the tab again with ``done``, or with why it was refused (its status)."""
+    _require(ctx, action)
+    try:
+        await change()
+    except ChainclubError as exc:
+        if exc.reason not in REFUSALS:
+            raise
+        return await _page(ctx, tab, REFUSALS[exc.reason], problem=refused(exc))
+    return await _page(ctx, tab, done=done)
+
+
+@router.post("/console/rules/tiers/{code}/delete")
+async def delete_tier(code: str, ctx: Ctx) -> Response:
+    def refused(exc: ChainclubError) -> str:
+        if exc.reason == "conflict" and exc.extra.get("members"):
+            count = int(str(exc.extra["members"]))
+            return ctx._("Tier %(name)s was not deleted: %(count)s members are on it. It can be deleted once none is.",
+                         name=code, count=ctx.fmt.number(count))  # fmt: skip
+        if exc.reason == "conflict":
+            return ctx._("Tier %(name)s is where new members start: it cannot be deleted.", name=code)
+        return ctx._("There is no tier %(name)s.", name=code)
+
+    return await _change(ctx, "tiers", "loyalty.tiers.write",
+                         lambda: loyalty.delete_tier(ctx.state, ctx.request, ctx.p, code[:64]),
+                         ctx._("Deleted tier %(name)s.", name=code), refused)  # fmt: skip
+
+
+def _not_there(ctx: PageContext) -> Callable[[ChainclubError | None], str]:
+    def refused(exc: ChainclubError | None) -> str:
+        if exc is not None and exc.reason == "forbidden":
+            return ctx._("Only HQ changes earn rules and promotions.")
+        return ctx._("That rule is not there any more; the list shows the rules now.")
+
+    return refused
+
+
+@router.post("/console/rules/earn-rules/{rule_id}/{switch}")
+async def switch_earn_rule(rule_id: str, switch: str, ctx: Ctx) -> Response:
+    if switch not in SWITCHES:
+        return await _page(ctx, "earn", 404, problem=_not_there(ctx)(None))
+    on = switch == "activate"
+    return await _change(ctx, "earn", "loyalty.rules.write",
+                         lambda: loyalty.set_earn_rule_active(ctx.state, ctx.request, ctx.p, rule_id[:64], on),
+                         ctx._("Activated the earn rule.") if on else ctx._("Deactivated the earn rule: it earns no points."),
+                         _not_there(ctx))  # fmt: skip
+
+
+@router.post("/console/rules/promotions/{promotion_id}/{switch}")
+async def switch_promotion(promotion_id: str, switch: str, ctx: Ctx) -> Response:
+    if switch not in SWITCHES:
+        return await _page(ctx, "promotions", 404, problem=_not_there(ctx)(None))
+    on = switch == "activate"
+    return await _change(ctx, "promotions", "loyalty.rules.write",
+                         lambda: loyalty.set_promotion_active(ctx.state, ctx.request, ctx.p, promotion_id[:64], on),
+                         ctx._("Activated the promotion.") if on else ctx._("Deactivated the promotion: it discounts nothing."),
+                         _not_there(ctx))  # fmt: skip
