@@ -24,8 +24,8 @@ from services.gateway.deps import Page
 from services.gateway.member_schemas import CardTypeBody
 from services.gateway.permissions import MANAGERS
 from services.gateway.web import vocabulary
-from services.gateway.web.console_rules import Reader
 from services.gateway.web.core import PageContext, PageForbidden, PageRoute, field_errors, gate
+from services.gateway.web.rule_forms import Reader
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Ctx = Annotated[PageContext, Depends(gate(MANAGERS, "auditor"))]
