@@ -33,6 +33,20 @@ async def deliveries(
     return {"items": [plain(d) for d in reply.deliveries], "next_cursor": reply.page.next_cursor or None}
 
 
+async def retry_delivery(
+    state: GatewayState, request: Request, p: Principal, delivery_id: str
+) -> dict[str, Any]:
+    """A dead delivery back to pending (attempts reset, due now) for notify's sender, audited.
+    Notify decides: managers only, a delivery in the caller's scope (else not found), and only
+    a dead one (any other status is a conflict)."""
+    d = await state.clients.call(
+        state.clients.notify.RetryDelivery, pb.RetryDeliveryRequest(id=delivery_id), p
+    )
+    await audit.record_alone(state, request, p, "notify.delivery.retry", "delivery", d.id, d.org_path,
+                             {"event": d.event, "channel": d.channel, "member_no": d.member_no})  # fmt: skip
+    return plain(d)
+
+
 # --- templates (one per event, channel and locale) ----------------------------------------------
 async def templates(
     state: GatewayState, p: Principal, event: str | None = None, channel: str | None = None,

@@ -89,6 +89,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "loyalty.redeem": COUNTER,
     # notify (the notify service checks role and scope again with the forwarded token)
     "notifications.read": COUNTER | {"auditor"},
+    "notifications.retry": MANAGERS,  # a dead delivery back to pending
     "notify.templates.read": STAFF | {"auditor"},
     "notify.templates.write": frozenset({"hq_admin"}),
     "followups.read": STAFF,

@@ -44,6 +44,9 @@ class NotifyApi(notify_pb2_grpc.NotifyServiceServicer):
     ) -> pb.ListDeliveriesResponse:
         return await service.list_deliveries(self.ctx, current_principal(), request)
 
+    async def RetryDelivery(self, request: pb.RetryDeliveryRequest, context: Ctx) -> pb.Delivery:
+        return await service.retry_delivery(self.ctx, current_principal(), request)
+
     async def ListFollowUps(self, request: pb.ListFollowUpsRequest, context: Ctx) -> pb.ListFollowUpsResponse:
         return await service.list_follow_ups(self.ctx, current_principal(), request)
 

@@ -36,6 +36,14 @@ class FollowUpCompleted(Conflict):
     """The follow-up was completed already."""
 
 
+class DeliveryNotFound(NotFound):
+    """No such delivery in the caller's scope (never reveal that it exists)."""
+
+
+class DeliveryNotDead(Conflict):
+    """Only a dead delivery (its retries exhausted) can be retried."""
+
+
 @dataclass(frozen=True)
 class EventKind:
     """An event type notify sends about: its subject, whether it is marketing (needs consent,

@@ -24,6 +24,9 @@ from services.notify.models import announcements, deliveries, follow_ups
 from services.notify.models import templates as templates_table
 
 EDITORS = {"hq_admin"}
+# Who may send a dead delivery again: the managers (HQ, region, store), as the gateway's
+# MANAGERS who manage the chain's other operational records; clerks and auditors only read.
+MANAGERS = {"hq_admin", "region_manager", "store_manager"}
 STAFF = {"hq_admin", "region_manager", "store_manager", "clerk", "auditor", "service"}
 
 
@@ -218,6 +221,46 @@ async def list_deliveries(
     async with ctx.db.transaction() as session:
         rows, page = _next(offset, limit, (await session.execute(query)).all())
     return pb.ListDeliveriesResponse(deliveries=[delivery_pb(r) for r in rows], page=page)
+
+
+async def retry_delivery(ctx: NotifyContext, p: Principal, req: pb.RetryDeliveryRequest) -> pb.Delivery:
+    """A dead delivery (its retries exhausted) back to pending: attempts reset, due now, last
+    error cleared, so the sender tries it again from the start (with its backoff and, again,
+    ``notify_max_attempts`` before it is dead once more).
+
+    Who: a manager (HQ, region or store manager): the roles that manage deliveries, because
+    a resend reaches a member again; clerks and auditors only read the list. Which: what the
+    caller may list, a delivery under the caller's scope (another scope's, or an unknown id,
+    is not found). Under the row's lock, so two retries at once change it once: any status but
+    ``dead`` (a pending one already retried, sent, skipped) is a conflict saying which."""
+    _require(p, MANAGERS, "retry deliveries")
+    try:
+        delivery_id = uuid.UUID(req.id)
+    except ValueError:
+        raise domain.DeliveryNotFound(f"no delivery {req.id!r}") from None
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(
+                select(deliveries)
+                .where(deliveries.c.id == delivery_id, in_scope(deliveries.c.org_path, p.scope))
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise domain.DeliveryNotFound(f"no delivery {req.id!r}")
+        if row.status != "dead":
+            raise domain.DeliveryNotDead(
+                f"delivery {req.id} is {row.status}, not dead: only a dead delivery can be retried"
+            )
+        done = (
+            await session.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(status="pending", attempts=0, next_attempt_at=ctx.now(), last_error="")
+                .returning(*deliveries.c)
+            )
+        ).one()
+    return delivery_pb(done)
 
 
 async def list_announcements(

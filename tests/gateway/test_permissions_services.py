@@ -147,6 +147,7 @@ GET    /reports/sales.xlsx                               reports.read           
 GET    /reports/daily-summary                            reports.daily_summary     ok  ok  ok  403   403  403  ok      401
 GET    /reports/daily-summary.xlsx                       reports.daily_summary     ok  ok  ok  403   403  403  ok      401
 GET    /notifications                                    notifications.read        ok  ok  ok  ok    ok   403  ok      401
+POST   /notifications/{delivery_id}/retry                notifications.retry       ok  ok  ok  403   403  403  403     401
 GET    /notify/templates                                 notify.templates.read     ok  ok  ok  ok    403  403  ok      401
 GET    /notify/templates/{event}/{channel}               notify.templates.read     ok  ok  ok  ok    403  403  ok      401
 PUT    /notify/templates/{event}/{channel}               notify.templates.write    ok  403 403 403   403  403  403     401
@@ -402,6 +403,7 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("GET", "/reports/daily-summary.xlsx"): get("/reports/daily-summary.xlsx"),
         # notifications, templates, follow-ups, announcements
         ("GET", "/notifications"): get("/notifications", member_no=MEMBER),
+        ("POST", "/notifications/{delivery_id}/retry"): send(f"/notifications/{ID}/retry"),
         ("GET", "/notify/templates"): get("/notify/templates"),
         ("GET", "/notify/templates/{event}/{channel}"): get("/notify/templates/welcome/sms"),
         ("PUT", "/notify/templates/{event}/{channel}"): send(

@@ -58,6 +58,18 @@ async def notifications(
     return await notify.deliveries(state, p, member_no, status, limit, cursor)
 
 
+@router.post("/notifications/{delivery_id}/retry")
+async def retry_notification(
+    delivery_id: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("notifications.retry"))],
+    state: State,
+) -> dict:
+    """A dead delivery back to pending, for the sender to try again from the first attempt;
+    any other status is 409, another scope's delivery 404."""
+    return await notify.retry_delivery(state, request, p, delivery_id)
+
+
 @router.get("/notify/templates")
 async def templates(
     p: Annotated[Principal, Depends(permitted("notify.templates.read"))],

@@ -166,14 +166,44 @@ async def deliveries_page(
     ctx: ConsoleCtx, member_no: str = "", status: str = "", cursor: str = ""
 ) -> Response:  # fmt: skip
     _require(ctx, "notifications.read")
+    return await _deliveries(ctx, member_no, status, cursor)
+
+
+async def _deliveries(
+    ctx: PageContext, member_no: str, status: str, cursor: str = "", code: int = 200, **notice: str
+) -> Response:  # fmt: skip
     f = {"member_no": member_no.strip()[:32], "status": status if status in STATUSES else ""}
     found = await notify.deliveries(ctx.state, ctx.p, f["member_no"] or None, f["status"] or None, 50,
                                     cursor[:128] or None)  # fmt: skip
     now = datetime.now(UTC)
     items = [{**d, "deferred": _deferred(d, now)} for d in found["items"]]
     query = {k: v for k, v in f.items() if v}
-    return ctx.render("console/notify/deliveries.html", items=items, next_cursor=found["next_cursor"], f=f,
-                      statuses=STATUSES, query=query, tab="deliveries", **_names(ctx))  # fmt: skip
+    return ctx.render("console/notify/deliveries.html", status=code, items=items, next_cursor=found["next_cursor"],
+                      f=f, statuses=STATUSES, query=query, tab="deliveries", done=notice.get("done"),
+                      refused=notice.get("refused"), **_names(ctx))  # fmt: skip
+
+
+@router.post("/console/notifications/deliveries/{delivery_id}/retry")
+async def retry_delivery(delivery_id: str, ctx: ConsoleCtx) -> Response:
+    """A dead delivery back to pending (managers, in their scope); the list is shown again with
+    the same filters and what happened."""
+    _require(ctx, "notifications.retry")
+    form = await ctx.form()
+    member_no, status = str(form.get("member_no") or ""), str(form.get("status") or "")
+    try:
+        await notify.retry_delivery(ctx.state, ctx.request, ctx.p, delivery_id)
+    except ChainclubError as exc:
+        if exc.reason not in ("conflict", "not_found"):
+            raise
+        refused = (
+            ctx._("This delivery is no longer given up on: it was retried or sent already.")
+            if exc.reason == "conflict"
+            else ctx._("No such delivery in your scope.")
+        )
+        code = 409 if exc.reason == "conflict" else 404
+        return await _deliveries(ctx, member_no, status, code=code, refused=refused)
+    done = ctx._("Queued again: the message is sent at the next round.")
+    return await _deliveries(ctx, member_no, status, done=done)
 
 
 def _deferred(d: dict, now: datetime) -> bool:

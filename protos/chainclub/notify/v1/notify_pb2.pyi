@@ -153,6 +153,12 @@ class ListDeliveriesResponse(_message.Message):
     page: _common_pb2.PageInfo
     def __init__(self, deliveries: _Optional[_Iterable[_Union[Delivery, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
 
+class RetryDeliveryRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
 class FollowUp(_message.Message):
     __slots__ = ("id", "member_no", "store_path", "stage", "due_on", "window_start", "window_end", "status", "outcome", "notes", "completed_by", "completed_at", "visit_id", "checkout_id")
     ID_FIELD_NUMBER: _ClassVar[int]

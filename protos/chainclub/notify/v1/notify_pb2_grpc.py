@@ -65,6 +65,11 @@ class NotifyServiceStub:
                 request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesRequest.SerializeToString,
                 response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesResponse.FromString,
                 _registered_method=True)
+        self.RetryDelivery = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/RetryDelivery',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.RetryDeliveryRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.Delivery.FromString,
+                _registered_method=True)
         self.ListFollowUps = channel.unary_unary(
                 '/chainclub.notify.v1.NotifyService/ListFollowUps',
                 request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListFollowUpsRequest.SerializeToString,
@@ -122,6 +127,14 @@ class NotifyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RetryDelivery(self, request, context):
+        """A dead delivery back to pending (attempts reset, due now, last error cleared), for the
+        sender to try again; any other status is conflict, another scope's delivery not_found.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListFollowUps(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -173,6 +186,11 @@ def add_NotifyServiceServicer_to_server(servicer, server):
                     servicer.ListDeliveries,
                     request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesRequest.FromString,
                     response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesResponse.SerializeToString,
+            ),
+            'RetryDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryDelivery,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.RetryDeliveryRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.Delivery.SerializeToString,
             ),
             'ListFollowUps': grpc.unary_unary_rpc_method_handler(
                     servicer.ListFollowUps,
@@ -352,6 +370,33 @@ class NotifyService:
             '/chainclub.notify.v1.NotifyService/ListDeliveries',
             chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesRequest.SerializeToString,
             chainclub_dot_notify_dot_v1_dot_notify__pb2.ListDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/RetryDelivery',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.RetryDeliveryRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.Delivery.FromString,
             options,
             channel_credentials,
             insecure,
