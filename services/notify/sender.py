@@ -34,7 +34,9 @@ async def send_due(ctx: NotifyContext, now: datetime, *, batch: int = 100) -> di
                 await session.execute(
                     select(deliveries)
                     .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now)
-                    .order_by(deliveries.c.next_attempt_at)
+                    # Transactional notices first (false sorts before true): a top-up or a
+                    # purchase receipt never waits behind a campaign or a bulk import's welcomes.
+                    .order_by(deliveries.c.marketing, deliveries.c.next_attempt_at)
                     .limit(1)
                     .with_for_update(skip_locked=True)
                 )
