@@ -219,6 +219,32 @@ async def patch_terminal(
         return public_terminal(row)
 
 
+async def rotate_terminal_secret(
+    state: GatewayState, request: Request, p: Principal, client_id: str
+) -> schemas.TerminalCreated:
+    """A new secret for a terminal whose secret leaked or whose device changed hands. The old
+    secret is refused from this commit on, and every refresh token of the terminal is revoked:
+    a session logged in with the old secret ends at its next renewal (its access token lives
+    out its short lifetime, ``access_token_ttl``). The new secret is answered once, never stored."""
+    async with state.db.transaction() as session:
+        row = (
+            await session.execute(
+                _TERMINAL_VIEW.where(terminals.c.client_id == client_id).with_for_update(of=terminals)
+            )
+        ).first()
+        if row is None or not p.may_access(row.path):
+            raise NotFound(f"no terminal {client_id!r}")
+        secret = secrets.token_urlsafe(32)
+        await session.execute(
+            update(terminals).where(terminals.c.client_id == client_id).values(secret_hash=sha256(secret))
+        )
+        await _revoke_all(session, client_id)
+        await audit.record(
+            session, request, p, "terminal.rotate_secret", "terminal", client_id, row.path, {"name": row.name}
+        )
+    return schemas.TerminalCreated(client_id=client_id, client_secret=secret, store=row.store, name=row.name)
+
+
 # --- tokens ------------------------------------------------------------------------------------
 async def _revoke_all(session: AsyncSession, subject: str) -> None:
     await session.execute(

@@ -61,6 +61,7 @@ PATCH /users/{username}      yes     200       200/404         200/404        40
 GET   /terminals             no      200       200             200            403      403       403          200      401
 POST  /terminals             yes     201       201/422         201/422        403      403       403          403      401
 PATCH /terminals/{client_id} yes     200       200/404         200/404        403      403       403          403      401
+POST  /terminals/{client_id}/rotate-secret yes 200 200/404    200/404        403      403       403          403      401
 GET   /products              no      200       403             403            403      403       403          403      401
 POST  /products              no      201       403             403            403      403       403          403      401
 GET   /products/{sku}        no      200       200             200            200      200       200          200      200
@@ -116,6 +117,7 @@ class World:
     scopes: dict[str, str] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)  # "in"/"out" -> a clerk's username
     terminals: dict[str, str] = field(default_factory=dict)  # "in"/"out" -> client_id
+    rotated: dict[str, str] = field(default_factory=dict)  # "in"/"out" -> a terminal to rotate
     sku: str = ""
 
     def store(self, scope: str) -> dict:
@@ -160,6 +162,7 @@ async def world(gateway) -> World:
         assert r.status_code == 201, r.text
         w.users[scope] = username
         w.terminals[scope], _ = await gateway.terminal(w.store(scope)["code"])
+        w.rotated[scope], _ = await gateway.terminal(w.store(scope)["code"])
     w.sku = (await gateway.product(sku=rand_letters(), price_levels={"A": 500}))["sku"]
     return w
 
@@ -214,6 +217,10 @@ def _request(case: Case, w: World) -> Request:
         ("PATCH", "/terminals/{client_id}"): lambda: (
             f"/api/v1/terminals/{w.terminals[scope]}",
             {"json": {"name": f"Till {rand_letters(4)}"}},
+        ),
+        ("POST", "/terminals/{client_id}/rotate-secret"): lambda: (
+            f"/api/v1/terminals/{w.rotated[scope]}/rotate-secret",
+            {},
         ),
         ("GET", "/products"): lambda: ("/api/v1/products", {}),
         ("POST", "/products"): lambda: (

@@ -71,3 +71,13 @@ async def patch_terminal(
     state: State,
 ):
     return await identity.patch_terminal(state, request, p, client_id, body)
+
+
+@router.post("/terminals/{client_id}/rotate-secret", response_model=schemas.TerminalCreated)
+async def rotate_terminal_secret(
+    client_id: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("terminals.write"))],
+    state: State,
+):
+    return await identity.rotate_terminal_secret(state, request, p, client_id)
