@@ -22,6 +22,7 @@ from kit.errors import ChainclubError, Conflict, Forbidden, InvalidArgument, Not
 from services.gateway import audit, org, schemas
 from services.gateway.deps import Page, client_ip
 from services.gateway.domain import (
+    PRICE_LEVEL,
     USER_ROLES,
     RuleBroken,
     check_new_user,
@@ -132,8 +133,8 @@ async def get_user(state: GatewayState, p: Principal, username: str) -> schemas.
 async def patch_user(
     state: GatewayState, request: Request, p: Principal, username: str, body: schemas.UserUpdate
 ) -> schemas.User:
-    if body.active is None and body.password is None:
-        raise InvalidArgument("nothing to change: give active and/or password", field="body")
+    if body.active is None and body.password is None and body.price_level is None:
+        raise InvalidArgument("nothing to change: give active, password and/or price_level", field="body")
     async with state.db.transaction() as session:
         row = await _user_in_scope(session, p, username)
         if not may_manage(p.role, row.role):
@@ -149,12 +150,28 @@ async def patch_user(
             except RuleBroken as err:
                 raise InvalidArgument(err.message, field=err.field) from None
             changes["password_hash"] = await asyncio.to_thread(state.hasher.hash, body.password)
+        if body.price_level is not None:
+            _check_level_change(row.role, body.price_level)
+            changes["price_level"] = body.price_level
         await session.execute(update(users).where(users.c.username == username).values(**changes))
         if body.active is False or body.password is not None:
             await _revoke_all(session, username)
-        detail = {"active": body.active, "password_reset": body.password is not None}
+        detail: dict[str, object] = {"active": body.active, "password_reset": body.password is not None}
+        if body.price_level is not None:
+            detail["price_level"] = body.price_level
         await audit.record(session, request, p, "user.update", "user", username, row.path, detail)
         return public_user(await _user(session, username))
+
+
+def _check_level_change(role: str, level: str) -> None:
+    """Only a distributor buys at a price level; the new level applies from its next token
+    renewal (the level is read afresh then), without logging it out."""
+    if role != "distributor":
+        raise InvalidArgument("only a distributor has a price level", field="price_level")
+    if not PRICE_LEVEL.match(level):
+        raise InvalidArgument(
+            "price_level must be an upper-case letter then up to 7 letters/digits", field="price_level"
+        )
 
 
 # --- terminals ---------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class UserCreate(Strict):
 class UserUpdate(Strict):
     active: StrictBool | None = None
     password: str | None = Field(default=None, max_length=256)
+    price_level: str | None = Field(default=None, max_length=8)  # distributors only
 
 
 class User(BaseModel):

@@ -2,7 +2,8 @@
 holders, the card discount, where a card works and its stored-value limits; HQ creates or
 redefines one by code), one card's lifecycle and holders (``/console/cards/{card_no}``: report
 loss, cancel loss, freeze, unfreeze as the role may) and the store terminals of the scope
-(``/console/terminals``: register one, its secret shown once; disable and enable).
+(``/console/terminals``: register one, its secret shown once; disable and enable; rotate its
+secret, the new one shown once).
 
 Typed values are in yuan, percent and months and become the REST bodies (fen, basis points)
 validated by the same request models; the pages call the use cases the REST routes call
@@ -219,7 +220,14 @@ async def _terminals_page(ctx: PageContext, status: int = 200, **values: Any) ->
     items = (await identity.list_terminals(ctx.state, ctx.p, Page(500, None))).items
     units = await _units(ctx) if ctx.allowed("terminals.write") else []
     stores = [(u.code, f"{u.code} · {u.name}") for u in units if u.kind == "store" and u.active]
-    page: dict[str, Any] = {"form": {}, "errors": {}, "done": None, "created": None, **values}
+    page: dict[str, Any] = {
+        "form": {},
+        "errors": {},
+        "done": None,
+        "created": None,
+        "rotated": False,
+        **values,
+    }
     return ctx.render("console/cards/terminals.html", status=status, items=items, stores=stores, **page)
 
 
@@ -250,6 +258,14 @@ async def register_terminal(ctx: Ctx) -> Response:
         else:
             return await _terminals_page(ctx, 201, created=made)
     return await _terminals_page(ctx, 422, form=form, errors=_summary(ctx, errors))
+
+
+@router.post("/console/terminals/{client_id}/rotate-secret")
+async def rotate_terminal_secret(client_id: str, ctx: Ctx) -> Response:
+    """A new secret, shown once on the page; the old one stops working at once."""
+    _require(ctx, "terminals.write")
+    made = await identity.rotate_terminal_secret(ctx.state, ctx.request, ctx.p, client_id)
+    return await _terminals_page(ctx, created=made, rotated=True)
 
 
 @router.post("/console/terminals/{client_id}/{change}")
