@@ -97,8 +97,8 @@ async def list_earn_rules(ctx: LoyaltyContext, p: Principal) -> pb.ListEarnRules
     )
 
 
-async def create_earn_rule(ctx: LoyaltyContext, p: Principal, req: pb.EarnRule) -> pb.EarnRule:
-    access.require(p, access.HQ, "create earn rules")
+def check_earn_rule(p: Principal, req: pb.EarnRule) -> str:
+    """Refuse an earn rule the caller may not make (creating or editing it); its scope."""
     if not req.name:
         raise InvalidArgument("name is required", field="name")
     scope = req.scope or p.scope
@@ -112,22 +112,25 @@ async def create_earn_rule(ctx: LoyaltyContext, p: Principal, req: pb.EarnRule) 
         raise InvalidArgument("member_day must be a day of the month (0 = none)", field="member_day")
     for name in ("member_day_multiplier_bps", "birthday_month_multiplier_bps"):
         domain.check_bps(getattr(req, name) or 10_000, name, 100_000)
+    return scope
+
+
+def earn_rule_values(req: pb.EarnRule, scope: str) -> dict:
+    """The columns of a checked earn rule (a multiplier of 0 means none: x1)."""
+    return dict(
+        name=req.name, scope=scope, category=req.category, points_per_yuan_bps=req.points_per_yuan_bps,
+        member_day=req.member_day, member_day_multiplier_bps=req.member_day_multiplier_bps or 10_000,
+        birthday_month_multiplier_bps=req.birthday_month_multiplier_bps or 10_000, active=req.active,
+    )  # fmt: skip
+
+
+async def create_earn_rule(ctx: LoyaltyContext, p: Principal, req: pb.EarnRule) -> pb.EarnRule:
+    access.require(p, access.HQ, "create earn rules")
+    values = earn_rule_values(req, check_earn_rule(p, req))
     async with ctx.db.transaction() as session:
         row = (
             await session.execute(
-                earn_rules.insert()
-                .values(
-                    id=uuid.uuid4(),
-                    name=req.name,
-                    scope=scope,
-                    category=req.category,
-                    points_per_yuan_bps=req.points_per_yuan_bps,
-                    member_day=req.member_day,
-                    member_day_multiplier_bps=req.member_day_multiplier_bps or 10_000,
-                    birthday_month_multiplier_bps=req.birthday_month_multiplier_bps or 10_000,
-                    active=req.active,
-                )
-                .returning(*earn_rules.c)
+                earn_rules.insert().values(id=uuid.uuid4(), **values).returning(*earn_rules.c)
             )
         ).one()
     return earn_rule_pb(row)
@@ -149,8 +152,8 @@ async def list_promotions(ctx: LoyaltyContext, p: Principal) -> pb.ListPromotion
     return pb.ListPromotionsResponse(promotions=[promotion_pb(r) for r in rows])
 
 
-async def create_promotion(ctx: LoyaltyContext, p: Principal, req: pb.Promotion) -> pb.Promotion:
-    access.require(p, access.HQ, "create promotions")
+def check_promotion(p: Principal, req: pb.Promotion) -> str:
+    """Refuse a promotion the caller may not make (creating or editing it); its scope."""
     if not req.name:
         raise InvalidArgument("name is required", field="name")
     if req.kind not in domain.PROMOTION_KINDS:
@@ -168,26 +171,26 @@ async def create_promotion(ctx: LoyaltyContext, p: Principal, req: pb.Promotion)
     starts, ends = when(req.starts_at), when(req.ends_at)
     if starts and ends and ends <= starts:
         raise InvalidArgument("ends_at must be after starts_at", field="ends_at")
+    return scope
+
+
+def promotion_values(req: pb.Promotion, scope: str) -> dict:
+    """The columns of a checked promotion."""
+    return dict(
+        name=req.name, kind=req.kind, spend_threshold=req.spend_threshold, save_amount=req.save_amount,
+        category=req.category, discount_bps=req.discount_bps, day_of_month=req.day_of_month,
+        members_only=req.members_only, scope=scope, starts_at=when(req.starts_at), ends_at=when(req.ends_at),
+        active=req.active,
+    )  # fmt: skip
+
+
+async def create_promotion(ctx: LoyaltyContext, p: Principal, req: pb.Promotion) -> pb.Promotion:
+    access.require(p, access.HQ, "create promotions")
+    values = promotion_values(req, check_promotion(p, req))
     async with ctx.db.transaction() as session:
         row = (
             await session.execute(
-                promotions.insert()
-                .values(
-                    id=uuid.uuid4(),
-                    name=req.name,
-                    kind=req.kind,
-                    spend_threshold=req.spend_threshold,
-                    save_amount=req.save_amount,
-                    category=req.category,
-                    discount_bps=req.discount_bps,
-                    day_of_month=req.day_of_month,
-                    members_only=req.members_only,
-                    scope=scope,
-                    starts_at=starts,
-                    ends_at=ends,
-                    active=req.active,
-                )
-                .returning(*promotions.c)
+                promotions.insert().values(id=uuid.uuid4(), **values).returning(*promotions.c)
             )
         ).one()
     return promotion_pb(row)
@@ -230,7 +233,7 @@ def _rule_id(value: str) -> uuid.UUID:
         raise InvalidArgument("id is not a valid id", field="id") from None
 
 
-async def _own_rule(session: AsyncSession, p: Principal, table: Table, value: str, what: str, *, lock: bool):  # type: ignore[no-untyped-def]
+async def own_rule(session: AsyncSession, p: Principal, table: Table, value: str, what: str, *, lock: bool):  # type: ignore[no-untyped-def]
     """The rule ``value`` when it lies in the caller's scope (creating one needs the same)."""
     query = select(table).where(table.c.id == _rule_id(value))
     row = (await session.execute(query.with_for_update() if lock else query)).first()
@@ -253,7 +256,7 @@ async def set_earn_rule_active(
 ) -> pb.EarnRule:
     access.require(p, access.HQ, "change earn rules")
     async with ctx.db.transaction() as session:
-        row = await _own_rule(session, p, earn_rules, req.id, "earn rule", lock=True)
+        row = await own_rule(session, p, earn_rules, req.id, "earn rule", lock=True)
         return earn_rule_pb(await _set_active(session, earn_rules, row, req.active))
 
 
@@ -262,7 +265,7 @@ async def set_promotion_active(
 ) -> pb.Promotion:
     access.require(p, access.HQ, "change promotions")
     async with ctx.db.transaction() as session:
-        row = await _own_rule(session, p, promotions, req.id, "promotion", lock=True)
+        row = await own_rule(session, p, promotions, req.id, "promotion", lock=True)
         return promotion_pb(await _set_active(session, promotions, row, req.active))
 
 
@@ -273,8 +276,44 @@ async def set_coupon_template_active(
     already stay usable until they expire."""
     access.require(p, access.HQ, "change coupon templates")
     async with ctx.db.transaction() as session:
-        row = await _own_rule(session, p, coupon_templates, req.id, "coupon template", lock=True)
+        row = await own_rule(session, p, coupon_templates, req.id, "coupon template", lock=True)
         return template_pb(await _set_active(session, coupon_templates, row, req.active))
+
+
+async def earn_rule_used(session: AsyncSession, name: str) -> bool:
+    """Whether a purchase or points entry names the earn rule ``name`` (they name the rules that
+    earned, with ``:member_day``/``:birthday_month`` for a multiplier)."""
+    names = literal([name, f"{name}:member_day", f"{name}:birthday_month"], ARRAY(Text))
+    used = (
+        await session.execute(
+            select(literal(1)).where(
+                or_(
+                    select(purchases.c.checkout_id).where(purchases.c.earn_rules.overlap(names)).exists(),
+                    select(points_entries.c.id).where(points_entries.c.rules.overlap(names)).exists(),
+                )
+            )
+        )
+    ).first()
+    return used is not None
+
+
+async def promotion_used(session: AsyncSession, row) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a purchase since the promotion's creation took a discount from it.
+
+    The stored quote names the promotion of each discount; a purchase whose quote holds the
+    name counts as using it (another text equal to the name would only keep it)."""
+    used = (
+        await session.execute(
+            select(purchases.c.checkout_id)
+            .where(
+                purchases.c.created_at >= row.created_at,
+                purchases.c.discount_total > 0,
+                func.position(literal(row.name.encode()).op("IN")(purchases.c.quote)) > 0,
+            )
+            .limit(1)
+        )
+    ).first()
+    return used is not None
 
 
 async def delete_earn_rule(
@@ -284,19 +323,8 @@ async def delete_earn_rule(
     with ``:member_day``/``:birthday_month`` for a multiplier); else a conflict: deactivate it."""
     access.require(p, access.HQ, "change earn rules")
     async with ctx.db.transaction() as session:
-        row = await _own_rule(session, p, earn_rules, req.id, "earn rule", lock=True)
-        names = literal([row.name, f"{row.name}:member_day", f"{row.name}:birthday_month"], ARRAY(Text))
-        used = (
-            await session.execute(
-                select(literal(1)).where(
-                    or_(
-                        select(purchases.c.checkout_id).where(purchases.c.earn_rules.overlap(names)).exists(),
-                        select(points_entries.c.id).where(points_entries.c.rules.overlap(names)).exists(),
-                    )
-                )
-            )
-        ).first()
-        if used is not None:
+        row = await own_rule(session, p, earn_rules, req.id, "earn rule", lock=True)
+        if await earn_rule_used(session, row.name):
             raise Conflict(f"earn rule {row.name} has earned points already: deactivate it instead")
         await session.execute(delete(earn_rules).where(earn_rules.c.id == row.id))
     return pb.DeleteRuleResponse(id=str(row.id), name=row.name, scope=row.scope)
@@ -309,21 +337,8 @@ async def delete_promotion(
     keeps its quote with the promotion's name, so a used promotion is a conflict: deactivate it."""
     access.require(p, access.HQ, "change promotions")
     async with ctx.db.transaction() as session:
-        row = await _own_rule(session, p, promotions, req.id, "promotion", lock=True)
-        # The stored quote names the promotion of each discount; a purchase whose quote holds
-        # the name counts as using it (another text equal to the name would only keep it).
-        used = (
-            await session.execute(
-                select(purchases.c.checkout_id)
-                .where(
-                    purchases.c.created_at >= row.created_at,
-                    purchases.c.discount_total > 0,
-                    func.position(literal(row.name.encode()).op("IN")(purchases.c.quote)) > 0,
-                )
-                .limit(1)
-            )
-        ).first()
-        if used is not None:
+        row = await own_rule(session, p, promotions, req.id, "promotion", lock=True)
+        if await promotion_used(session, row):
             raise Conflict(f"promotion {row.name} has discounted purchases already: deactivate it instead")
         await session.execute(delete(promotions).where(promotions.c.id == row.id))
     return pb.DeleteRuleResponse(id=str(row.id), name=row.name, scope=row.scope)

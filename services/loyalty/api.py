@@ -9,7 +9,18 @@ from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.loyalty.v1 import loyalty_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
-from services.loyalty import admin, checkout, coupons, points, pricing, refunds, rewards, segments, summary
+from services.loyalty import (
+    admin,
+    checkout,
+    coupons,
+    points,
+    pricing,
+    refunds,
+    rewards,
+    rule_edits,
+    segments,
+    summary,
+)
 from services.loyalty.consumers import context_for
 
 Ctx = grpc.aio.ServicerContext
@@ -106,6 +117,17 @@ class LoyaltyApi(loyalty_pb2_grpc.LoyaltyServiceServicer):
         self, request: pb.SetRuleActiveRequest, context: Ctx
     ) -> pb.CouponTemplate:
         return await admin.set_coupon_template_active(self.ctx, current_principal(), request)
+
+    async def UpdateEarnRule(self, request: pb.UpdateEarnRuleRequest, context: Ctx) -> pb.EarnRule:
+        return await rule_edits.update_earn_rule(self.ctx, current_principal(), request)
+
+    async def UpdateCouponTemplate(
+        self, request: pb.UpdateCouponTemplateRequest, context: Ctx
+    ) -> pb.CouponTemplate:
+        return await rule_edits.update_coupon_template(self.ctx, current_principal(), request)
+
+    async def UpdatePromotion(self, request: pb.UpdatePromotionRequest, context: Ctx) -> pb.Promotion:
+        return await rule_edits.update_promotion(self.ctx, current_principal(), request)
 
     async def RecomputeSegments(
         self, request: pb.RecomputeSegmentsRequest, context: Ctx

@@ -41,8 +41,8 @@ def when(t: Timestamp) -> datetime | None:
     return t.ToDatetime(tzinfo=UTC) if t.seconds or t.nanos else None
 
 
-async def create_template(ctx: LoyaltyContext, p: Principal, req: pb.CouponTemplate) -> pb.CouponTemplate:
-    access.require(p, access.HQ, "create coupon templates")
+def check_template(p: Principal, req: pb.CouponTemplate) -> str:
+    """Refuse a coupon template the caller may not make (creating or editing it); its scope."""
     if not req.name:
         raise InvalidArgument("name is required", field="name")
     if req.kind not in domain.COUPON_KINDS:
@@ -59,27 +59,26 @@ async def create_template(ctx: LoyaltyContext, p: Principal, req: pb.CouponTempl
     scope = req.scope or p.scope
     if not p.may_access(scope):
         raise InvalidArgument("scope lies outside yours", field="scope")
+    return scope
+
+
+def template_values(req: pb.CouponTemplate, scope: str) -> dict:
+    """The columns of a checked coupon template (``active`` and ``issued`` are not among them)."""
+    return dict(
+        name=req.name, kind=req.kind, amount_off=req.amount_off, percent_off_bps=req.percent_off_bps,
+        min_spend=req.min_spend, gift_sku=req.gift_sku, valid_days=req.valid_days,
+        valid_from=when(req.valid_from), valid_until=when(req.valid_until), scope=scope,
+        per_member_limit=req.per_member_limit, total_quantity=req.total_quantity, campaign=req.campaign,
+    )  # fmt: skip
+
+
+async def create_template(ctx: LoyaltyContext, p: Principal, req: pb.CouponTemplate) -> pb.CouponTemplate:
+    access.require(p, access.HQ, "create coupon templates")
+    values = template_values(req, check_template(p, req))
     async with ctx.db.transaction() as session:
         row = (
             await session.execute(
-                coupon_templates.insert()
-                .values(
-                    id=uuid.uuid4(),
-                    name=req.name,
-                    kind=req.kind,
-                    amount_off=req.amount_off,
-                    percent_off_bps=req.percent_off_bps,
-                    min_spend=req.min_spend,
-                    gift_sku=req.gift_sku,
-                    valid_days=req.valid_days,
-                    valid_from=when(req.valid_from),
-                    valid_until=when(req.valid_until),
-                    scope=scope,
-                    per_member_limit=req.per_member_limit,
-                    total_quantity=req.total_quantity,
-                    campaign=req.campaign,
-                )
-                .returning(*coupon_templates.c)
+                coupon_templates.insert().values(id=uuid.uuid4(), **values).returning(*coupon_templates.c)
             )
         ).one()
     return template_pb(row)

@@ -285,7 +285,7 @@ class ListMemberCouponsResponse(_message.Message):
     def __init__(self, coupons: _Optional[_Iterable[_Union[MemberCoupon, _Mapping]]] = ...) -> None: ...
 
 class Tier(_message.Message):
-    __slots__ = ("code", "name", "rank", "min_spend_12m", "min_points_12m", "discount_bps", "points_multiplier_bps", "birthday_gift_template_id")
+    __slots__ = ("code", "name", "rank", "min_spend_12m", "min_points_12m", "discount_bps", "points_multiplier_bps", "birthday_gift_template_id", "birthday_points")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
@@ -294,6 +294,7 @@ class Tier(_message.Message):
     DISCOUNT_BPS_FIELD_NUMBER: _ClassVar[int]
     POINTS_MULTIPLIER_BPS_FIELD_NUMBER: _ClassVar[int]
     BIRTHDAY_GIFT_TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    BIRTHDAY_POINTS_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     rank: int
@@ -302,7 +303,8 @@ class Tier(_message.Message):
     discount_bps: int
     points_multiplier_bps: int
     birthday_gift_template_id: str
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., rank: _Optional[int] = ..., min_spend_12m: _Optional[int] = ..., min_points_12m: _Optional[int] = ..., discount_bps: _Optional[int] = ..., points_multiplier_bps: _Optional[int] = ..., birthday_gift_template_id: _Optional[str] = ...) -> None: ...
+    birthday_points: int
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., rank: _Optional[int] = ..., min_spend_12m: _Optional[int] = ..., min_points_12m: _Optional[int] = ..., discount_bps: _Optional[int] = ..., points_multiplier_bps: _Optional[int] = ..., birthday_gift_template_id: _Optional[str] = ..., birthday_points: _Optional[int] = ...) -> None: ...
 
 class ListTiersRequest(_message.Message):
     __slots__ = ()
@@ -369,6 +371,30 @@ class DeleteRuleResponse(_message.Message):
     name: str
     scope: str
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., scope: _Optional[str] = ...) -> None: ...
+
+class UpdateEarnRuleRequest(_message.Message):
+    __slots__ = ("rule", "fields")
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    rule: EarnRule
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, rule: _Optional[_Union[EarnRule, _Mapping]] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UpdateCouponTemplateRequest(_message.Message):
+    __slots__ = ("template", "fields")
+    TEMPLATE_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    template: CouponTemplate
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, template: _Optional[_Union[CouponTemplate, _Mapping]] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UpdatePromotionRequest(_message.Message):
+    __slots__ = ("promotion", "fields")
+    PROMOTION_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    promotion: Promotion
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, promotion: _Optional[_Union[Promotion, _Mapping]] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListEarnRulesRequest(_message.Message):
     __slots__ = ()
@@ -628,21 +654,83 @@ class MembersInSegmentResponse(_message.Message):
     member_nos: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, member_nos: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class MembersOnTierRequest(_message.Message):
+    __slots__ = ("tier", "store_path", "page")
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    tier: str
+    store_path: str
+    page: _common_pb2.PageRequest
+    def __init__(self, tier: _Optional[str] = ..., store_path: _Optional[str] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class MembersOnTierResponse(_message.Message):
+    __slots__ = ("member_nos", "page")
+    MEMBER_NOS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    member_nos: _containers.RepeatedScalarFieldContainer[str]
+    page: _common_pb2.PageInfo
+    def __init__(self, member_nos: _Optional[_Iterable[str]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+
+class ListMemberPurchasesRequest(_message.Message):
+    __slots__ = ("member_no", "page")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    page: _common_pb2.PageRequest
+    def __init__(self, member_no: _Optional[str] = ..., page: _Optional[_Union[_common_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class MemberPurchase(_message.Message):
+    __slots__ = ("checkout_id", "store_path", "status", "subtotal", "discount_total", "points_value", "total_due", "points_used", "points_earned", "refunded_amount", "created_at")
+    CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SUBTOTAL_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    POINTS_VALUE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_DUE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_USED_FIELD_NUMBER: _ClassVar[int]
+    POINTS_EARNED_FIELD_NUMBER: _ClassVar[int]
+    REFUNDED_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    checkout_id: str
+    store_path: str
+    status: str
+    subtotal: int
+    discount_total: int
+    points_value: int
+    total_due: int
+    points_used: int
+    points_earned: int
+    refunded_amount: int
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, checkout_id: _Optional[str] = ..., store_path: _Optional[str] = ..., status: _Optional[str] = ..., subtotal: _Optional[int] = ..., discount_total: _Optional[int] = ..., points_value: _Optional[int] = ..., total_due: _Optional[int] = ..., points_used: _Optional[int] = ..., points_earned: _Optional[int] = ..., refunded_amount: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListMemberPurchasesResponse(_message.Message):
+    __slots__ = ("purchases", "page")
+    PURCHASES_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    purchases: _containers.RepeatedCompositeFieldContainer[MemberPurchase]
+    page: _common_pb2.PageInfo
+    def __init__(self, purchases: _Optional[_Iterable[_Union[MemberPurchase, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+
 class Reward(_message.Message):
-    __slots__ = ("id", "name", "points_cost", "stock", "active", "created_at")
+    __slots__ = ("id", "name", "points_cost", "stock", "active", "created_at", "redeemed")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     POINTS_COST_FIELD_NUMBER: _ClassVar[int]
     STOCK_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    REDEEMED_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     points_cost: int
     stock: int
     active: bool
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., points_cost: _Optional[int] = ..., stock: _Optional[int] = ..., active: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    redeemed: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., points_cost: _Optional[int] = ..., stock: _Optional[int] = ..., active: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., redeemed: _Optional[int] = ...) -> None: ...
 
 class ListRewardsRequest(_message.Message):
     __slots__ = ("active_only",)
@@ -668,6 +756,54 @@ class RedeemRewardRequest(_message.Message):
     qty: int
     def __init__(self, request_id: _Optional[str] = ..., member_no: _Optional[str] = ..., reward_id: _Optional[str] = ..., qty: _Optional[int] = ...) -> None: ...
 
+class UpdateRewardRequest(_message.Message):
+    __slots__ = ("id", "name", "points_cost", "stock_delta")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    POINTS_COST_FIELD_NUMBER: _ClassVar[int]
+    STOCK_DELTA_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    points_cost: int
+    stock_delta: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., points_cost: _Optional[int] = ..., stock_delta: _Optional[int] = ...) -> None: ...
+
+class SetRewardActiveRequest(_message.Message):
+    __slots__ = ("id", "active")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    active: bool
+    def __init__(self, id: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class DeleteRewardRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteRewardResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetReferralRuleRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ReferralRule(_message.Message):
+    __slots__ = ("active", "referrer_points", "referrer_coupon_template_id", "referee_coupon_template_id", "updated_at")
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    REFERRER_POINTS_FIELD_NUMBER: _ClassVar[int]
+    REFERRER_COUPON_TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    REFEREE_COUPON_TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    active: bool
+    referrer_points: int
+    referrer_coupon_template_id: str
+    referee_coupon_template_id: str
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, active: _Optional[bool] = ..., referrer_points: _Optional[int] = ..., referrer_coupon_template_id: _Optional[str] = ..., referee_coupon_template_id: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class Redemption(_message.Message):
     __slots__ = ("id", "member_no", "reward_id", "reward_name", "qty", "points", "points_balance", "stock_left", "created_at")
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -689,3 +825,33 @@ class Redemption(_message.Message):
     stock_left: int
     created_at: _timestamp_pb2.Timestamp
     def __init__(self, id: _Optional[str] = ..., member_no: _Optional[str] = ..., reward_id: _Optional[str] = ..., reward_name: _Optional[str] = ..., qty: _Optional[int] = ..., points: _Optional[int] = ..., points_balance: _Optional[int] = ..., stock_left: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetPointsLiabilityRequest(_message.Message):
+    __slots__ = ("org_path",)
+    ORG_PATH_FIELD_NUMBER: _ClassVar[int]
+    org_path: str
+    def __init__(self, org_path: _Optional[str] = ...) -> None: ...
+
+class StorePointsLiability(_message.Message):
+    __slots__ = ("store_path", "members", "outstanding", "expiring_30_days", "expiring_90_days")
+    STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    OUTSTANDING_FIELD_NUMBER: _ClassVar[int]
+    EXPIRING_30_DAYS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRING_90_DAYS_FIELD_NUMBER: _ClassVar[int]
+    store_path: str
+    members: int
+    outstanding: int
+    expiring_30_days: int
+    expiring_90_days: int
+    def __init__(self, store_path: _Optional[str] = ..., members: _Optional[int] = ..., outstanding: _Optional[int] = ..., expiring_30_days: _Optional[int] = ..., expiring_90_days: _Optional[int] = ...) -> None: ...
+
+class PointsLiability(_message.Message):
+    __slots__ = ("org_path", "as_of", "stores")
+    ORG_PATH_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    STORES_FIELD_NUMBER: _ClassVar[int]
+    org_path: str
+    as_of: str
+    stores: _containers.RepeatedCompositeFieldContainer[StorePointsLiability]
+    def __init__(self, org_path: _Optional[str] = ..., as_of: _Optional[str] = ..., stores: _Optional[_Iterable[_Union[StorePointsLiability, _Mapping]]] = ...) -> None: ...

@@ -162,6 +162,21 @@ class LoyaltyServiceStub:
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.SerializeToString,
                 response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.FromString,
                 _registered_method=True)
+        self.UpdateEarnRule = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/UpdateEarnRule',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdateEarnRuleRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.FromString,
+                _registered_method=True)
+        self.UpdateCouponTemplate = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/UpdateCouponTemplate',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdateCouponTemplateRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.FromString,
+                _registered_method=True)
+        self.UpdatePromotion = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/UpdatePromotion',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdatePromotionRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
+                _registered_method=True)
         self.RecomputeSegments = channel.unary_unary(
                 '/chainclub.loyalty.v1.LoyaltyService/RecomputeSegments',
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RecomputeSegmentsRequest.SerializeToString,
@@ -187,6 +202,16 @@ class LoyaltyServiceStub:
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentRequest.SerializeToString,
                 response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentResponse.FromString,
                 _registered_method=True)
+        self.MembersOnTier = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/MembersOnTier',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersOnTierRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersOnTierResponse.FromString,
+                _registered_method=True)
+        self.ListMemberPurchases = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/ListMemberPurchases',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesResponse.FromString,
+                _registered_method=True)
         self.ListRewards = channel.unary_unary(
                 '/chainclub.loyalty.v1.LoyaltyService/ListRewards',
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListRewardsRequest.SerializeToString,
@@ -202,10 +227,40 @@ class LoyaltyServiceStub:
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RedeemRewardRequest.SerializeToString,
                 response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Redemption.FromString,
                 _registered_method=True)
+        self.UpdateReward = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/UpdateReward',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdateRewardRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.FromString,
+                _registered_method=True)
+        self.SetRewardActive = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/SetRewardActive',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRewardActiveRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.FromString,
+                _registered_method=True)
+        self.DeleteReward = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/DeleteReward',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRewardRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRewardResponse.FromString,
+                _registered_method=True)
+        self.GetReferralRule = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/GetReferralRule',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetReferralRuleRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReferralRule.FromString,
+                _registered_method=True)
+        self.SetReferralRule = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/SetReferralRule',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReferralRule.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReferralRule.FromString,
+                _registered_method=True)
         self.DailySummary = channel.unary_unary(
                 '/chainclub.loyalty.v1.LoyaltyService/DailySummary',
                 request_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.SerializeToString,
                 response_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.FromString,
+                _registered_method=True)
+        self.GetPointsLiability = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/GetPointsLiability',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetPointsLiabilityRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.PointsLiability.FromString,
                 _registered_method=True)
 
 
@@ -376,6 +431,29 @@ class LoyaltyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateEarnRule(self, request, context):
+        """Editing a rule in place (HQ, within the rule's scope, as creating it): only the fields
+        named in `fields` change, the id stays, and the result is validated as on create. A coupon
+        template's face value (kind, amount_off, percent_off_bps, gift_sku) is fixed once coupons
+        of it were issued (conflict); an earn rule or promotion that purchases have named keeps its
+        name (conflict), so their history still finds it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCouponTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePromotion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecomputeSegments(self, request, context):
         """Segments (RFM, quadrants, lifecycle): recomputed nightly and on demand; scores and
         quadrants are relative to the scope asked for (the caller's, or a store path inside it).
@@ -409,6 +487,21 @@ class LoyaltyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MembersOnTier(self, request, context):
+        """The members whose current tier (loyalty's, moved by purchases) is the one asked for and
+        whose home store lies in the caller's scope (or under store_path), by member number, paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMemberPurchases(self, request, context):
+        """A member's purchases, newest first, paged (an unknown member has none).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListRewards(self, request, context):
         """Rewards catalog (积分商城): HQ keeps the gifts; a redemption spends points FIFO from the
         lots and takes stock, idempotent per request_id.
@@ -429,8 +522,52 @@ class LoyaltyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateReward(self, request, context):
+        """Editing a reward: name and price as given, stock moved by stock_delta in one guarded
+        statement (never below zero, whatever redemptions run meanwhile). A reward ever redeemed
+        is kept for its redemptions: deleting it is a conflict (deactivate it instead).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetRewardActive(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteReward(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReferralRule(self, request, context):
+        """Referral reward (推荐有礼): HQ's one rule, applied when a member registers with a referrer
+        (once per new member); an inactive rule grants nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetReferralRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DailySummary(self, request, context):
         """The daily business summary (营业汇报) of one local day, per store (see common.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPointsLiability(self, request, context):
+        """Points outstanding (the points liability) per member home store within org_path ("" = the
+        caller's scope; outside it: invalid_argument), and how much of it expires within 30 and
+        90 days from today (chain time).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -564,6 +701,21 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
                     request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRuleActiveRequest.FromString,
                     response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.SerializeToString,
             ),
+            'UpdateEarnRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEarnRule,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdateEarnRuleRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.SerializeToString,
+            ),
+            'UpdateCouponTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCouponTemplate,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdateCouponTemplateRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.SerializeToString,
+            ),
+            'UpdatePromotion': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePromotion,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdatePromotionRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.SerializeToString,
+            ),
             'RecomputeSegments': grpc.unary_unary_rpc_method_handler(
                     servicer.RecomputeSegments,
                     request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RecomputeSegmentsRequest.FromString,
@@ -589,6 +741,16 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
                     request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentRequest.FromString,
                     response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersInSegmentResponse.SerializeToString,
             ),
+            'MembersOnTier': grpc.unary_unary_rpc_method_handler(
+                    servicer.MembersOnTier,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersOnTierRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersOnTierResponse.SerializeToString,
+            ),
+            'ListMemberPurchases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMemberPurchases,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesResponse.SerializeToString,
+            ),
             'ListRewards': grpc.unary_unary_rpc_method_handler(
                     servicer.ListRewards,
                     request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListRewardsRequest.FromString,
@@ -604,10 +766,40 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
                     request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.RedeemRewardRequest.FromString,
                     response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Redemption.SerializeToString,
             ),
+            'UpdateReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateReward,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdateRewardRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.SerializeToString,
+            ),
+            'SetRewardActive': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRewardActive,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRewardActiveRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.SerializeToString,
+            ),
+            'DeleteReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteReward,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRewardRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRewardResponse.SerializeToString,
+            ),
+            'GetReferralRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReferralRule,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetReferralRuleRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReferralRule.SerializeToString,
+            ),
+            'SetReferralRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetReferralRule,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReferralRule.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReferralRule.SerializeToString,
+            ),
             'DailySummary': grpc.unary_unary_rpc_method_handler(
                     servicer.DailySummary,
                     request_deserializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.FromString,
                     response_serializer=chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.SerializeToString,
+            ),
+            'GetPointsLiability': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPointsLiability,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetPointsLiabilityRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.PointsLiability.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1298,6 +1490,87 @@ class LoyaltyService:
             _registered_method=True)
 
     @staticmethod
+    def UpdateEarnRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/UpdateEarnRule',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdateEarnRuleRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.EarnRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCouponTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/UpdateCouponTemplate',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdateCouponTemplateRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.CouponTemplate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePromotion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/UpdatePromotion',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdatePromotionRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Promotion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def RecomputeSegments(request,
             target,
             options=(),
@@ -1433,6 +1706,60 @@ class LoyaltyService:
             _registered_method=True)
 
     @staticmethod
+    def MembersOnTier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/MembersOnTier',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersOnTierRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MembersOnTierResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMemberPurchases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/ListMemberPurchases',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListRewards(request,
             target,
             options=(),
@@ -1514,6 +1841,141 @@ class LoyaltyService:
             _registered_method=True)
 
     @staticmethod
+    def UpdateReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/UpdateReward',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.UpdateRewardRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRewardActive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/SetRewardActive',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.SetRewardActiveRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.Reward.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/DeleteReward',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRewardRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.DeleteRewardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReferralRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/GetReferralRule',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetReferralRuleRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReferralRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetReferralRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/SetReferralRule',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReferralRule.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ReferralRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def DailySummary(request,
             target,
             options=(),
@@ -1530,6 +1992,33 @@ class LoyaltyService:
             '/chainclub.loyalty.v1.LoyaltyService/DailySummary',
             chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryRequest.SerializeToString,
             chainclub_dot_common_dot_v1_dot_common__pb2.DailySummaryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPointsLiability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/GetPointsLiability',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.GetPointsLiabilityRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.PointsLiability.FromString,
             options,
             channel_credentials,
             insecure,
