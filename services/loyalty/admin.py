@@ -36,7 +36,7 @@ def tier_pb(r) -> pb.Tier:  # type: ignore[no-untyped-def]
     return pb.Tier(
         code=r.code, name=r.name, rank=r.rank, min_spend_12m=r.min_spend_12m, min_points_12m=r.min_points_12m,
         discount_bps=r.discount_bps, points_multiplier_bps=r.points_multiplier_bps,
-        birthday_gift_template_id=r.birthday_gift_template_id,
+        birthday_gift_template_id=r.birthday_gift_template_id, birthday_points=r.birthday_points,
     )  # fmt: skip
 
 
@@ -55,11 +55,13 @@ async def upsert_tier(ctx: LoyaltyContext, p: Principal, req: pb.Tier) -> pb.Tie
         raise InvalidArgument("rank and thresholds must not be negative")
     domain.check_bps(req.discount_bps, "discount_bps")
     domain.check_bps(req.points_multiplier_bps or 10_000, "points_multiplier_bps", 100_000)
+    if not 0 <= req.birthday_points <= 10**9:
+        raise InvalidArgument("birthday_points must be between 0 and 1000000000", field="birthday_points")
     values = dict(
         name=req.name or req.code, rank=req.rank, min_spend_12m=req.min_spend_12m,
         min_points_12m=req.min_points_12m, discount_bps=req.discount_bps,
         points_multiplier_bps=req.points_multiplier_bps or 10_000,
-        birthday_gift_template_id=req.birthday_gift_template_id,
+        birthday_gift_template_id=req.birthday_gift_template_id, birthday_points=req.birthday_points,
     )  # fmt: skip
     async with ctx.db.transaction() as session:
         clash = (

@@ -13,8 +13,11 @@ from services.loyalty import (
     admin,
     checkout,
     coupons,
+    liability,
+    member_lists,
     points,
     pricing,
+    referral,
     refunds,
     rewards,
     rule_edits,
@@ -148,6 +151,14 @@ class LoyaltyApi(loyalty_pb2_grpc.LoyaltyServiceServicer):
     ) -> pb.MembersInSegmentResponse:
         return await segments.members_in_segment(self.ctx, current_principal(), request)
 
+    async def MembersOnTier(self, request: pb.MembersOnTierRequest, context: Ctx) -> pb.MembersOnTierResponse:
+        return await member_lists.members_on_tier(self.ctx, current_principal(), request)
+
+    async def ListMemberPurchases(
+        self, request: pb.ListMemberPurchasesRequest, context: Ctx
+    ) -> pb.ListMemberPurchasesResponse:
+        return await member_lists.list_member_purchases(self.ctx, current_principal(), request)
+
     async def ListRewards(self, request: pb.ListRewardsRequest, context: Ctx) -> pb.ListRewardsResponse:
         return await rewards.list_rewards(self.ctx, current_principal(), request)
 
@@ -157,7 +168,27 @@ class LoyaltyApi(loyalty_pb2_grpc.LoyaltyServiceServicer):
     async def RedeemReward(self, request: pb.RedeemRewardRequest, context: Ctx) -> pb.Redemption:
         return await rewards.redeem(self.ctx, current_principal(), request)
 
+    async def UpdateReward(self, request: pb.UpdateRewardRequest, context: Ctx) -> pb.Reward:
+        return await rewards.update_reward(self.ctx, current_principal(), request)
+
+    async def SetRewardActive(self, request: pb.SetRewardActiveRequest, context: Ctx) -> pb.Reward:
+        return await rewards.set_reward_active(self.ctx, current_principal(), request)
+
+    async def DeleteReward(self, request: pb.DeleteRewardRequest, context: Ctx) -> pb.DeleteRewardResponse:
+        return await rewards.delete_reward(self.ctx, current_principal(), request)
+
+    async def GetReferralRule(self, request: pb.GetReferralRuleRequest, context: Ctx) -> pb.ReferralRule:
+        return await referral.get_rule(self.ctx, current_principal())
+
+    async def SetReferralRule(self, request: pb.ReferralRule, context: Ctx) -> pb.ReferralRule:
+        return await referral.set_rule(self.ctx, current_principal(), request)
+
     async def DailySummary(
         self, request: common_pb2.DailySummaryRequest, context: Ctx
     ) -> common_pb2.DailySummaryResponse:
         return await summary.daily_summary(self.ctx, current_principal(), request)
+
+    async def GetPointsLiability(
+        self, request: pb.GetPointsLiabilityRequest, context: Ctx
+    ) -> pb.PointsLiability:
+        return await liability.points_liability(self.ctx, current_principal(), request)

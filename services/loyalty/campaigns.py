@@ -1,5 +1,6 @@
-"""Rewards that campaigns hand out: the referrer's reward on a referee's first purchase, the
-tier-upgrade coupon, birthday coupons. Each grant is recorded in ``campaign_grants`` under a
+"""Rewards that campaigns hand out: the referrer's reward on a referee's first purchase, HQ's
+referral rule on a referee's registration, the tier-upgrade coupon, birthday coupons and the
+tier's birthday points. Each grant is recorded in ``campaign_grants`` under a
 key of its own, so a replay, a redelivery or a concurrent twin grants nothing twice."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.loyalty import coupons, points
 from services.loyalty.context import LoyaltyContext
-from services.loyalty.models import campaign_grants, coupon_templates, tiers
+from services.loyalty.models import campaign_grants, coupon_templates, referral_rule, tiers
 
 
 async def grant_once(
@@ -86,27 +87,91 @@ async def birthday_gifts(
     codes = await coupons.issue_campaign(
         ctx, session, "birthday", member_no, account.home_store_path, reference
     )
-    gift = (
-        await session.execute(select(tiers.c.birthday_gift_template_id).where(tiers.c.code == account.tier))
-    ).scalar_one_or_none()
-    try:
-        gift_id = uuid.UUID(gift) if gift else None
-    except ValueError:
-        gift_id = None
-    if gift_id is not None:
-        tpl = (
-            await session.execute(
-                select(coupon_templates).where(
-                    coupon_templates.c.id == gift_id,
-                    coupon_templates.c.active,
-                    coupon_templates.c.campaign != "birthday",
-                )
+    tier = (
+        await session.execute(
+            select(tiers.c.birthday_gift_template_id, tiers.c.birthday_points).where(
+                tiers.c.code == account.tier
             )
-        ).first()
-        if tpl is not None and (tpl.valid_until is None or tpl.valid_until > now):
-            code = await coupons.issue_one(
-                ctx, session, tpl, member_no, account.home_store_path, reference, now
-            )
-            if code:
-                codes.append(code)
+        )
+    ).first()
+    if tier is None:
+        return codes
+    if tier.birthday_points > 0:
+        await points.add_lot(
+            ctx, session, account, tier.birthday_points, source="birthday", reference=reference,
+            now=now, rules=[f"birthday:{account.tier}"],
+        )  # fmt: skip
+    # A template of the "birthday" campaign was issued above already.
+    code = await issue_template(
+        ctx, session, tier.birthday_gift_template_id, member_no, account.home_store_path, reference, now,
+        not_campaign="birthday",
+    )  # fmt: skip
+    if code:
+        codes.append(code)
     return codes
+
+
+async def issue_template(
+    ctx: LoyaltyContext,
+    session: AsyncSession,
+    template_id: str,
+    member_no: str,
+    home: str,
+    reference: str,
+    now: datetime,
+    *,
+    not_campaign: str = "",
+) -> str | None:
+    """One coupon of the template a rule names, when it is still active and valid (a rule
+    may outlive its template's run): None otherwise or when a limit says no. The member's
+    points account is locked by the caller."""
+    try:
+        tpl_id = uuid.UUID(template_id) if template_id else None
+    except ValueError:
+        return None
+    if tpl_id is None:
+        return None
+    query = select(coupon_templates).where(coupon_templates.c.id == tpl_id, coupon_templates.c.active)
+    if not_campaign:
+        query = query.where(coupon_templates.c.campaign != not_campaign)
+    tpl = (await session.execute(query)).first()
+    if tpl is None or (tpl.valid_until is not None and tpl.valid_until <= now):
+        return None
+    return await coupons.issue_one(ctx, session, tpl, member_no, home, reference, now)
+
+
+async def reward_referral_signup(
+    ctx: LoyaltyContext, session: AsyncSession, referee: str, referrer: str, home: str, now: datetime
+) -> bool:
+    """HQ's referral rule, when a member registers with a referrer: points and/or a coupon to
+    the referrer, a coupon to the new member. Once per new member (a redelivered or replayed
+    registration finds the grant); an inactive or missing rule grants nothing."""
+    if not referrer or referrer == referee:
+        return False
+    rule = (await session.execute(select(referral_rule).where(referral_rule.c.id == 1))).first()
+    if rule is None or not rule.active:
+        return False
+    if not await grant_once(session, "referral_signup", referee, "", f"referee:{referee}", now):
+        return False
+    # Accounts are locked in member-number order, so two registrations naming each other
+    # cannot deadlock.
+    for member_no in sorted({referee, referrer}):
+        await points.ensure_account(session, member_no, home if member_no == referee else "")
+    referrer_account = await points.ensure_account(session, referrer)
+    reference = f"referral_signup:{referee}"
+    if rule.referrer_points:
+        await points.add_lot(
+            ctx, session, referrer_account, rule.referrer_points, source="referral", reference=reference,
+            now=now, rules=["referral_signup"],
+        )  # fmt: skip
+    await issue_template(
+        ctx,
+        session,
+        rule.referrer_coupon_template_id,
+        referrer,
+        referrer_account.home_store_path,
+        reference,
+        now,
+    )
+    await issue_template(ctx, session, rule.referee_coupon_template_id, referee, home, reference, now)
+    return True

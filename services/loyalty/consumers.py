@@ -1,5 +1,6 @@
 """Event handlers, each run in the inbox transaction (a redelivered event has no second
-effect): top-up bonus points, the payment recovery path, welcome on registration."""
+effect): top-up bonus points, the payment recovery path, welcome and the referral rule on
+registration."""
 
 from __future__ import annotations
 
@@ -84,6 +85,9 @@ def members_routes(rt: Runtime) -> dict[str, Route]:
             )
         )  # fmt: skip
         await coupons.issue_campaign(ctx, session, "welcome", msg.member_no, msg.home_store_path, event.id)
+        await campaigns.reward_referral_signup(
+            ctx, session, msg.member_no, msg.referrer_member_no, msg.home_store_path, ctx.now()
+        )
         if msg.referrer_member_no:
             # The first purchase may have been confirmed before this event arrived (the account
             # had no referrer then): reward the referrer now, once (the grant is keyed).

@@ -149,6 +149,8 @@ tiers = Table(
     Column("discount_bps", Integer, nullable=False, server_default="0"),
     Column("points_multiplier_bps", Integer, nullable=False, server_default="10000"),
     Column("birthday_gift_template_id", String(40), nullable=False, server_default=""),
+    Column("birthday_points", BigInteger, nullable=False, server_default="0"),
+    CheckConstraint("birthday_points >= 0", name="birthday_points_non_negative"),
 )
 
 earn_rules = Table(
@@ -256,6 +258,21 @@ redemptions = Table(
     Column("store_path", Text, nullable=False, server_default=""),
     _ts("created_at"),
     Index("ix_redemptions_member", "member_no", "created_at"),
+)
+
+# The referral reward rule (推荐有礼): one row, HQ's, applied when a member registers with a
+# referrer. No row = inactive.
+referral_rule = Table(
+    "referral_rule",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("active", Boolean, nullable=False),
+    Column("referrer_points", BigInteger, nullable=False, server_default="0"),
+    Column("referrer_coupon_template_id", String(40), nullable=False, server_default=""),
+    Column("referee_coupon_template_id", String(40), nullable=False, server_default=""),
+    _ts("updated_at"),
+    CheckConstraint("id = 1", name="one_referral_rule"),
+    CheckConstraint("referrer_points >= 0", name="referrer_points_non_negative"),
 )
 
 # One grant per (campaign, member, period): the referral reward (period "" — once ever, keyed
