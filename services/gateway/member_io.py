@@ -50,7 +50,8 @@ class ImportAccepted(BaseModel):
 class ImportRowError(BaseModel):
     row: int
     field: str
-    message: str
+    message: str  # English
+    code: str  # stable per problem (name_required, phone_invalid, phone_duplicate, ...); "" on old jobs
 
 
 class ImportJobPublic(BaseModel):
@@ -107,7 +108,7 @@ def job_json(job: pb.ImportJob) -> ImportJobPublic:
     return ImportJobPublic(
         job_id=job.job_id, status=job.status, total=job.total, created=job.created, updated=job.updated,
         unchanged=job.unchanged, failed=job.failed, file_name=job.file_name, message=job.message,
-        errors=[ImportRowError(row=e.row, field=e.field, message=e.message) for e in job.errors],
+        errors=[ImportRowError(row=e.row, field=e.field, message=e.message, code=e.code) for e in job.errors],
     )  # fmt: skip
 
 

@@ -60,7 +60,30 @@ LOOSE_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]00:00(?::00)
 class RowError:
     row: int  # 1-based as in the file: the header is row 1
     field: str
-    message: str
+    message: str  # English, for logs and API clients
+    code: str = "row_invalid"  # stable per problem: readers show their own language's message
+
+
+# The column a cell error is about -> its code (an empty required cell is "<column>_required").
+CODES = {
+    "name": "name_invalid", "phone": "phone_invalid", "gender": "gender_invalid",
+    "birthday": "birthday_invalid", "email": "email_invalid", "home_store": "store_unknown",
+    "tags": "tags_invalid", "source": "source_invalid", "card_type": "card_type_invalid",
+    "sms": "consent_invalid", "wechat": "consent_invalid", "consent_email": "consent_invalid",
+    "custom_fields": "custom_field_invalid",
+}  # fmt: skip
+REQUIRED_CODES = {"name": "name_required", "phone": "phone_required"}
+DUPLICATE = "phone_duplicate"
+REFUSED = "row_refused"
+
+
+def code_for(field: str, cell: str = "x") -> str:
+    """The code of a problem with ``field`` (a custom field's is ``custom_fields.<key>``);
+    ``cell`` is what the row held there, so an empty required cell says so."""
+    column = field.split(".", 1)[0]
+    if not cell.strip() and column in REQUIRED_CODES:
+        return REQUIRED_CODES[column]
+    return CODES.get(column, "row_invalid")
 
 
 @dataclass(frozen=True)
@@ -181,7 +204,8 @@ def parse_row(row: int, record: Mapping[str, object], rules: RowRules) -> Import
         try:
             values[column] = fn(text.get(column, ""))
         except InvalidArgument as err:
-            errors.append(RowError(row, err.extra.get("field", column), err.detail))
+            where = err.extra.get("field", column)
+            errors.append(RowError(row, where, err.detail, code_for(where, text.get(column, ""))))
 
     check("name", domain.clean_name)
     check("phone", lambda v: domain.normalize_phone(v, rules.region))
@@ -249,7 +273,9 @@ class SeenPhones:
 
     def check(self, item: ImportRow) -> RowError | None:
         first = self._first.setdefault(item.phone, item.row)
-        return None if first == item.row else RowError(item.row, "phone", f"duplicate of row {first}")
+        return (
+            None if first == item.row else RowError(item.row, "phone", f"duplicate of row {first}", DUPLICATE)
+        )
 
 
 def registration_for(item: ImportRow, default_home_store_path: str) -> pb.RegisterMemberRequest:

@@ -41,6 +41,7 @@ from services.members.import_rows import (  # noqa: F401 - re-exported for calle
     GENDER_ALIASES,
     LOOSE_DATE,
     MAX_BYTES,
+    REFUSED,
     REQUIRED_COLUMNS,
     TAG_SEPARATORS,
     TRUE,
@@ -58,6 +59,7 @@ from services.members.import_rows import (  # noqa: F401 - re-exported for calle
     cell_text,
     changes_for,
     check_file,
+    code_for,
     column_map,
     custom_values,
     date_text,
@@ -111,12 +113,17 @@ def job_pb(row, errors: Sequence = ()) -> pb.ImportJob:  # type: ignore[no-untyp
     return pb.ImportJob(
         job_id=str(row.id), status=row.status, total=row.total, created=row.created, updated=row.updated,
         unchanged=row.unchanged, failed=row.failed, file_name=row.file_name, message=row.message,
-        errors=[pb.ImportRowError(row=e.row, field=e.field, message=e.message) for e in errors],
+        errors=[pb.ImportRowError(row=e.row, field=e.field, message=e.message, code=e.code) for e in errors],
     )  # fmt: skip
 
 
 def _field_of(err: ChainclubError) -> str:
     return err.extra.get("field") or ("phone" if err.reason == "member_exists" else "")
+
+
+def _code_of(err: ChainclubError, field: str) -> str:
+    """A write-time refusal's code (a phone another member holds has its own)."""
+    return "phone_taken" if err.reason == "member_exists" else code_for(field)
 
 
 class Imports:
@@ -294,12 +301,15 @@ class Imports:
                         )
                 except ChainclubError as err:
                     counts["failed"] += 1
-                    errors.append(RowError(item.row, _field_of(err), err.detail))
+                    field = _field_of(err)
+                    errors.append(RowError(item.row, field, err.detail, _code_of(err, field)))
                 except DBAPIError:
                     log.warning("import %s: row %d refused by the database", job_id, item.row, exc_info=True)
                     counts["failed"] += 1
                     errors.append(
-                        RowError(item.row, "", "the database refused this row; check it and upload again")
+                        RowError(
+                            item.row, "", "the database refused this row; check it and upload again", REFUSED
+                        )
                     )
                 else:
                     counts[outcome] += 1
@@ -308,7 +318,13 @@ class Imports:
                 await session.execute(
                     import_errors.insert(),
                     [
-                        {"job_id": job_id, "row": e.row, "field": e.field[:64], "message": e.message[:1000]}
+                        {
+                            "job_id": job_id,
+                            "row": e.row,
+                            "field": e.field[:64],
+                            "message": e.message[:1000],
+                            "code": e.code,
+                        }
                         for e in keep
                     ],
                 )

@@ -207,5 +207,6 @@ import_errors = Table(
     Column("row", Integer, nullable=False),
     Column("field", String(64), nullable=False),
     Column("message", Text, nullable=False),
+    Column("code", String(40), nullable=False, server_default=""),  # "" on rows stored before codes
     Index("ix_import_errors_job_row", "job_id", "row"),
 )

@@ -9,7 +9,7 @@ from chainclub.notify.v1 import notify_pb2 as pb
 from chainclub.notify.v1 import notify_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
-from services.notify import service
+from services.notify import follow_up_batches, service
 from services.notify.consumers import context_for
 
 Ctx = grpc.aio.ServicerContext
@@ -52,6 +52,11 @@ class NotifyApi(notify_pb2_grpc.NotifyServiceServicer):
 
     async def CompleteFollowUp(self, request: pb.CompleteFollowUpRequest, context: Ctx) -> pb.FollowUp:
         return await service.complete_follow_up(self.ctx, current_principal(), request)
+
+    async def CreateFollowUps(
+        self, request: pb.CreateFollowUpsRequest, context: Ctx
+    ) -> pb.CreateFollowUpsResponse:
+        return await follow_up_batches.create_follow_ups(self.ctx, current_principal(), request)
 
     async def ListAnnouncements(
         self, request: pb.ListAnnouncementsRequest, context: Ctx

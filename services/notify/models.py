@@ -64,8 +64,8 @@ follow_ups = Table(
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("member_no", String(40), nullable=False),
     Column("store_path", String(400), nullable=False),
-    Column("checkout_id", String(100), nullable=False),
-    Column("stage", String(4), nullable=False),
+    Column("checkout_id", String(100)),  # the first purchase's; NULL for a batch's follow-ups
+    Column("stage", String(4), nullable=False),  # 3d, 3w, 3m; "ask" for a batch's follow-ups
     Column("due_on", Date, nullable=False),
     Column("window_start", String(5), nullable=False),
     Column("window_end", String(5), nullable=False),
@@ -75,8 +75,12 @@ follow_ups = Table(
     Column("completed_by", String(100), nullable=False, server_default=""),
     Column("completed_at", DateTime(timezone=True)),
     Column("visit_id", String(64), nullable=False, server_default=""),
+    Column("purpose", Text, nullable=False, server_default=""),  # what a batch's follow-up is about
+    Column("batch_key", String(255)),  # CreateFollowUps' key; NULL for a first purchase's
+    Column("created_by", String(100), nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("checkout_id", "stage", name="uq_follow_ups_checkout_stage"),
+    UniqueConstraint("batch_key", "member_no", name="uq_follow_ups_batch_member"),
     Index("ix_follow_ups_store_due", "store_path", "due_on"),
 )
 

@@ -317,7 +317,7 @@ def follow_up_pb(row: Any) -> pb.FollowUp:
         id=str(row.id), member_no=row.member_no, store_path=row.store_path, stage=row.stage,
         due_on=row.due_on.isoformat(), window_start=row.window_start, window_end=row.window_end, status=row.status,
         outcome=row.outcome, notes=row.notes, completed_by=row.completed_by, completed_at=_ts(row.completed_at),
-        visit_id=row.visit_id, checkout_id=row.checkout_id,
+        visit_id=row.visit_id, checkout_id=row.checkout_id or "", purpose=row.purpose, batch_key=row.batch_key or "",
     )  # fmt: skip
 
 

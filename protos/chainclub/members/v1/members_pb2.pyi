@@ -520,14 +520,16 @@ class ImportChunk(_message.Message):
     def __init__(self, header: _Optional[_Union[ImportHeader, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class ImportRowError(_message.Message):
-    __slots__ = ("row", "field", "message")
+    __slots__ = ("row", "field", "message", "code")
     ROW_FIELD_NUMBER: _ClassVar[int]
     FIELD_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
     row: int
     field: str
     message: str
-    def __init__(self, row: _Optional[int] = ..., field: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+    code: str
+    def __init__(self, row: _Optional[int] = ..., field: _Optional[str] = ..., message: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
 
 class ImportJob(_message.Message):
     __slots__ = ("job_id", "status", "total", "created", "updated", "unchanged", "failed", "errors", "file_name", "message")

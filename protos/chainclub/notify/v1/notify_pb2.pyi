@@ -160,7 +160,7 @@ class RetryDeliveryRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class FollowUp(_message.Message):
-    __slots__ = ("id", "member_no", "store_path", "stage", "due_on", "window_start", "window_end", "status", "outcome", "notes", "completed_by", "completed_at", "visit_id", "checkout_id")
+    __slots__ = ("id", "member_no", "store_path", "stage", "due_on", "window_start", "window_end", "status", "outcome", "notes", "completed_by", "completed_at", "visit_id", "checkout_id", "purpose", "batch_key")
     ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     STORE_PATH_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +175,8 @@ class FollowUp(_message.Message):
     COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    BATCH_KEY_FIELD_NUMBER: _ClassVar[int]
     id: str
     member_no: str
     store_path: str
@@ -189,7 +191,9 @@ class FollowUp(_message.Message):
     completed_at: _timestamp_pb2.Timestamp
     visit_id: str
     checkout_id: str
-    def __init__(self, id: _Optional[str] = ..., member_no: _Optional[str] = ..., store_path: _Optional[str] = ..., stage: _Optional[str] = ..., due_on: _Optional[str] = ..., window_start: _Optional[str] = ..., window_end: _Optional[str] = ..., status: _Optional[str] = ..., outcome: _Optional[str] = ..., notes: _Optional[str] = ..., completed_by: _Optional[str] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_id: _Optional[str] = ..., checkout_id: _Optional[str] = ...) -> None: ...
+    purpose: str
+    batch_key: str
+    def __init__(self, id: _Optional[str] = ..., member_no: _Optional[str] = ..., store_path: _Optional[str] = ..., stage: _Optional[str] = ..., due_on: _Optional[str] = ..., window_start: _Optional[str] = ..., window_end: _Optional[str] = ..., status: _Optional[str] = ..., outcome: _Optional[str] = ..., notes: _Optional[str] = ..., completed_by: _Optional[str] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., visit_id: _Optional[str] = ..., checkout_id: _Optional[str] = ..., purpose: _Optional[str] = ..., batch_key: _Optional[str] = ...) -> None: ...
 
 class ListFollowUpsRequest(_message.Message):
     __slots__ = ("store_path", "due_before", "status", "page")
@@ -210,6 +214,34 @@ class ListFollowUpsResponse(_message.Message):
     follow_ups: _containers.RepeatedCompositeFieldContainer[FollowUp]
     page: _common_pb2.PageInfo
     def __init__(self, follow_ups: _Optional[_Iterable[_Union[FollowUp, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+
+class FollowUpTarget(_message.Message):
+    __slots__ = ("member_no", "home_store_path")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    home_store_path: str
+    def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ...) -> None: ...
+
+class CreateFollowUpsRequest(_message.Message):
+    __slots__ = ("batch_key", "purpose", "due_on", "targets")
+    BATCH_KEY_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    DUE_ON_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    batch_key: str
+    purpose: str
+    due_on: str
+    targets: _containers.RepeatedCompositeFieldContainer[FollowUpTarget]
+    def __init__(self, batch_key: _Optional[str] = ..., purpose: _Optional[str] = ..., due_on: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[FollowUpTarget, _Mapping]]] = ...) -> None: ...
+
+class CreateFollowUpsResponse(_message.Message):
+    __slots__ = ("created", "existing")
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    created: int
+    existing: int
+    def __init__(self, created: _Optional[int] = ..., existing: _Optional[int] = ...) -> None: ...
 
 class CompleteFollowUpRequest(_message.Message):
     __slots__ = ("id", "outcome", "notes", "channel")

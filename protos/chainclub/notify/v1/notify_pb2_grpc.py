@@ -80,6 +80,11 @@ class NotifyServiceStub:
                 request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.CompleteFollowUpRequest.SerializeToString,
                 response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.FollowUp.FromString,
                 _registered_method=True)
+        self.CreateFollowUps = channel.unary_unary(
+                '/chainclub.notify.v1.NotifyService/CreateFollowUps',
+                request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.CreateFollowUpsRequest.SerializeToString,
+                response_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.CreateFollowUpsResponse.FromString,
+                _registered_method=True)
         self.ListAnnouncements = channel.unary_unary(
                 '/chainclub.notify.v1.NotifyService/ListAnnouncements',
                 request_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.ListAnnouncementsRequest.SerializeToString,
@@ -148,6 +153,15 @@ class NotifyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateFollowUps(self, request, context):
+        """Follow-up tasks for chosen members (e.g. a segment's, resolved by the gateway), each at the
+        member's home store, due on a date, with a purpose (what to call about). Idempotent per
+        (batch_key, member): sending a batch again creates nothing twice. Managers, in their scope.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListAnnouncements(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -201,6 +215,11 @@ def add_NotifyServiceServicer_to_server(servicer, server):
                     servicer.CompleteFollowUp,
                     request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.CompleteFollowUpRequest.FromString,
                     response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.FollowUp.SerializeToString,
+            ),
+            'CreateFollowUps': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateFollowUps,
+                    request_deserializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.CreateFollowUpsRequest.FromString,
+                    response_serializer=chainclub_dot_notify_dot_v1_dot_notify__pb2.CreateFollowUpsResponse.SerializeToString,
             ),
             'ListAnnouncements': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAnnouncements,
@@ -451,6 +470,33 @@ class NotifyService:
             '/chainclub.notify.v1.NotifyService/CompleteFollowUp',
             chainclub_dot_notify_dot_v1_dot_notify__pb2.CompleteFollowUpRequest.SerializeToString,
             chainclub_dot_notify_dot_v1_dot_notify__pb2.FollowUp.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateFollowUps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.notify.v1.NotifyService/CreateFollowUps',
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.CreateFollowUpsRequest.SerializeToString,
+            chainclub_dot_notify_dot_v1_dot_notify__pb2.CreateFollowUpsResponse.FromString,
             options,
             channel_credentials,
             insecure,
