@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
-from kit.errors import ChainclubError, InvalidArgument
+from kit.errors import ChainclubError, InvalidArgument, NotFound
 from services.gateway import audit, reports
 from services.gateway.models import org_units
 from services.gateway.org import unit_path
@@ -206,6 +206,73 @@ async def create_bonus_rule(state: GatewayState, request: Request, p: Principal,
     return plain(rule)
 
 
+class BonusRulePatch(Strict):
+    """The fields of a bonus rule to change; the others stay. ``starts_at``/``ends_at`` given as
+    null open the window on that side."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    min_amount: Fen | None = Field(default=None, gt=0)
+    bonus_amount: Fen | None = Field(default=None, ge=0)
+    bonus_points: Fen | None = Field(default=None, ge=0)
+    scope: str | None = Field(default=None, max_length=64, description="org unit code")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+async def bonus_rule(state: GatewayState, p: Principal, rule_id: str) -> dict:
+    """One bonus rule the caller sees (not_found otherwise)."""
+    for rule in await bonus_rules(state, p):
+        if rule["id"] == rule_id:
+            return rule
+    raise NotFound(f"bonus rule {rule_id} not found")
+
+
+async def update_bonus_rule(
+    state: GatewayState, request: Request, p: Principal, rule_id: str, body: BonusRulePatch
+) -> dict:
+    """``body``'s fields over the rule's current ones, checked by the wallet as on create; audited."""
+    current = await bonus_rule(state, p, rule_id)
+    given = body.model_dump(exclude_unset=True)
+    scope = await unit_path(state, p, body.scope, field="scope") if body.scope else current["scope"]
+
+    def when(key: str):  # type: ignore[no-untyped-def]
+        if key in given:
+            return timestamp(given[key])
+        return timestamp(datetime.fromisoformat(current[key])) if current.get(key) else None
+
+    req = pb.BonusRule(
+        id=rule_id, name=given.get("name") or current["name"],
+        min_amount=given.get("min_amount") or current["min_amount"],
+        bonus_amount=given["bonus_amount"] if given.get("bonus_amount") is not None else current["bonus_amount"],
+        bonus_points=given["bonus_points"] if given.get("bonus_points") is not None else current["bonus_points"],
+        scope=scope, starts_at=when("starts_at"), ends_at=when("ends_at"),
+    )  # fmt: skip
+    rule = await state.clients.call(state.clients.wallet.UpdateBonusRule, req, p)
+    await audit.record_alone(state, request, p, "wallet.bonus_rule.update", "bonus_rule", rule.id, rule.scope,
+                             {"before": current, "changes": body.model_dump(mode="json", exclude_unset=True)})  # fmt: skip
+    return plain(rule)
+
+
+async def set_bonus_rule_active(
+    state: GatewayState, request: Request, p: Principal, rule_id: str, active: bool
+) -> dict:
+    """Turn a bonus rule off (top-ups stop applying it at once) or on again; audited."""
+    req = pb.SetBonusRuleActiveRequest(id=rule_id, active=active)
+    rule = await state.clients.call(state.clients.wallet.SetBonusRuleActive, req, p)
+    action = "wallet.bonus_rule.activate" if active else "wallet.bonus_rule.deactivate"
+    await audit.record_alone(state, request, p, action, "bonus_rule", rule.id, rule.scope, {"active": active})
+    return plain(rule)
+
+
+async def delete_bonus_rule(state: GatewayState, request: Request, p: Principal, rule_id: str) -> None:
+    """Delete a bonus rule no top-up has applied (conflict otherwise); its definition stays in
+    the audit log."""
+    current = await bonus_rule(state, p, rule_id)
+    await state.clients.call(state.clients.wallet.DeleteBonusRule, pb.DeleteBonusRuleRequest(id=rule_id), p)
+    await audit.record_alone(state, request, p, "wallet.bonus_rule.delete", "bonus_rule", rule_id, current["scope"],
+                             {"rule": current})  # fmt: skip
+
+
 # --- adjustments (HQ, maker-checker) -------------------------------------------------------------
 class AdjustmentBody(Strict):
     card_no: str = Field(min_length=1, max_length=32)
@@ -280,12 +347,17 @@ async def risk_alerts(
     return {"items": [plain(a) for a in reply.alerts], "next_cursor": reply.page.next_cursor or None}
 
 
+class AckBody(Strict):
+    note: str = Field(default="", max_length=500, description="what was checked")
+
+
 async def acknowledge_alert(
     state: GatewayState, request: Request, p: Principal, alert_id: str, note: str | None = None
 ) -> dict:
-    """Acknowledge an open alert; the wallet keeps who did, the audit record also the note."""
+    """Acknowledge an open alert; the wallet keeps who did, when and the note, the audit
+    record too."""
     alert = await state.clients.call(
-        state.clients.wallet.AcknowledgeAlert, pb.AcknowledgeAlertRequest(id=alert_id), p
+        state.clients.wallet.AcknowledgeAlert, pb.AcknowledgeAlertRequest(id=alert_id, note=note or ""), p
     )
     await audit.record_alone(state, request, p, "risk.alert.ack", "alert", alert_id, alert.home_store_path,
                              {"note": note} if note else None)  # fmt: skip
@@ -305,6 +377,26 @@ class RiskRuleBody(Strict):
     )
     end_minute: StrictInt = Field(default=0, ge=0, le=1439, description="time_of_day: until (exclusive)")
     active: StrictBool = True
+    scope: str = Field(
+        default="HQ", min_length=2, max_length=300,
+        description="org path whose transactions the rule watches (HQ: everywhere; a region: its subtree)",
+    )  # fmt: skip
+
+
+class RiskRulePatch(Strict):
+    """The fields of a rule to change; the others keep their value."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: (
+        Literal["single_amount", "count_in_window", "sum_in_window", "time_of_day", "chain_velocity"] | None
+    ) = None
+    threshold: StrictInt | None = Field(default=None, ge=0, le=10**15)
+    window_seconds: StrictInt | None = Field(default=None, ge=0, le=31 * 86400)
+    action: Literal["alert", "block"] | None = None
+    applies_to: Literal["topup", "payment", "any"] | None = None
+    start_minute: StrictInt | None = Field(default=None, ge=0, le=1439)
+    end_minute: StrictInt | None = Field(default=None, ge=0, le=1439)
+    scope: str | None = Field(default=None, min_length=2, max_length=300)
 
 
 async def risk_rules(state: GatewayState, p: Principal) -> list[dict]:
@@ -316,12 +408,57 @@ async def create_risk_rule(state: GatewayState, request: Request, p: Principal, 
     """A risk rule over the whole chain (HQ), audited."""
     req = pb.RiskRule(name=body.name, kind=body.kind, threshold=body.threshold, window_seconds=body.window_seconds or 0,
                       action=body.action, applies_to=body.applies_to, start_minute=body.start_minute,
-                      end_minute=body.end_minute, active=body.active)  # fmt: skip
+                      end_minute=body.end_minute, active=body.active, scope=body.scope)  # fmt: skip
     rule = await state.clients.call(state.clients.wallet.CreateRiskRule, req, p)
     await audit.record_alone(
-        state, request, p, "risk.rule.create", "risk_rule", rule.id, "HQ", body.model_dump()
+        state, request, p, "risk.rule.create", "risk_rule", rule.id, rule.scope or "HQ", body.model_dump()
     )
     return plain(rule)
+
+
+async def risk_rule(state: GatewayState, p: Principal, rule_id: str) -> dict:
+    """One rule the caller can see (another's is a 404, as the wallet answers)."""
+    for rule in await risk_rules(state, p):
+        if rule["id"] == rule_id:
+            return rule
+    raise NotFound(f"no risk rule {rule_id!r}")
+
+
+async def update_risk_rule(
+    state: GatewayState, request: Request, p: Principal, rule_id: str, patch: RiskRulePatch
+) -> dict:
+    """Change the given fields of a rule (the wallet checks the whole result), audited."""
+    current = await risk_rule(state, p, rule_id)
+    changes = patch.model_dump(exclude_none=True)
+    merged = {**current, **changes}
+    req = pb.RiskRule(
+        id=rule_id, name=merged["name"], kind=merged["kind"], threshold=int(merged.get("threshold", 0)),
+        window_seconds=int(merged.get("window_seconds", 0)), action=merged["action"],
+        applies_to=merged.get("applies_to", "any"), start_minute=int(merged.get("start_minute", 0)),
+        end_minute=int(merged.get("end_minute", 0)), scope=merged.get("scope", "HQ"),
+    )  # fmt: skip
+    rule = await state.clients.call(state.clients.wallet.UpdateRiskRule, req, p)
+    await audit.record_alone(state, request, p, "risk.rule.update", "risk_rule", rule.id, rule.scope, changes)
+    return plain(rule)
+
+
+async def set_risk_rule_active(
+    state: GatewayState, request: Request, p: Principal, rule_id: str, active: bool
+) -> dict:
+    """Turn a rule off (it stops watching; its alerts stay) or on again, audited."""
+    req = pb.SetRiskRuleActiveRequest(id=rule_id, active=active)
+    rule = await state.clients.call(state.clients.wallet.SetRiskRuleActive, req, p)
+    action = "risk.rule.activate" if active else "risk.rule.deactivate"
+    await audit.record_alone(state, request, p, action, "risk_rule", rule.id, rule.scope, None)
+    return plain(rule)
+
+
+async def delete_risk_rule(state: GatewayState, request: Request, p: Principal, rule_id: str) -> None:
+    """Delete a rule no alert names (a conflict otherwise: deactivate it), audited."""
+    rule = await risk_rule(state, p, rule_id)
+    await state.clients.call(state.clients.wallet.DeleteRiskRule, pb.DeleteRiskRuleRequest(id=rule_id), p)
+    await audit.record_alone(state, request, p, "risk.rule.delete", "risk_rule", rule_id, rule.get("scope", "HQ"),
+                             {"name": rule["name"]})  # fmt: skip
 
 
 # --- inter-store settlement of stored value --------------------------------------------------------

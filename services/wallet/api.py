@@ -9,7 +9,7 @@ from chainclub.wallet.v1 import wallet_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
-from services.wallet import adjustments, batch, reports, rules, service, summary
+from services.wallet import adjustments, batch, bonus, reports, rules, service, summary
 from services.wallet.context import MembersClient, WalletContext
 
 Ctx = grpc.aio.ServicerContext
@@ -78,7 +78,18 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
         return await rules.list_bonus_rules(self.ctx, current_principal())
 
     async def CreateBonusRule(self, request: pb.BonusRule, context: Ctx) -> pb.BonusRule:
-        return await rules.create_bonus_rule(self.ctx, current_principal(), request)
+        return await bonus.create_bonus_rule(self.ctx, current_principal(), request)
+
+    async def UpdateBonusRule(self, request: pb.BonusRule, context: Ctx) -> pb.BonusRule:
+        return await bonus.update_bonus_rule(self.ctx, current_principal(), request)
+
+    async def SetBonusRuleActive(self, request: pb.SetBonusRuleActiveRequest, context: Ctx) -> pb.BonusRule:
+        return await bonus.set_bonus_rule_active(self.ctx, current_principal(), request)
+
+    async def DeleteBonusRule(
+        self, request: pb.DeleteBonusRuleRequest, context: Ctx
+    ) -> pb.DeleteBonusRuleResponse:
+        return await bonus.delete_bonus_rule(self.ctx, current_principal(), request)
 
     async def GetTopUpPolicy(self, request: pb.GetTopUpPolicyRequest, context: Ctx) -> pb.TopUpPolicy:
         return await rules.get_policy(self.ctx, current_principal())
@@ -98,6 +109,17 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
     async def AcknowledgeAlert(self, request: pb.AcknowledgeAlertRequest, context: Ctx) -> pb.Alert:
         return await rules.acknowledge(self.ctx, current_principal(), request)
 
+    async def UpdateRiskRule(self, request: pb.RiskRule, context: Ctx) -> pb.RiskRule:
+        return await rules.update_risk_rule(self.ctx, current_principal(), request)
+
+    async def SetRiskRuleActive(self, request: pb.SetRiskRuleActiveRequest, context: Ctx) -> pb.RiskRule:
+        return await rules.set_risk_rule_active(self.ctx, current_principal(), request)
+
+    async def DeleteRiskRule(
+        self, request: pb.DeleteRiskRuleRequest, context: Ctx
+    ) -> pb.DeleteRiskRuleResponse:
+        return await rules.delete_risk_rule(self.ctx, current_principal(), request)
+
     async def StartBatchTopUp(self, request: pb.StartBatchTopUpRequest, context: Ctx) -> pb.BatchJob:
         return await batch.start(self.ctx, current_principal(), request)
 
@@ -109,6 +131,9 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
 
     async def GetLiability(self, request: pb.GetLiabilityRequest, context: Ctx) -> pb.Liability:
         return await reports.liability(self.ctx, current_principal(), request)
+
+    async def TopUpReport(self, request: pb.TopUpReportRequest, context: Ctx) -> pb.TopUpReportResponse:
+        return await reports.top_up_report(self.ctx, current_principal(), request)
 
     async def DailySummary(
         self, request: common_pb2.DailySummaryRequest, context: Ctx

@@ -193,6 +193,7 @@ class RiskRuleView:
     applies_to: str
     start_minute: int = 0
     end_minute: int = 0
+    scope: str = "HQ"  # watches transactions made within this org path
 
 
 @dataclass(frozen=True)

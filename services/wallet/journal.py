@@ -126,6 +126,8 @@ def plan(
     bonus_points: int = 0,
     related_id: uuid.UUID | None = None,
     note: str = "",
+    transaction_id: uuid.UUID | None = None,
+    bonus_rule_id: str | None = None,
 ) -> Planned:
     """One balanced transaction over ``account`` and the buckets it leaves (nothing written)."""
     entries = balanced(entries)
@@ -134,12 +136,12 @@ def plan(
     new_principal, new_bonus = account.principal + principal_delta, account.bonus + bonus_delta
     if new_principal < 0 or new_bonus < 0:
         raise AssertionError("a bucket would go negative: the use case must refuse this first")
-    txn_id = uuid.uuid4()
+    txn_id = transaction_id or uuid.uuid4()
     values = dict(
         id=txn_id, kind=kind, account_id=account.id, card_no=card_no, amount=amount,
         principal_delta=principal_delta, bonus_delta=bonus_delta, bonus_points=bonus_points, channel=channel,
         acting_store_path=acting, home_store_path=account.home_store_path, request_id=request_id,
-        related_id=related_id, note=note, actor=actor, created_at=now,
+        related_id=related_id, note=note, actor=actor, created_at=now, bonus_rule_id=bonus_rule_id,
     )  # fmt: skip
     txn = pb.Transaction(
         transaction_id=str(txn_id), kind=kind, card_no=card_no, account_id=str(account.id), amount=amount,
@@ -186,7 +188,7 @@ async def post(session: AsyncSession, **fields: Any) -> pb.Transaction:
 # queueing on PostgreSQL's notification lock.
 
 _RISK_RULES_JSON = """(SELECT json_agg(r) FROM (
-        SELECT id, name, kind, threshold, window_seconds, action, applies_to, start_minute, end_minute
+        SELECT id, name, kind, threshold, window_seconds, action, applies_to, start_minute, end_minute, scope
         FROM risk_rules WHERE active ORDER BY created_at, id) r)"""
 
 _BONUS_RULES_JSON = """(SELECT json_agg(b) FROM (
@@ -261,10 +263,10 @@ def write_statement(outbox: str) -> TextClause:
         WITH txn AS (
             INSERT INTO transactions (id, kind, account_id, card_no, amount, principal_delta, bonus_delta,
                 bonus_points, channel, acting_store_path, home_store_path, request_id, related_id, note, actor,
-                created_at)
+                created_at, bonus_rule_id)
             VALUES (CAST(:id AS uuid), :kind, CAST(:account_id AS uuid), :card_no, :amount, :principal_delta,
                 :bonus_delta, :bonus_points, :channel, :acting_store_path, :home_store_path, :request_id,
-                CAST(:related_id AS uuid), :note, :actor, :created_at)
+                CAST(:related_id AS uuid), :note, :actor, :created_at, CAST(:bonus_rule_id AS uuid))
         ),
         entries AS (
             INSERT INTO postings (transaction_id, ledger, amount, created_at)

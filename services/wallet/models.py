@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
@@ -65,9 +66,11 @@ transactions = Table(
     Column("note", Text, nullable=False, server_default=""),
     Column("actor", String(64), nullable=False, server_default=""),
     _ts("created_at"),
+    Column("bonus_rule_id", UUID(as_uuid=True)),  # the top-up bonus rule it applied
     Index("ix_transactions_account_created", "account_id", "created_at"),
     Index("ix_transactions_kind_created", "kind", "created_at"),
     Index("ix_transactions_related", "related_id"),
+    Index("ix_transactions_bonus_rule", "bonus_rule_id", postgresql_where=text("bonus_rule_id IS NOT NULL")),
 )
 
 postings = Table(
@@ -123,6 +126,7 @@ risk_rules = Table(
     Column("start_minute", Integer, nullable=False, server_default="0"),
     Column("end_minute", Integer, nullable=False, server_default="0"),
     Column("active", Boolean, nullable=False, server_default="true"),
+    Column("scope", Text, nullable=False, server_default="HQ"),  # watches transactions made in this subtree
     Column("created_by", String(64), nullable=False),
     _ts("created_at"),
 )
@@ -145,8 +149,12 @@ alerts = Table(
     Column("status", String(16), nullable=False, server_default="open"),
     Column("acknowledged_by", String(64)),
     Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledgement_note", Text, nullable=False, server_default=""),
+    # the transaction that raised it (absent when refused) after the window's ones it counted
+    Column("transaction_ids", ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
     _ts("created_at"),
     Index("ix_alerts_status_created", "status", "created_at"),
+    Index("ix_alerts_rule", "rule_id"),
 )
 
 adjustments = Table(

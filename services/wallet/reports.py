@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from sqlalchemy import func, select, text
 
@@ -57,6 +57,51 @@ async def settlement(ctx: WalletContext, p: Principal, req: pb.SettlementRequest
             for s in stores
         ]
     )
+
+
+# Top-ups by acting store and by the chain's local day; principal is what was paid in, bonus
+# what the bonus rules added on top.
+_TOP_UPS = text(
+    f"""
+    SELECT acting_store_path AS store, CAST(created_at AT TIME ZONE :tz AS date) AS day,
+           count(*) AS count, sum(principal_delta) AS principal, sum(bonus_delta) AS bonus
+    FROM transactions
+    WHERE kind = 'topup' AND created_at >= :start AND created_at < :end
+      AND {IN_SCOPE.format(column="acting_store_path")}
+    GROUP BY 1, 2
+    """
+)
+
+
+async def top_up_report(
+    ctx: WalletContext, p: Principal, req: pb.TopUpReportRequest
+) -> pb.TopUpReportResponse:
+    """Top-ups of [from, to) made in the caller's scope, per store and per local day."""
+    access.require(p, access.RISK_READERS, "read the top-up report")
+    if not (req.HasField("from") and req.HasField("to")):
+        raise InvalidArgument("give from and to", field="from")
+    start, end = getattr(req, "from").ToDatetime(tzinfo=UTC), req.to.ToDatetime(tzinfo=UTC)
+    if end <= start:
+        raise InvalidArgument("to must be after from", field="to")
+    if end - start > timedelta(days=366):
+        raise InvalidArgument("a top-up report covers at most 366 days", field="from")
+    params = {"tz": ctx.settings.chain_timezone, "start": start, "end": end, "scope": p.scope}
+    async with ctx.db.sessions() as session:
+        rows = (await session.execute(_TOP_UPS, params)).all()
+    stores: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    days: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in rows:
+        for into in (stores[r.store], days[r.day.isoformat()]):
+            into[0] += int(r.count)
+            into[1] += int(r.principal)
+            into[2] += int(r.bonus)
+
+    def figures(by: dict[str, list[int]]) -> list[pb.TopUpFigures]:
+        return [
+            pb.TopUpFigures(key=k, count=c, principal=pr, bonus=b) for k, (c, pr, b) in sorted(by.items())
+        ]
+
+    return pb.TopUpReportResponse(stores=figures(stores), days=figures(days))
 
 
 # The cached buckets are the balances (``reconcile`` checks them against the postings); the

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -46,37 +47,6 @@ async def list_bonus_rules(ctx: WalletContext, p: Principal) -> pb.ListBonusRule
     # A caller sees the rules that reach its scope (above it) and those inside it.
     visible = [r for r in rows if may_access(r.scope, p.scope) or p.may_access(r.scope)]
     return pb.ListBonusRulesResponse(rules=[bonus_rule_pb(r) for r in visible])
-
-
-async def create_bonus_rule(ctx: WalletContext, p: Principal, req: pb.BonusRule) -> pb.BonusRule:
-    access.require(p, access.RULE_MAKERS, "define bonus rules")
-    scope = req.scope or p.scope
-    if not p.may_access(scope):
-        raise InvalidArgument("the rule's scope lies outside yours", field="scope")
-    if not req.name.strip():
-        raise InvalidArgument("name must not be empty", field="name")
-    domain.check_amount(req.min_amount, "min_amount")
-    if req.bonus_amount < 0 or req.bonus_points < 0 or (req.bonus_amount == 0 and req.bonus_points == 0):
-        raise InvalidArgument("give a positive bonus_amount and/or bonus_points", field="bonus_amount")
-    if req.bonus_amount > domain.MAX_AMOUNT or req.bonus_points > domain.MAX_AMOUNT:
-        raise InvalidArgument("bonus is implausibly large", field="bonus_amount")
-    starts = req.starts_at.ToDatetime(tzinfo=ctx.now().tzinfo) if req.HasField("starts_at") else None
-    ends = req.ends_at.ToDatetime(tzinfo=ctx.now().tzinfo) if req.HasField("ends_at") else None
-    if starts and ends and ends <= starts:
-        raise InvalidArgument("ends_at must be after starts_at", field="ends_at")
-    async with ctx.db.transaction() as session:
-        row = (
-            await session.execute(
-                bonus_rules.insert()
-                .values(
-                    id=uuid.uuid4(), name=req.name.strip()[:200], min_amount=req.min_amount,
-                    bonus_amount=req.bonus_amount, bonus_points=req.bonus_points, scope=scope, starts_at=starts,
-                    ends_at=ends, created_by=p.sub,
-                )
-                .returning(*bonus_rules.c)
-            )
-        ).one()  # fmt: skip
-    return bonus_rule_pb(row)
 
 
 # --- top-up policy ------------------------------------------------------------------------------
@@ -148,38 +118,118 @@ def risk_rule_pb(r) -> pb.RiskRule:  # type: ignore[no-untyped-def]
     return pb.RiskRule(
         id=str(r.id), name=r.name, kind=r.kind, threshold=r.threshold, window_seconds=r.window_seconds,
         action=r.action, applies_to=r.applies_to, start_minute=r.start_minute, end_minute=r.end_minute,
-        active=r.active,
+        active=r.active, scope=r.scope,
     )  # fmt: skip
+
+
+def _visible_rule(p: Principal, scope: str) -> bool:
+    """A caller sees the rules that reach its scope (above it) and those inside it."""
+    return may_access(scope, p.scope) or p.may_access(scope)
 
 
 async def list_risk_rules(ctx: WalletContext, p: Principal) -> pb.ListRiskRulesResponse:
     access.require(p, access.RISK_READERS, "read risk rules")
     async with ctx.db.sessions() as session:
         rows = (await session.execute(select(risk_rules).order_by(risk_rules.c.created_at))).all()
-    return pb.ListRiskRulesResponse(rules=[risk_rule_pb(r) for r in rows])
+    return pb.ListRiskRulesResponse(rules=[risk_rule_pb(r) for r in rows if _visible_rule(p, r.scope)])
 
 
-async def create_risk_rule(ctx: WalletContext, p: Principal, req: pb.RiskRule) -> pb.RiskRule:
-    access.require(p, access.HQ, "define risk rules")
+def _risk_rule_values(p: Principal, req: pb.RiskRule) -> dict:
+    """The checked columns of a rule as ``req`` defines it (create and update alike)."""
     applies_to = req.applies_to or "any"
     domain.check_risk_rule(req.kind, req.action, applies_to, req.threshold, req.window_seconds, req.start_minute,
                            req.end_minute)  # fmt: skip
     if not req.name.strip():
         raise InvalidArgument("name must not be empty", field="name")
+    scope = req.scope or "HQ"
+    if not (scope == "HQ" or scope.startswith("HQ/")) or not p.may_access(scope):
+        raise InvalidArgument("scope must be an org path within yours", field="scope")
+    return dict(
+        name=req.name.strip()[:200], kind=req.kind, threshold=req.threshold, window_seconds=req.window_seconds,
+        action=req.action, applies_to=applies_to, start_minute=req.start_minute, end_minute=req.end_minute,
+        scope=scope,
+    )  # fmt: skip
+
+
+async def create_risk_rule(ctx: WalletContext, p: Principal, req: pb.RiskRule) -> pb.RiskRule:
+    access.require(p, access.HQ, "define risk rules")
+    values = _risk_rule_values(p, req)
     async with ctx.db.transaction() as session:
         row = (
             await session.execute(
                 risk_rules.insert()
-                .values(
-                    id=uuid.uuid4(), name=req.name.strip()[:200], kind=req.kind, threshold=req.threshold,
-                    window_seconds=req.window_seconds, action=req.action, applies_to=applies_to,
-                    start_minute=req.start_minute, end_minute=req.end_minute, active=req.active,
-                    created_by=p.sub,
-                )
+                .values(id=uuid.uuid4(), active=req.active, created_by=p.sub, **values)
                 .returning(*risk_rules.c)
             )
-        ).one()  # fmt: skip
+        ).one()
     return risk_rule_pb(row)
+
+
+def _rule_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise NotFound(f"no risk rule {text!r}") from None
+
+
+async def _change_risk_rule(ctx: WalletContext, rule_id: str, values: dict) -> pb.RiskRule:
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(
+                update(risk_rules).where(risk_rules.c.id == _rule_id(rule_id)).values(**values)
+                .returning(*risk_rules.c)
+            )
+        ).first()  # fmt: skip
+    if row is None:
+        raise NotFound(f"no risk rule {rule_id!r}")
+    return risk_rule_pb(row)
+
+
+async def update_risk_rule(ctx: WalletContext, p: Principal, req: pb.RiskRule) -> pb.RiskRule:
+    """Replace a rule's definition (its alerts keep the name they were raised under)."""
+    access.require(p, access.HQ, "change risk rules")
+    return await _change_risk_rule(ctx, req.id, _risk_rule_values(p, req))
+
+
+async def set_risk_rule_active(
+    ctx: WalletContext, p: Principal, req: pb.SetRiskRuleActiveRequest
+) -> pb.RiskRule:
+    access.require(p, access.HQ, "turn risk rules off or on")
+    return await _change_risk_rule(ctx, req.id, {"active": req.active})
+
+
+async def delete_risk_rule(
+    ctx: WalletContext, p: Principal, req: pb.DeleteRiskRuleRequest
+) -> pb.DeleteRiskRuleResponse:
+    """Only a rule no alert names may go: an alert's history must keep the rule it points to."""
+    access.require(p, access.HQ, "delete risk rules")
+    rule_id = _rule_id(req.id)
+    async with ctx.db.transaction() as session:
+        row = (
+            await session.execute(select(risk_rules.c.id).where(risk_rules.c.id == rule_id).with_for_update())
+        ).first()
+        if row is None:
+            raise NotFound(f"no risk rule {req.id!r}")
+        named = (
+            await session.execute(select(alerts.c.id).where(alerts.c.rule_id == rule_id).limit(1))
+        ).first()
+        if named is not None:
+            raise domain.WalletError(
+                "alerts name this rule: deactivate it instead of deleting it", reason="conflict"
+            )
+        await session.execute(risk_rules.delete().where(risk_rules.c.id == rule_id))
+    return pb.DeleteRiskRuleResponse()
+
+
+# The transactions of a window an alert lists at most (the newest ones).
+WINDOW_IDS = 20
+
+
+@dataclass(frozen=True)
+class RiskHit:
+    rule: domain.RiskRuleView
+    why: str
+    window_ids: list[uuid.UUID]  # the window's transactions the rule counted, oldest first
 
 
 async def risk_hits(
@@ -189,56 +239,71 @@ async def risk_hits(
     kind: str,
     account_id: uuid.UUID,
     amount: int,
+    acting: str,
     now: datetime,
     loaded: list[dict] | None = None,
-) -> list[tuple[domain.RiskRuleView, str]]:
-    """The active rules a transaction would hit, with why (reads only, writes nothing)."""
+) -> list[RiskHit]:
+    """The active rules watching ``acting`` a transaction would hit, with why (reads only)."""
     if loaded is None:
         rows = (await session.execute(select(risk_rules).where(risk_rules.c.active.is_(True)))).all()
         loaded = [r._asdict() for r in rows]
     rules = [
         domain.RiskRuleView(
-            str(r["id"]),
-            r["name"],
-            r["kind"],
-            int(r["threshold"]),
-            r["window_seconds"],
-            r["action"],
-            r["applies_to"],
-            r["start_minute"],
-            r["end_minute"],
+            str(r["id"]), r["name"], r["kind"], int(r["threshold"]), r["window_seconds"], r["action"],
+            r["applies_to"], r["start_minute"], r["end_minute"], r.get("scope") or "HQ",
         )
         for r in loaded
-    ]
-    rules = [r for r in rules if domain.applies(r, kind)]
+    ]  # fmt: skip
+    rules = [r for r in rules if domain.applies(r, kind) and may_access(r.scope, acting)]
     if not rules:
         return []
-    raised: list[tuple[domain.RiskRuleView, str]] = []
+    raised: list[RiskHit] = []
     minute = ctx.local_minute(now)
     for rule in rules:
-        stats = domain.RiskStats()
+        stats, ids = domain.RiskStats(), []
         if rule.window_seconds and rule.kind in ("count_in_window", "sum_in_window", "chain_velocity"):
-            since = now - timedelta(seconds=rule.window_seconds)
-            where = [transactions.c.kind == kind, transactions.c.created_at > since]
-            if rule.kind != "chain_velocity":
-                where.append(transactions.c.account_id == account_id)
-            count, total = (
-                await session.execute(
-                    select(func.count(), func.coalesce(func.sum(transactions.c.amount), 0)).where(*where)
-                )
-            ).one()
-            stats = domain.RiskStats(account_count=count, account_sum=int(total), chain_count=count)
+            stats, ids = await _window(session, rule, kind, account_id, now)
         why = domain.risk_hit(rule, amount, stats, minute)
         if why:
-            raised.append((rule, why))
+            raised.append(RiskHit(rule, why, ids))
     return raised
 
 
-def blocked(raised: list[tuple[domain.RiskRuleView, str]]) -> domain.BlockedByRiskRule | None:
+async def _window(
+    session: Executor, rule: domain.RiskRuleView, kind: str, account_id: uuid.UUID, now: datetime
+) -> tuple[domain.RiskStats, list[uuid.UUID]]:
+    """What a window rule counts: the account's (chain_velocity: the rule's subtree's)
+    transactions of the kind within the window, and the newest of their ids."""
+    from kit.db import in_scope
+
+    since = now - timedelta(seconds=rule.window_seconds)
+    where = [transactions.c.kind == kind, transactions.c.created_at > since]
+    if rule.kind != "chain_velocity":
+        where.append(transactions.c.account_id == account_id)
+    elif rule.scope != "HQ":
+        where.append(in_scope(transactions.c.acting_store_path, rule.scope))
+    count, total = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(transactions.c.amount), 0)).where(*where)
+        )
+    ).one()
+    ids = (
+        await session.execute(
+            select(transactions.c.id).where(*where)
+            .order_by(transactions.c.created_at.desc(), transactions.c.id.desc()).limit(WINDOW_IDS)
+        )
+    ).scalars().all()  # fmt: skip
+    stats = domain.RiskStats(account_count=count, account_sum=int(total), chain_count=count)
+    return stats, list(reversed(ids))
+
+
+def blocked(raised: list[RiskHit]) -> domain.BlockedByRiskRule | None:
     """The refusal of the first blocking rule among ``raised`` (None: nothing blocks)."""
-    for rule, why in raised:
-        if rule.action == "block":
-            return domain.BlockedByRiskRule(f"blocked by risk rule {rule.name!r}: {why}", rule=rule.name)
+    for hit in raised:
+        if hit.rule.action == "block":
+            return domain.BlockedByRiskRule(
+                f"blocked by risk rule {hit.rule.name!r}: {hit.why}", rule=hit.rule.name
+            )
     return None
 
 
@@ -254,22 +319,28 @@ async def assess(
     acting: str,
     home: str,
     now: datetime,
+    transaction_id: uuid.UUID,
     loaded: list[dict] | None = None,
 ) -> list[str]:
-    """Evaluate the active rules for one transaction. Alerts are written with it; a block
-    raises ``BlockedByRiskRule`` and its alert is written even though the money does not move.
+    """Evaluate the active rules for one transaction (``transaction_id``, written after this).
+    Alerts are written with it, naming it; a block raises ``BlockedByRiskRule`` and its alert,
+    naming only the window's transactions, is written even though the money does not move.
     ``loaded``: the active rules read in this transaction already (``journal.claim``)."""
-    raised = await risk_hits(ctx, session, kind=kind, account_id=account_id, amount=amount, now=now,
-                             loaded=loaded)  # fmt: skip
+    raised = await risk_hits(ctx, session, kind=kind, account_id=account_id, amount=amount, acting=acting,
+                             now=now, loaded=loaded)  # fmt: skip
+    refused = blocked(raised)
+    own = [] if refused is not None else [transaction_id]
 
     async def write_alerts(s: Executor) -> None:
-        for rule, why in raised:
+        for hit in raised:
+            rule, why = hit.rule, hit.why
             alert_id = uuid.uuid4()
             await s.execute(
                 alerts.insert().values(
                     id=alert_id, rule_id=uuid.UUID(rule.id), rule_name=rule.name, kind=rule.kind, action=rule.action,
                     card_no=card_no, account_id=account_id, amount=amount, transaction_kind=kind,
                     acting_store_path=acting, home_store_path=home, detail=why, created_at=now,
+                    transaction_ids=[*hit.window_ids, *own],
                 )
             )  # fmt: skip
             await ctx.emit(
@@ -283,12 +354,11 @@ async def assess(
                 home,
             )  # fmt: skip
 
-    refused = blocked(raised)
     if refused is not None:
         outcome.after_failure.append(write_alerts)
         raise refused
     await write_alerts(session)
-    return [r.name for r, _ in raised]
+    return [hit.rule.name for hit in raised]
 
 
 def alert_pb(r) -> pb.Alert:  # type: ignore[no-untyped-def]
@@ -298,6 +368,8 @@ def alert_pb(r) -> pb.Alert:  # type: ignore[no-untyped-def]
         transaction_kind=r.transaction_kind, acting_store_path=r.acting_store_path,
         home_store_path=r.home_store_path, detail=r.detail, status=r.status,
         acknowledged_by=r.acknowledged_by or "", created_at=ts(r.created_at),
+        transaction_ids=[str(t) for t in r.transaction_ids], acknowledgement_note=r.acknowledgement_note,
+        acknowledged_at=ts(r.acknowledged_at) if r.acknowledged_at else None,
     )  # fmt: skip
 
 
@@ -346,6 +418,9 @@ async def list_alerts(ctx: WalletContext, p: Principal, req: pb.ListAlertsReques
 
 async def acknowledge(ctx: WalletContext, p: Principal, req: pb.AcknowledgeAlertRequest) -> pb.Alert:
     access.require(p, access.RISK_HANDLERS, "acknowledge risk alerts")
+    note = req.note.strip()
+    if len(note) > 500:
+        raise InvalidArgument("the note may be at most 500 characters", field="note")
     try:
         alert_id = uuid.UUID(req.id)
     except ValueError:
@@ -364,7 +439,12 @@ async def acknowledge(ctx: WalletContext, p: Principal, req: pb.AcknowledgeAlert
             await session.execute(
                 update(alerts)
                 .where(alerts.c.id == alert_id)
-                .values(status="acknowledged", acknowledged_by=p.sub, acknowledged_at=ctx.now())
+                .values(
+                    status="acknowledged",
+                    acknowledged_by=p.sub,
+                    acknowledged_at=ctx.now(),
+                    acknowledgement_note=note,
+                )
                 .returning(*alerts.c)
             )
         ).one()

@@ -103,14 +103,15 @@ async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.T
         now = ctx.now()
         terms = _top_up_terms(target, claim, account, req.amount, now)
         rule, bonus, points = terms.rule, terms.bonus, terms.bonus_points
+        txn_id = uuid.uuid4()
         raised = await rules.assess(
             ctx, session, outcome, kind="topup", account_id=account.id, card_no=card.card_no, amount=req.amount,
-            acting=acting, home=account.home_store_path, now=now, loaded=claim.risk_rules,
+            acting=acting, home=account.home_store_path, now=now, loaded=claim.risk_rules, transaction_id=txn_id,
         )  # fmt: skip
         planned = journal.plan(
-            kind="topup", account=account, card_no=card.card_no, amount=req.amount, channel=req.channel,
+            transaction_id=txn_id, kind="topup", account=account, card_no=card.card_no, amount=req.amount, channel=req.channel,
             acting=acting, request_id=req.request_id, actor=p.sub, now=now, bonus_points=points,
-            note=f"bonus rule {rule.name}" if rule else "",
+            note=f"bonus rule {rule.name}" if rule else "", bonus_rule_id=rule.id if rule else None,
             entries=[
                 Posting(member_ledger(account.id, "principal"), req.amount),
                 Posting(clearing_ledger(acting, req.channel), -req.amount),
@@ -148,7 +149,8 @@ async def preview_top_up(ctx: WalletContext, p: Principal, req: pb.PreviewTopUpR
         now = ctx.now()
         terms = _top_up_terms(target, claim, account, req.amount, now)
         raised = await rules.risk_hits(ctx, session, kind="topup", account_id=_account_id(target.card),
-                                       amount=req.amount, now=now, loaded=claim.risk_rules)  # fmt: skip
+                                       amount=req.amount, acting=target.acting, now=now,
+                                       loaded=claim.risk_rules)  # fmt: skip
     refused = rules.blocked(raised)
     if refused is not None:
         raise refused
@@ -174,12 +176,13 @@ async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePayme
             req.amount, account.principal, account.bonus, ctx.settings.wallet_payment_mode
         )
         now = ctx.now()
+        txn_id = uuid.uuid4()
         raised = await rules.assess(
             ctx, session, outcome, kind="payment", account_id=account.id, card_no=card.card_no, amount=req.amount,
-            acting=acting, home=account.home_store_path, now=now, loaded=claim.risk_rules,
+            acting=acting, home=account.home_store_path, now=now, loaded=claim.risk_rules, transaction_id=txn_id,
         )  # fmt: skip
         planned = journal.plan(
-            kind="payment", account=account, card_no=card.card_no, amount=req.amount, acting=acting,
+            transaction_id=txn_id, kind="payment", account=account, card_no=card.card_no, amount=req.amount, acting=acting,
             request_id=req.request_id, actor=p.sub, now=now, note=req.reference[:200],
             entries=[
                 Posting(member_ledger(account.id, "principal"), -from_principal),

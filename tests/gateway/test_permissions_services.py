@@ -105,6 +105,10 @@ GET    /wallet/settlement.xlsx                           wallet.settlement      
 GET    /wallet/liability                                 wallet.liability          ok  ok  ok  403   403  403  ok      401
 GET    /risk/rules                                       risk.rules.read           ok  ok  ok  403   403  403  ok      401
 POST   /risk/rules                                       risk.rules.write          ok  403 403 403   403  403  403     401
+PATCH  /risk/rules/{rule_id}                             risk.rules.write          ok  403 403 403   403  403  403     401
+POST   /risk/rules/{rule_id}/deactivate                  risk.rules.write          ok  403 403 403   403  403  403     401
+POST   /risk/rules/{rule_id}/activate                    risk.rules.write          ok  403 403 403   403  403  403     401
+DELETE /risk/rules/{rule_id}                             risk.rules.write          ok  403 403 403   403  403  403     401
 GET    /risk/alerts                                      risk.alerts.read          ok  ok  ok  403   403  403  ok      401
 POST   /risk/alerts/{alert_id}/ack                       risk.alerts.ack           ok  ok  ok  403   403  403  403     401
 POST   /checkouts/quote                                  checkouts.quote           ok  ok  ok  ok    ok   403  403     401
@@ -132,8 +136,17 @@ POST   /loyalty/promotions/{promotion_id}/activate       loyalty.rules.write    
 DELETE /loyalty/promotions/{promotion_id}                loyalty.rules.write       ok  ok  ok  403   403  403  403     401
 POST   /loyalty/coupon-templates/{template_id}/deactivate loyalty.rules.write       ok  ok  ok  403   403  403  403     401
 POST   /loyalty/coupon-templates/{template_id}/activate  loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+PATCH  /loyalty/earn-rules/{rule_id}                     loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+PATCH  /loyalty/coupon-templates/{template_id}           loyalty.rules.write       ok  ok  ok  403   403  403  403     401
+PATCH  /loyalty/promotions/{promotion_id}                loyalty.rules.write       ok  ok  ok  403   403  403  403     401
 GET    /loyalty/rewards                                  loyalty.rewards.read      ok  ok  ok  ok    ok   403  ok      401
 POST   /loyalty/rewards                                  loyalty.rewards.write     ok  403 403 403   403  403  403     401
+PATCH  /loyalty/rewards/{reward_id}                      loyalty.rewards.write     ok  403 403 403   403  403  403     401
+POST   /loyalty/rewards/{reward_id}/deactivate           loyalty.rewards.write     ok  403 403 403   403  403  403     401
+POST   /loyalty/rewards/{reward_id}/activate             loyalty.rewards.write     ok  403 403 403   403  403  403     401
+DELETE /loyalty/rewards/{reward_id}                      loyalty.rewards.write     ok  403 403 403   403  403  403     401
+GET    /loyalty/referral-rule                            loyalty.rules.read        ok  ok  ok  ok    ok   403  ok      401
+PUT    /loyalty/referral-rule                            loyalty.referral.write    ok  403 403 403   403  403  403     401
 POST   /members/{member_no}/redemptions                  loyalty.redeem            ok  ok  ok  ok    ok   403  403     401
 GET    /analytics/rfm                                    analytics.read            ok  ok  ok  403   403  403  ok      401
 GET    /analytics/quadrants                              analytics.read            ok  ok  ok  403   403  403  ok      401
@@ -143,6 +156,10 @@ GET    /reports/sales                                    reports.read           
 GET    /reports/sales.xlsx                               reports.read              ok  ok  ok  403   403  403  ok      401
 GET    /reports/daily-summary                            reports.daily_summary     ok  ok  ok  403   403  403  ok      401
 GET    /reports/daily-summary.xlsx                       reports.daily_summary     ok  ok  ok  403   403  403  ok      401
+GET    /reports/top-ups                                  reports.read              ok  ok  ok  403   403  403  ok      401
+GET    /reports/top-ups.xlsx                             reports.read              ok  ok  ok  403   403  403  ok      401
+GET    /reports/points-liability                         reports.read              ok  ok  ok  403   403  403  ok      401
+GET    /reports/points-liability.xlsx                    reports.read              ok  ok  ok  403   403  403  ok      401
 GET    /notifications                                    notifications.read        ok  ok  ok  ok    ok   403  ok      401
 POST   /notifications/{delivery_id}/retry                notifications.retry       ok  ok  ok  403   403  403  403     401
 GET    /notify/templates                                 notify.templates.read     ok  ok  ok  ok    403  403  ok      401
@@ -341,6 +358,10 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ),
         ("GET", "/risk/alerts"): get("/risk/alerts"),
         ("POST", "/risk/alerts/{alert_id}/ack"): send(f"/risk/alerts/{ID}/ack"),
+        ("PATCH", "/risk/rules/{rule_id}"): send(f"/risk/rules/{ID}", {"threshold": 5}),
+        ("POST", "/risk/rules/{rule_id}/deactivate"): send(f"/risk/rules/{ID}/deactivate"),
+        ("POST", "/risk/rules/{rule_id}/activate"): send(f"/risk/rules/{ID}/activate"),
+        ("DELETE", "/risk/rules/{rule_id}"): send(f"/risk/rules/{ID}"),
         # checkout
         ("POST", "/checkouts/quote"): send("/checkouts/quote", {"lines": UNKNOWN_SKU}),
         ("POST", "/checkouts"): send("/checkouts", {"lines": UNKNOWN_SKU}),
@@ -381,6 +402,11 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("POST", "/loyalty/coupon-templates/{template_id}/activate"): send(
             f"/loyalty/coupon-templates/{ID}/activate"
         ),
+        ("PATCH", "/loyalty/earn-rules/{rule_id}"): send(f"/loyalty/earn-rules/{ID}", {"name": "Base"}),
+        ("PATCH", "/loyalty/coupon-templates/{template_id}"): send(
+            f"/loyalty/coupon-templates/{ID}", {"min_spend": 1000}
+        ),
+        ("PATCH", "/loyalty/promotions/{promotion_id}"): send(f"/loyalty/promotions/{ID}", {"active": False}),
         # rewards
         ("GET", "/loyalty/rewards"): get("/loyalty/rewards"),
         ("POST", "/loyalty/rewards"): send(
@@ -389,6 +415,12 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("POST", "/members/{member_no}/redemptions"): send(
             f"/members/{MEMBER}/redemptions", {"reward_id": ID}
         ),
+        ("PATCH", "/loyalty/rewards/{reward_id}"): send(f"/loyalty/rewards/{ID}", {"stock_delta": 1}),
+        ("POST", "/loyalty/rewards/{reward_id}/deactivate"): send(f"/loyalty/rewards/{ID}/deactivate"),
+        ("POST", "/loyalty/rewards/{reward_id}/activate"): send(f"/loyalty/rewards/{ID}/activate"),
+        ("DELETE", "/loyalty/rewards/{reward_id}"): send(f"/loyalty/rewards/{ID}"),
+        ("GET", "/loyalty/referral-rule"): get("/loyalty/referral-rule"),
+        ("PUT", "/loyalty/referral-rule"): send("/loyalty/referral-rule", {"active": False}),
         # analytics and reports
         ("GET", "/analytics/rfm"): get("/analytics/rfm"),
         ("GET", "/analytics/quadrants"): get("/analytics/quadrants"),
@@ -398,6 +430,10 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("GET", "/reports/sales.xlsx"): get("/reports/sales.xlsx"),
         ("GET", "/reports/daily-summary"): get("/reports/daily-summary", date="2026-11-23"),
         ("GET", "/reports/daily-summary.xlsx"): get("/reports/daily-summary.xlsx"),
+        ("GET", "/reports/top-ups"): get("/reports/top-ups"),
+        ("GET", "/reports/top-ups.xlsx"): get("/reports/top-ups.xlsx"),
+        ("GET", "/reports/points-liability"): get("/reports/points-liability"),
+        ("GET", "/reports/points-liability.xlsx"): get("/reports/points-liability.xlsx", group_by="region"),
         # notifications, templates, follow-ups, announcements
         ("GET", "/notifications"): get("/notifications", member_no=MEMBER),
         ("POST", "/notifications/{delivery_id}/retry"): send(f"/notifications/{ID}/retry"),

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from kit.auth import Principal
-from services.gateway import daily_summary, reports
+from services.gateway import daily_summary, money_reports, reports
+from services.gateway import wallet as stored_value
 from services.gateway.deps import State, permitted
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -74,3 +75,54 @@ async def daily_summary_xlsx(
     org_unit: OrgUnit = None,
 ) -> StreamingResponse:
     return await daily_summary.daily_summary_xlsx(state, request, p, day, org_unit)
+
+
+# --- top-ups and the points liability ----------------------------------------------------------------
+@router.get("/top-ups")
+async def top_ups(
+    p: Annotated[Principal, Depends(permitted("reports.read"))],
+    state: State,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: Day = None,
+) -> dict:
+    """Top-ups in the caller's scope per store and per day (fen); default the last 30 days."""
+    return await money_reports.top_ups(state, p, from_, to)
+
+
+@router.get("/top-ups.xlsx")
+async def top_ups_xlsx(
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("reports.read"))],
+    state: State,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: Day = None,
+) -> StreamingResponse:
+    return await money_reports.top_ups_xlsx(state, request, p, from_, to)
+
+
+LiabilityGroup = Annotated[Literal["store", "region"], Query()]
+
+
+@router.get("/points-liability")
+async def points_liability(
+    p: Annotated[Principal, Depends(permitted("reports.read"))],
+    state: State,
+    group_by: LiabilityGroup = "store",
+    org_unit: OrgUnit = None,
+) -> dict:
+    """Points held by the members of the scope (or of org_unit inside it), per home store or
+    region, and what expires within 30 and 90 days."""
+    path = await stored_value.org_unit_path(state, p, org_unit)
+    return await money_reports.points_liability(state, p, group_by, path)
+
+
+@router.get("/points-liability.xlsx")
+async def points_liability_xlsx(
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("reports.read"))],
+    state: State,
+    group_by: LiabilityGroup = "store",
+    org_unit: OrgUnit = None,
+) -> StreamingResponse:
+    path = await stored_value.org_unit_path(state, p, org_unit)
+    return await money_reports.points_liability_xlsx(state, request, p, group_by, path)

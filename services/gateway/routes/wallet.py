@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import Field
 
 from chainclub.wallet.v1 import wallet_pb2 as pb
@@ -24,11 +24,13 @@ from services.gateway.protojson import plain
 from services.gateway.schemas import Strict
 from services.gateway.wallet import (
     MAX_FEN,
+    AckBody,
     AdjustmentBody,
     BonusRuleBody,
     Fen,
     RejectBody,
     RiskRuleBody,
+    RiskRulePatch,
     TopUpBody,
     balance_json,
     txn_json,
@@ -267,6 +269,42 @@ async def create_bonus_rule(
     return await stored_value.create_bonus_rule(state, request, p, body)
 
 
+@router.patch("/wallet/bonus-rules/{rule_id}")
+async def update_bonus_rule(
+    rule_id: str,
+    body: stored_value.BonusRulePatch,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.write"))],
+    state: State,
+) -> dict:
+    """Change the given fields of a bonus rule in the caller's scope (validated as on create)."""
+    return await stored_value.update_bonus_rule(state, request, p, rule_id, body)
+
+
+@router.post("/wallet/bonus-rules/{rule_id}/{switch}")
+async def switch_bonus_rule(
+    rule_id: str,
+    switch: Literal["activate", "deactivate"],
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.write"))],
+    state: State,
+) -> dict:
+    """Turn a bonus rule off (top-ups stop applying it) or on again."""
+    return await stored_value.set_bonus_rule_active(state, request, p, rule_id, switch == "activate")
+
+
+@router.delete("/wallet/bonus-rules/{rule_id}", status_code=204)
+async def delete_bonus_rule(
+    rule_id: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.write"))],
+    state: State,
+) -> Response:
+    """Delete a bonus rule no top-up has applied (409 otherwise: deactivate it)."""
+    await stored_value.delete_bonus_rule(state, request, p, rule_id)
+    return Response(status_code=204)
+
+
 @router.get("/wallet/top-up-policy")
 async def policy(p: Annotated[Principal, Depends(permitted("wallet.policy.read"))], state: State) -> dict:
     return plain(await state.clients.call(state.clients.wallet.GetTopUpPolicy, pb.GetTopUpPolicyRequest(), p))
@@ -349,11 +387,58 @@ async def risk_alerts(
     return await stored_value.risk_alerts(state, p, status, limit, cursor)
 
 
+@router.patch("/risk/rules/{rule_id}")
+async def update_risk_rule(
+    rule_id: str,
+    body: RiskRulePatch,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("risk.rules.write"))],
+    state: State,
+) -> dict:
+    """Change the given fields of a rule; the result is validated as a new rule is."""
+    return await stored_value.update_risk_rule(state, request, p, rule_id, body)
+
+
+@router.post("/risk/rules/{rule_id}/deactivate")
+async def deactivate_risk_rule(
+    rule_id: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("risk.rules.write"))],
+    state: State,
+) -> dict:
+    """The rule stops watching transactions; its alerts stay."""
+    return await stored_value.set_risk_rule_active(state, request, p, rule_id, False)
+
+
+@router.post("/risk/rules/{rule_id}/activate")
+async def activate_risk_rule(
+    rule_id: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("risk.rules.write"))],
+    state: State,
+) -> dict:
+    return await stored_value.set_risk_rule_active(state, request, p, rule_id, True)
+
+
+@router.delete("/risk/rules/{rule_id}", status_code=204)
+async def delete_risk_rule(
+    rule_id: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("risk.rules.write"))],
+    state: State,
+) -> Response:
+    """Only a rule no alert names may be deleted (409 otherwise: deactivate it)."""
+    await stored_value.delete_risk_rule(state, request, p, rule_id)
+    return Response(status_code=204)
+
+
 @router.post("/risk/alerts/{alert_id}/ack")
 async def ack(
     alert_id: str,
     request: Request,
     p: Annotated[Principal, Depends(permitted("risk.alerts.ack"))],
     state: State,
+    body: AckBody | None = None,
 ) -> dict:
-    return await stored_value.acknowledge_alert(state, request, p, alert_id)
+    """Acknowledge an open alert, optionally with a note of what was checked (kept with it)."""
+    return await stored_value.acknowledge_alert(state, request, p, alert_id, body.note if body else None)

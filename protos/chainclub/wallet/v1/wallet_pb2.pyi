@@ -294,6 +294,24 @@ class ListBonusRulesRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class SetBonusRuleActiveRequest(_message.Message):
+    __slots__ = ("id", "active")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    active: bool
+    def __init__(self, id: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class DeleteBonusRuleRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteBonusRuleResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class ListBonusRulesResponse(_message.Message):
     __slots__ = ("rules",)
     RULES_FIELD_NUMBER: _ClassVar[int]
@@ -313,7 +331,7 @@ class GetTopUpPolicyRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class RiskRule(_message.Message):
-    __slots__ = ("id", "name", "kind", "threshold", "window_seconds", "action", "applies_to", "start_minute", "end_minute", "active")
+    __slots__ = ("id", "name", "kind", "threshold", "window_seconds", "action", "applies_to", "start_minute", "end_minute", "active", "scope")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -324,6 +342,7 @@ class RiskRule(_message.Message):
     START_MINUTE_FIELD_NUMBER: _ClassVar[int]
     END_MINUTE_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     kind: str
@@ -334,7 +353,26 @@ class RiskRule(_message.Message):
     start_minute: int
     end_minute: int
     active: bool
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., threshold: _Optional[int] = ..., window_seconds: _Optional[int] = ..., action: _Optional[str] = ..., applies_to: _Optional[str] = ..., start_minute: _Optional[int] = ..., end_minute: _Optional[int] = ..., active: _Optional[bool] = ...) -> None: ...
+    scope: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., threshold: _Optional[int] = ..., window_seconds: _Optional[int] = ..., action: _Optional[str] = ..., applies_to: _Optional[str] = ..., start_minute: _Optional[int] = ..., end_minute: _Optional[int] = ..., active: _Optional[bool] = ..., scope: _Optional[str] = ...) -> None: ...
+
+class SetRiskRuleActiveRequest(_message.Message):
+    __slots__ = ("id", "active")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    active: bool
+    def __init__(self, id: _Optional[str] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class DeleteRiskRuleRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteRiskRuleResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class ListRiskRulesRequest(_message.Message):
     __slots__ = ()
@@ -347,7 +385,7 @@ class ListRiskRulesResponse(_message.Message):
     def __init__(self, rules: _Optional[_Iterable[_Union[RiskRule, _Mapping]]] = ...) -> None: ...
 
 class Alert(_message.Message):
-    __slots__ = ("id", "rule_id", "rule_name", "kind", "action", "card_no", "account_id", "amount", "transaction_kind", "acting_store_path", "home_store_path", "detail", "status", "acknowledged_by", "created_at")
+    __slots__ = ("id", "rule_id", "rule_name", "kind", "action", "card_no", "account_id", "amount", "transaction_kind", "acting_store_path", "home_store_path", "detail", "status", "acknowledged_by", "created_at", "transaction_ids", "acknowledgement_note", "acknowledged_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     RULE_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -363,6 +401,9 @@ class Alert(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     ACKNOWLEDGED_BY_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_IDS_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGEMENT_NOTE_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     rule_id: str
     rule_name: str
@@ -378,7 +419,10 @@ class Alert(_message.Message):
     status: str
     acknowledged_by: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., rule_id: _Optional[str] = ..., rule_name: _Optional[str] = ..., kind: _Optional[str] = ..., action: _Optional[str] = ..., card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., amount: _Optional[int] = ..., transaction_kind: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., home_store_path: _Optional[str] = ..., detail: _Optional[str] = ..., status: _Optional[str] = ..., acknowledged_by: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    transaction_ids: _containers.RepeatedScalarFieldContainer[str]
+    acknowledgement_note: str
+    acknowledged_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., rule_id: _Optional[str] = ..., rule_name: _Optional[str] = ..., kind: _Optional[str] = ..., action: _Optional[str] = ..., card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., amount: _Optional[int] = ..., transaction_kind: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., home_store_path: _Optional[str] = ..., detail: _Optional[str] = ..., status: _Optional[str] = ..., acknowledged_by: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_ids: _Optional[_Iterable[str]] = ..., acknowledgement_note: _Optional[str] = ..., acknowledged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListAlertsRequest(_message.Message):
     __slots__ = ("status", "page")
@@ -397,10 +441,12 @@ class ListAlertsResponse(_message.Message):
     def __init__(self, alerts: _Optional[_Iterable[_Union[Alert, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
 
 class AcknowledgeAlertRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "note")
     ID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    note: str
+    def __init__(self, id: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class BatchRow(_message.Message):
     __slots__ = ("card_no", "amount")
@@ -484,6 +530,33 @@ class SettlementResponse(_message.Message):
     STORES_FIELD_NUMBER: _ClassVar[int]
     stores: _containers.RepeatedCompositeFieldContainer[StoreSettlement]
     def __init__(self, stores: _Optional[_Iterable[_Union[StoreSettlement, _Mapping]]] = ...) -> None: ...
+
+class TopUpReportRequest(_message.Message):
+    __slots__ = ("to",)
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    to: _timestamp_pb2.Timestamp
+    def __init__(self, to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., **kwargs) -> None: ...
+
+class TopUpFigures(_message.Message):
+    __slots__ = ("key", "count", "principal", "bonus")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    BONUS_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    count: int
+    principal: int
+    bonus: int
+    def __init__(self, key: _Optional[str] = ..., count: _Optional[int] = ..., principal: _Optional[int] = ..., bonus: _Optional[int] = ...) -> None: ...
+
+class TopUpReportResponse(_message.Message):
+    __slots__ = ("stores", "days")
+    STORES_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    stores: _containers.RepeatedCompositeFieldContainer[TopUpFigures]
+    days: _containers.RepeatedCompositeFieldContainer[TopUpFigures]
+    def __init__(self, stores: _Optional[_Iterable[_Union[TopUpFigures, _Mapping]]] = ..., days: _Optional[_Iterable[_Union[TopUpFigures, _Mapping]]] = ...) -> None: ...
 
 class GetLiabilityRequest(_message.Message):
     __slots__ = ("org_path",)

@@ -118,6 +118,21 @@ class WalletServiceStub:
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.SerializeToString,
                 response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
                 _registered_method=True)
+        self.UpdateBonusRule = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/UpdateBonusRule',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
+                _registered_method=True)
+        self.SetBonusRuleActive = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/SetBonusRuleActive',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetBonusRuleActiveRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
+                _registered_method=True)
+        self.DeleteBonusRule = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/DeleteBonusRule',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteBonusRuleRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteBonusRuleResponse.FromString,
+                _registered_method=True)
         self.GetTopUpPolicy = channel.unary_unary(
                 '/chainclub.wallet.v1.WalletService/GetTopUpPolicy',
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetTopUpPolicyRequest.SerializeToString,
@@ -148,6 +163,21 @@ class WalletServiceStub:
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.AcknowledgeAlertRequest.SerializeToString,
                 response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Alert.FromString,
                 _registered_method=True)
+        self.UpdateRiskRule = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/UpdateRiskRule',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.FromString,
+                _registered_method=True)
+        self.SetRiskRuleActive = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/SetRiskRuleActive',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetRiskRuleActiveRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.FromString,
+                _registered_method=True)
+        self.DeleteRiskRule = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/DeleteRiskRule',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteRiskRuleRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteRiskRuleResponse.FromString,
+                _registered_method=True)
         self.StartBatchTopUp = channel.unary_unary(
                 '/chainclub.wallet.v1.WalletService/StartBatchTopUp',
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.StartBatchTopUpRequest.SerializeToString,
@@ -167,6 +197,11 @@ class WalletServiceStub:
                 '/chainclub.wallet.v1.WalletService/GetLiability',
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetLiabilityRequest.SerializeToString,
                 response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Liability.FromString,
+                _registered_method=True)
+        self.TopUpReport = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/TopUpReport',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpReportRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpReportResponse.FromString,
                 _registered_method=True)
         self.DailySummary = channel.unary_unary(
                 '/chainclub.wallet.v1.WalletService/DailySummary',
@@ -283,6 +318,27 @@ class WalletServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateBonusRule(self, request, context):
+        """A rule maker in the rule's scope changes a bonus rule (every field but id and active is
+        replaced, validated as on create), turns it off or on, or deletes it while no top-up has
+        applied it (a conflict otherwise: deactivate it instead, the top-ups keep naming it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetBonusRuleActive(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteBonusRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetTopUpPolicy(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -319,6 +375,26 @@ class WalletServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateRiskRule(self, request, context):
+        """HQ changes a rule (every field but id and active is replaced), turns it off or on, or
+        deletes it while no alert names it (a conflict otherwise: deactivate it instead).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetRiskRuleActive(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRiskRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StartBatchTopUp(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -340,6 +416,13 @@ class WalletServiceServicer:
     def GetLiability(self, request, context):
         """Stored value outstanding (the liability): the cached balances of the accounts whose home
         store lies within org_path, summed ("" = the caller's scope; outside it: invalid_argument).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TopUpReport(self, request, context):
+        """Top-ups of a period in the caller's scope, per acting store and per local day of the chain.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -435,6 +518,21 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
                     response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.SerializeToString,
             ),
+            'UpdateBonusRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateBonusRule,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.SerializeToString,
+            ),
+            'SetBonusRuleActive': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBonusRuleActive,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetBonusRuleActiveRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.SerializeToString,
+            ),
+            'DeleteBonusRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteBonusRule,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteBonusRuleRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteBonusRuleResponse.SerializeToString,
+            ),
             'GetTopUpPolicy': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTopUpPolicy,
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetTopUpPolicyRequest.FromString,
@@ -465,6 +563,21 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.AcknowledgeAlertRequest.FromString,
                     response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Alert.SerializeToString,
             ),
+            'UpdateRiskRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRiskRule,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.SerializeToString,
+            ),
+            'SetRiskRuleActive': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRiskRuleActive,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetRiskRuleActiveRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.SerializeToString,
+            ),
+            'DeleteRiskRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRiskRule,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteRiskRuleRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteRiskRuleResponse.SerializeToString,
+            ),
             'StartBatchTopUp': grpc.unary_unary_rpc_method_handler(
                     servicer.StartBatchTopUp,
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.StartBatchTopUpRequest.FromString,
@@ -484,6 +597,11 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     servicer.GetLiability,
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetLiabilityRequest.FromString,
                     response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Liability.SerializeToString,
+            ),
+            'TopUpReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.TopUpReport,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpReportRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpReportResponse.SerializeToString,
             ),
             'DailySummary': grpc.unary_unary_rpc_method_handler(
                     servicer.DailySummary,
@@ -937,6 +1055,87 @@ class WalletService:
             _registered_method=True)
 
     @staticmethod
+    def UpdateBonusRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/UpdateBonusRule',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetBonusRuleActive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/SetBonusRuleActive',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetBonusRuleActiveRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.BonusRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteBonusRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/DeleteBonusRule',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteBonusRuleRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteBonusRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetTopUpPolicy(request,
             target,
             options=(),
@@ -1099,6 +1298,87 @@ class WalletService:
             _registered_method=True)
 
     @staticmethod
+    def UpdateRiskRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/UpdateRiskRule',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRiskRuleActive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/SetRiskRuleActive',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetRiskRuleActiveRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.RiskRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRiskRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/DeleteRiskRule',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteRiskRuleRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.DeleteRiskRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def StartBatchTopUp(request,
             target,
             options=(),
@@ -1196,6 +1476,33 @@ class WalletService:
             '/chainclub.wallet.v1.WalletService/GetLiability',
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetLiabilityRequest.SerializeToString,
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Liability.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TopUpReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/TopUpReport',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpReportRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.TopUpReportResponse.FromString,
             options,
             channel_credentials,
             insecure,
