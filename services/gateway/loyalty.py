@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Request
-from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, StrictBool, StrictInt, ValidationError, model_validator
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.members.v1 import members_pb2 as mpb
@@ -206,6 +207,7 @@ class TierBody(Strict):
     discount_bps: Bps = 0
     points_multiplier_bps: Multiplier = 10_000
     birthday_gift_template_id: str = Field(default="", max_length=64)
+    birthday_points: Annotated[StrictInt, Field(ge=0, le=10**9)] = 0
 
 
 class EarnRuleBody(Strict):
@@ -281,11 +283,14 @@ class IssueBody(Strict):
         default=None, min_length=1, max_length=10_000
     )
     segment: str | None = Field(default=None, min_length=1, max_length=64)
+    tag: str | None = Field(
+        default=None, min_length=1, max_length=64, description="the members tagged so, in the caller's scope"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> IssueBody:
-        if (self.member_nos is None) == (self.segment is None):
-            raise ValueError("give either member_nos or segment")
+        if sum(x is not None for x in (self.member_nos, self.segment, self.tag)) != 1:
+            raise ValueError("give either member_nos, segment or tag")
         return self
 
 
@@ -352,7 +357,9 @@ async def issue_coupons(
     state: GatewayState, request: Request, p: Principal, key: str, template_id: str, body: IssueBody
 ) -> dict[str, Any]:
     """Issue the template to members (each in the caller's scope, else ``member_nos.<i>`` is
-    refused) or a segment, once per ``key`` (the Idempotency-Key), audited."""
+    refused), a segment or a tag, once per ``key`` (the Idempotency-Key), audited."""
+    if body.tag is not None:
+        return await issue_coupons_to_tag(state, request, p, key, template_id, body.tag)
     for i, member_no in enumerate(body.member_nos or ()):
         try:
             await member_in_scope(state, p, member_no)
@@ -449,3 +456,190 @@ async def set_coupon_template_active(
                              f"loyalty.coupon_template.{'activate' if active else 'deactivate'}",
                              "coupon_template", tpl.id, tpl.scope, {"name": tpl.name})  # fmt: skip
     return plain(tpl)
+
+
+# --- issuing to a tag ----------------------------------------------------------------------------
+TAG_BATCH = 500  # members per IssueCoupons call (a page of SearchMembers)
+
+
+async def issue_coupons_to_tag(
+    state: GatewayState, request: Request, p: Principal, key: str, template_id: str, tag: str
+) -> dict[str, Any]:
+    """Issue the template to every member tagged ``tag`` in the caller's scope, a page of members
+    at a time, each page under the key ``<key>:<page number>``: sending the same key again
+    replays every page's answer and issues nothing twice. -> issued, skipped (a limit said
+    no), codes and how many members were tagged; audited once."""
+    issued = skipped = members = batch = 0
+    codes: list[str] = []
+    cursor = ""
+    while True:
+        page = await state.clients.call(
+            state.clients.members.SearchMembers,
+            mpb.SearchMembersRequest(tag=tag, page={"limit": TAG_BATCH, "cursor": cursor}),
+            p,
+        )
+        numbers = [m.member_no for m in page.members]
+        if numbers:
+            batch += 1
+            req = pb.IssueCouponsRequest(
+                request_id=f"{key}:{batch}", template_id=template_id, member_nos=numbers
+            )
+            reply = await state.clients.call(state.clients.loyalty.IssueCoupons, req, p, timeout=60)
+            issued, skipped, members = issued + reply.issued, skipped + reply.skipped, members + len(numbers)
+            codes.extend(reply.codes)
+        cursor = page.page.next_cursor
+        if not cursor:
+            break
+    await audit.record_alone(state, request, p, "loyalty.coupons.issue", "coupon_template", template_id, p.scope,
+                             {"tag": tag, "members": members, "issued": issued, "skipped": skipped})  # fmt: skip
+    return {"issued": issued, "skipped": skipped, "codes": codes, "members": members}
+
+
+# --- editing rules in place (only the fields given change; checked as on create) ----------------
+class EarnRulePatch(Strict):
+    """The fields of ``EarnRuleBody`` to change; the others keep their values."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    scope: str | None = Field(default=None, max_length=64, description="org unit code")
+    category: str | None = Field(default=None, max_length=100)
+    points_per_yuan_bps: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
+    member_day: StrictInt | None = Field(default=None, ge=0, le=31)
+    member_day_multiplier_bps: Multiplier | None = None
+    birthday_month_multiplier_bps: Multiplier | None = None
+    active: StrictBool | None = None
+
+
+class CouponTemplatePatch(Strict):
+    """The fields of ``CouponTemplateBody`` to change (``valid_from``/``valid_until`` null clears
+    them); the face value (kind, amount_off, percent_off_bps, gift_sku) only before coupons of it
+    were issued (409 after)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: Literal["amount_off", "percent_off", "gift"] | None = None
+    amount_off: Fen | None = None
+    percent_off_bps: Bps | None = None
+    min_spend: Fen | None = None
+    gift_sku: str | None = Field(default=None, max_length=64)
+    valid_days: StrictInt | None = Field(default=None, ge=0, le=3660)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    scope: str | None = Field(default=None, max_length=64, description="org unit code")
+    per_member_limit: StrictInt | None = Field(default=None, ge=0, le=1000)
+    total_quantity: StrictInt | None = Field(default=None, ge=0, le=10**9)
+    campaign: Literal["", "welcome", "birthday", "tier_upgrade", "top_up", "referral"] | None = None
+
+
+class PromotionPatch(Strict):
+    """The fields of ``PromotionBody`` to change (``starts_at``/``ends_at`` null clears them)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: Literal["spend_x_save_y", "category_discount", "member_day"] | None = None
+    spend_threshold: Fen | None = None
+    save_amount: Fen | None = None
+    category: str | None = Field(default=None, max_length=100)
+    discount_bps: Bps | None = None
+    day_of_month: StrictInt | None = Field(default=None, ge=0, le=31)
+    members_only: StrictBool | None = None
+    scope: str | None = Field(default=None, max_length=64, description="org unit code")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    active: StrictBool | None = None
+
+
+CLEARABLE = frozenset({"valid_from", "valid_until", "starts_at", "ends_at"})
+
+
+def _given(patch: Strict) -> dict[str, Any]:
+    """The fields the patch gives (null only for the dates that may be cleared)."""
+    given = patch.model_dump(exclude_unset=True)
+    if not given:
+        raise InvalidArgument("give at least one field to change", field="body")
+    for name, value in given.items():
+        if value is None and name not in CLEARABLE:
+            raise InvalidArgument(f"{name} cannot be null", field=name)
+    return given
+
+
+def _checked_as_created(model: type[Strict], current: dict[str, Any] | None, given: dict[str, Any]) -> None:
+    """The rule as it would be after the patch, validated by the create model (422 as create's).
+    The rule's scope is checked by the org lookup and the loyalty service."""
+    if current is None:  # not in the caller's list: the loyalty service answers (404)
+        return
+    values = {k: v for k, v in current.items() if k in model.model_fields}
+    try:
+        model.model_validate({**values, **given, "scope": None})
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+async def _patch(
+    state: GatewayState, p: Principal, given: dict[str, Any], message: Any, stamps: tuple[str, ...]
+) -> list[str]:
+    """Fill ``message`` with the given values (the scope's code as its path, dates as
+    timestamps); the names of the fields to change."""
+    for name, value in given.items():
+        if name == "scope":
+            message.scope = await _scope(state, p, value)
+        elif name in stamps:
+            if value is not None:
+                getattr(message, name).CopyFrom(timestamp(value))
+        else:
+            setattr(message, name, value)
+    return list(given)
+
+
+def _found(items: list[dict[str, Any]], rule_id: str) -> dict[str, Any] | None:
+    return next((x for x in items if x.get("id") == rule_id), None)
+
+
+async def update_earn_rule(
+    state: GatewayState, request: Request, p: Principal, rule_id: str, patch: EarnRulePatch
+) -> dict[str, Any]:
+    """Change the given fields of an earn rule (the id stays), audited."""
+    given = _given(patch)
+    _checked_as_created(EarnRuleBody, _found(await earn_rules(state, p), rule_id), given)
+    rule = pb.EarnRule(id=rule_id)
+    fields = await _patch(state, p, given, rule, ())
+    edited = await state.clients.call(
+        state.clients.loyalty.UpdateEarnRule, pb.UpdateEarnRuleRequest(rule=rule, fields=fields), p
+    )
+    await audit.record_alone(state, request, p, "loyalty.earn_rule.update", "earn_rule", edited.id, edited.scope,
+                             patch.model_dump(mode="json", exclude_unset=True))  # fmt: skip
+    return plain(edited)
+
+
+async def update_coupon_template(
+    state: GatewayState, request: Request, p: Principal, template_id: str, patch: CouponTemplatePatch
+) -> dict[str, Any]:
+    """Change the given fields of a coupon template (its face value only while none was
+    issued), audited."""
+    given = _given(patch)
+    _checked_as_created(CouponTemplateBody, _found(await coupon_templates(state, p), template_id), given)
+    tpl = pb.CouponTemplate(id=template_id)
+    fields = await _patch(state, p, given, tpl, ("valid_from", "valid_until"))
+    edited = await state.clients.call(
+        state.clients.loyalty.UpdateCouponTemplate,
+        pb.UpdateCouponTemplateRequest(template=tpl, fields=fields),
+        p,
+    )
+    await audit.record_alone(state, request, p, "loyalty.coupon_template.update", "coupon_template", edited.id,
+                             edited.scope, patch.model_dump(mode="json", exclude_unset=True))  # fmt: skip
+    return plain(edited)
+
+
+async def update_promotion(
+    state: GatewayState, request: Request, p: Principal, promotion_id: str, patch: PromotionPatch
+) -> dict[str, Any]:
+    """Change the given fields of a promotion (the id stays), audited."""
+    given = _given(patch)
+    _checked_as_created(PromotionBody, _found(await promotions(state, p), promotion_id), given)
+    promo = pb.Promotion(id=promotion_id)
+    fields = await _patch(state, p, given, promo, ("starts_at", "ends_at"))
+    edited = await state.clients.call(
+        state.clients.loyalty.UpdatePromotion, pb.UpdatePromotionRequest(promotion=promo, fields=fields), p
+    )
+    await audit.record_alone(state, request, p, "loyalty.promotion.update", "promotion", edited.id, edited.scope,
+                             patch.model_dump(mode="json", exclude_unset=True))  # fmt: skip
+    return plain(edited)

@@ -86,6 +86,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reports.daily_summary": MANAGERS | {"auditor"},  # 营业汇报, also mailed by notify
     "loyalty.rewards.read": COUNTER | {"auditor"},
     "loyalty.rewards.write": frozenset({"hq_admin"}),
+    "loyalty.referral.write": frozenset({"hq_admin"}),  # the referral rule (推荐有礼)
     "loyalty.redeem": COUNTER,
     # notify (the notify service checks role and scope again with the forwarded token)
     "notifications.read": COUNTER | {"auditor"},
