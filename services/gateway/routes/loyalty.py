@@ -11,7 +11,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from kit.auth import Principal
 from services.gateway import loyalty
 from services.gateway.deps import IdempotencyKey, State, permitted
-from services.gateway.loyalty import CouponTemplateBody, EarnRuleBody, IssueBody, PromotionBody, TierBody
+from services.gateway.loyalty import (
+    CouponTemplateBody,
+    CouponTemplatePatch,
+    EarnRuleBody,
+    EarnRulePatch,
+    IssueBody,
+    PromotionBody,
+    PromotionPatch,
+    TierBody,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["loyalty"])
 
@@ -222,3 +231,43 @@ async def activate_coupon_template(
 ) -> dict:
     """Issue a coupon template again."""
     return await loyalty.set_coupon_template_active(state, request, p, template_id, True)
+
+
+# --- editing rules in place (only the fields given change; validated as on create) -------------
+@router.patch("/loyalty/earn-rules/{rule_id}")
+async def update_earn_rule(
+    rule_id: RuleId,
+    body: EarnRulePatch,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
+    """Change the given fields of an earn rule; the id stays. A rule purchases have earned
+    under keeps its name (409 ``conflict``)."""
+    return await loyalty.update_earn_rule(state, request, p, rule_id, body)
+
+
+@router.patch("/loyalty/coupon-templates/{template_id}")
+async def update_coupon_template(
+    template_id: RuleId,
+    body: CouponTemplatePatch,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
+    """Change the given fields of a coupon template; its face value (kind, amount_off,
+    percent_off_bps, gift_sku) cannot change once coupons of it were issued (409 ``conflict``)."""
+    return await loyalty.update_coupon_template(state, request, p, template_id, body)
+
+
+@router.patch("/loyalty/promotions/{promotion_id}")
+async def update_promotion(
+    promotion_id: RuleId,
+    body: PromotionPatch,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("loyalty.rules.write"))],
+    state: State,
+) -> dict:
+    """Change the given fields of a promotion; the id stays. A promotion purchases were
+    discounted by keeps its name (409 ``conflict``)."""
+    return await loyalty.update_promotion(state, request, p, promotion_id, body)
