@@ -17,7 +17,7 @@ from chainclub.loyalty.v1 import loyalty_pb2 as loyalty_pb
 from chainclub.members.v1 import members_pb2 as pb
 from kit.auth import Principal
 from kit.errors import InvalidArgument
-from services.gateway import audit, loyalty, org, wallet
+from services.gateway import audit, loyalty, member_purchases, org, wallet
 from services.gateway.member_schemas import FeedbackCreate, MemberCreate, MemberUpdate, VisitCreate
 from services.gateway.protojson import plain
 from services.gateway.state import GatewayState
@@ -284,13 +284,13 @@ class SearchFilters:
 async def search_request(
     state: GatewayState, p: Principal, f: SearchFilters
 ) -> pb.SearchMembersRequest | None:
-    """The members service's request for ``f`` (org codes and segments resolved in the
-    caller's scope); None when the segment has no member, so nothing can match."""
+    """The members service's request for ``f`` (org codes, segments and tiers resolved in the
+    caller's scope); None when the segment or tier has no member, so nothing can match. A tier
+    is loyalty's current one (purchases move it; members keeps only the tier at registration)."""
     req = pb.SearchMembersRequest(
         phone=f.phone or "",
         q=f.q or "",
         tag=f.tag or "",
-        tier=f.tier or "",
         birthday_month=f.birthday_month or 0,
     )
     if f.store:
@@ -304,6 +304,14 @@ async def search_request(
         if not found.member_nos:
             return None
         req.member_nos.extend(found.member_nos)
+    if f.tier:
+        on_tier = await member_purchases.members_on_tier(state, p, f.tier, req.store_path)
+        if f.segment:  # both: the members in the segment and on the tier
+            on_tier = sorted(set(on_tier) & set(req.member_nos))
+            del req.member_nos[:]
+        if not on_tier:
+            return None
+        req.member_nos.extend(on_tier)
     return req
 
 
@@ -316,7 +324,11 @@ async def search(
         return {"items": [], "next_cursor": None}
     req.page.limit, req.page.cursor = limit, cursor or ""
     reply = await state.clients.call(state.clients.members.SearchMembers, req, p)
-    return {"items": [member_json(m) for m in reply.members], "next_cursor": reply.page.next_cursor or None}
+    items = [member_json(m) for m in reply.members]
+    if f.tier:  # loyalty put them there: that is their tier now
+        for item in items:
+            item["tier"] = f.tier
+    return {"items": items, "next_cursor": reply.page.next_cursor or None}
 
 
 PATCH_FIELDS = {"home_store": "home_store_path", "custom_fields": "custom_fields"}

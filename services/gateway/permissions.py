@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "members.identify": COUNTER,
     "members.import": MANAGERS,
     "members.export": MANAGERS | {"auditor"},
+    "members.purchases": COUNTER | {"auditor"},  # a member's purchases (loyalty's), as the member
     "cards.read": COUNTER | {"auditor"},
     "cards.report_loss": COUNTER,
     "cards.manage": COUNTER,
@@ -95,6 +96,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "notify.templates.write": frozenset({"hq_admin"}),
     "followups.read": STAFF,
     "followups.complete": STAFF,
+    "followups.create": MANAGERS,  # for a segment's members, each at the home store
     "announcements.read": STAFF,  # as the notify service: terminals read no announcements
 }
 

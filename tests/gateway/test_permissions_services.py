@@ -118,6 +118,7 @@ POST   /checkouts/{checkout_id}/refund                   checkouts.refund       
 GET    /members/{member_no}/points                       loyalty.points.read       ok  ok  ok  ok    ok   403  ok      401
 GET    /members/{member_no}/points/history               loyalty.points.read       ok  ok  ok  ok    ok   403  ok      401
 GET    /members/{member_no}/coupons                      loyalty.coupons.read      ok  ok  ok  ok    ok   403  ok      401
+GET    /members/{member_no}/purchases                    members.purchases         ok  ok  ok  ok    ok   403  ok      401
 GET    /loyalty/tiers                                    loyalty.rules.read        ok  ok  ok  ok    ok   403  ok      401
 POST   /loyalty/tiers                                    loyalty.tiers.write       ok  403 403 403   403  403  403     401
 GET    /loyalty/earn-rules                               loyalty.rules.read        ok  ok  ok  ok    ok   403  ok      401
@@ -152,6 +153,7 @@ GET    /analytics/rfm                                    analytics.read         
 GET    /analytics/quadrants                              analytics.read            ok  ok  ok  403   403  403  ok      401
 GET    /analytics/lifecycle                              analytics.read            ok  ok  ok  403   403  403  ok      401
 POST   /analytics/segments/recompute                     analytics.recompute       ok  403 403 403   403  403  403     401
+POST   /analytics/segments/{segment}/follow-ups          followups.create          ok  ok  ok  403   403  403  403     401
 GET    /reports/sales                                    reports.read              ok  ok  ok  403   403  403  ok      401
 GET    /reports/sales.xlsx                               reports.read              ok  ok  ok  403   403  403  ok      401
 GET    /reports/daily-summary                            reports.daily_summary     ok  ok  ok  403   403  403  ok      401
@@ -370,6 +372,7 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         # loyalty
         ("GET", "/members/{member_no}/points"): get(f"/members/{MEMBER}/points"),
         ("GET", "/members/{member_no}/points/history"): get(f"/members/{MEMBER}/points/history"),
+        ("GET", "/members/{member_no}/purchases"): get(f"/members/{MEMBER}/purchases"),
         ("GET", "/members/{member_no}/coupons"): get(f"/members/{MEMBER}/coupons"),
         ("GET", "/loyalty/tiers"): get("/loyalty/tiers"),
         ("POST", "/loyalty/tiers"): send("/loyalty/tiers", {"code": "perm", "name": "Perm", "rank": 1}),
@@ -426,6 +429,9 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("GET", "/analytics/quadrants"): get("/analytics/quadrants"),
         ("GET", "/analytics/lifecycle"): get("/analytics/lifecycle"),
         ("POST", "/analytics/segments/recompute"): send("/analytics/segments/recompute"),
+        ("POST", "/analytics/segments/{segment}/follow-ups"): send(
+            "/analytics/segments/new/follow-ups", {"purpose": "call", "due_on": "2100-01-01"}
+        ),
         ("GET", "/reports/sales"): get("/reports/sales"),
         ("GET", "/reports/sales.xlsx"): get("/reports/sales.xlsx"),
         ("GET", "/reports/daily-summary"): get("/reports/daily-summary", date="2026-11-23"),

@@ -41,6 +41,7 @@ INVALID_QUERY: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/risk/alerts"): {"status": "closed"},
     ("GET", "/members/{member_no}/points/history"): {"limit": 0},
     ("GET", "/members/{member_no}/coupons"): {"status": "lost"},
+    ("GET", "/members/{member_no}/purchases"): {"limit": 0},
     ("GET", "/loyalty/rewards"): {"active_only": "maybe"},
     ("GET", "/analytics/rfm"): {"limit": 0},
     ("GET", "/analytics/quadrants"): {"quadrant": "whale"},

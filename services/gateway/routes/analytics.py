@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from kit.auth import Principal
-from services.gateway import analytics
+from services.gateway import analytics, segment_follow_ups
 from services.gateway.analytics import QUADRANTS, STAGES
-from services.gateway.deps import State, permitted
+from services.gateway.deps import IdempotencyKey, State, permitted
+from services.gateway.segment_follow_ups import SegmentFollowUpsBody
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -62,3 +63,18 @@ async def recompute(
 ) -> dict:
     """Recompute the segments now (they are recomputed nightly anyway)."""
     return await analytics.recompute(state, request, p)
+
+
+@router.post("/segments/{segment}/follow-ups", status_code=201)
+async def create_segment_follow_ups(
+    segment: Annotated[str, Path(pattern="^(" + "|".join(QUADRANTS + STAGES) + ")$")],
+    body: SegmentFollowUpsBody,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("followups.create"))],
+    key: IdempotencyKey,
+    state: State,
+) -> dict:
+    """A follow-up task for every member of a quadrant or lifecycle stage (of the caller's scope
+    or ``store``), each at the member's home store; the same Idempotency-Key creates nothing
+    twice."""
+    return await segment_follow_ups.create_for_segment(state, request, p, key, segment, body)

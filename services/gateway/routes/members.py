@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from chainclub.members.v1 import members_pb2 as pb
 from kit.auth import Principal
-from services.gateway import audit, members
+from services.gateway import audit, member_purchases, members
 from services.gateway.deps import State, permitted
+from services.gateway.member_purchases import MemberPurchasePage
 from services.gateway.member_schemas import (
     FeedbackCreate,
     FeedbackHandle,
@@ -173,3 +174,16 @@ async def handle_feedback(
         state, request, p, "feedback.handle", "member", member_no, p.scope, {"id": feedback_id}
     )
     return plain(reply)
+
+
+@router.get("/{member_no}/purchases", response_model=MemberPurchasePage)
+async def member_purchase_list(
+    member_no: str,
+    p: Annotated[Principal, Depends(permitted("members.purchases"))],
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:
+    """The member's purchases, newest first: when, where, amounts, discount, points earned and
+    refunds (another scope's member: 404)."""
+    return await member_purchases.purchases(state, p, member_no, limit, cursor)
