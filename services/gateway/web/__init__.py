@@ -20,6 +20,7 @@ from services.gateway.web import (
     console_notify,
     console_ops,
     console_rules,
+    console_rules_edit,
     console_segments,
     counter,
     counter_sales,
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
         console,
         dashboard,
         console_ops,
+        console_rules_edit,  # before console_rules: its row actions win over the {switch} routes
         console_rules,
         console_members,
         console_notify,

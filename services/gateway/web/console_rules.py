@@ -26,6 +26,7 @@ from services.gateway import loyalty, org, wallet
 from services.gateway.deps import Page, scoped_key
 from services.gateway.permissions import MANAGERS
 from services.gateway.web.core import PageContext, PageForbidden, PageRoute, field_errors, gate, new_key
+from services.gateway.web.rule_edit_forms import EDITABLE, rule_form
 from services.gateway.web.rule_forms import (
     Reader,
     Refused,
@@ -85,10 +86,21 @@ async def _page(ctx: PageContext, tab: str, status: int = 200, **values: Any) ->
         found = next((t for t in items if t.get("code") == code), None)
         if found:
             page["form"] = _tier_form(found)
-    page.setdefault("preview", preview(ctx, tab, page["form"]))
-    page.setdefault("problem", None)
     may_switch = ctx.allowed("loyalty.rules.write") and ctx.p.role in CHANGES_RULES
     switchable = {x.get("id") for x in items if may_switch and ctx.p.may_access(x.get("scope") or "HQ")}
+    if tab in EDITABLE and not page["form"] and (rule_id := ctx.request.query_params.get("edit")):
+        found = next((x for x in items if x.get("id") == rule_id and rule_id in switchable), None)
+        if found:  # an edit of a rule of the caller's scope: its form prefilled (console_rules_edit.py)
+            page["form"], page["editing"] = (
+                rule_form(tab, found, units, ctx.state.settings.chain_timezone),
+                found,
+            )
+    page.setdefault("editing", None)
+    page.setdefault("tag_issue", {})
+    page.setdefault("tag_errors", {})
+    page.setdefault("tag_key", new_key())
+    page.setdefault("preview", preview(ctx, tab, page["form"]))
+    page.setdefault("problem", None)
     return ctx.render("console/rules/rules.html", status=status, tab=tab, tabs=tabs, items=items,
                       templates=templates, units=units, switchable=switchable, **page)  # fmt: skip
 
