@@ -98,6 +98,10 @@ POST   /wallet/adjustments/{adjustment_id}/reject        wallet.adjust          
 GET    /wallet/adjustments                               wallet.adjustments.read   ok  403 403 403   403  403  ok      401
 GET    /wallet/bonus-rules                               wallet.bonus_rules.read   ok  ok  ok  ok    ok   403  ok      401
 POST   /wallet/bonus-rules                               wallet.bonus_rules.write  ok  ok  ok  403   403  403  403     401
+PATCH  /wallet/bonus-rules/{rule_id}                     wallet.bonus_rules.write  ok  ok  ok  403   403  403  403     401
+POST   /wallet/bonus-rules/{rule_id}/deactivate          wallet.bonus_rules.write  ok  ok  ok  403   403  403  403     401
+POST   /wallet/bonus-rules/{rule_id}/activate            wallet.bonus_rules.write  ok  ok  ok  403   403  403  403     401
+DELETE /wallet/bonus-rules/{rule_id}                     wallet.bonus_rules.write  ok  ok  ok  403   403  403  403     401
 GET    /wallet/top-up-policy                             wallet.policy.read        ok  ok  ok  ok    ok   403  ok      401
 PUT    /wallet/top-up-policy                             wallet.policy.write       ok  403 403 403   403  403  403     401
 GET    /wallet/settlement                                wallet.settlement         ok  ok  ok  403   403  403  ok      401
@@ -349,6 +353,10 @@ def _requests(w: World) -> dict[tuple[str, str], Callable[[], Request]]:
         ("POST", "/wallet/bonus-rules"): send(
             "/wallet/bonus-rules", {"name": "Top up 100", "min_amount": 10000, "bonus_amount": 500}
         ),
+        ("PATCH", "/wallet/bonus-rules/{rule_id}"): send(f"/wallet/bonus-rules/{ID}", {"bonus_amount": 600}),
+        ("POST", "/wallet/bonus-rules/{rule_id}/deactivate"): send(f"/wallet/bonus-rules/{ID}/deactivate"),
+        ("POST", "/wallet/bonus-rules/{rule_id}/activate"): send(f"/wallet/bonus-rules/{ID}/activate"),
+        ("DELETE", "/wallet/bonus-rules/{rule_id}"): send(f"/wallet/bonus-rules/{ID}"),
         ("GET", "/wallet/top-up-policy"): get("/wallet/top-up-policy"),
         ("PUT", "/wallet/top-up-policy"): send("/wallet/top-up-policy", {"stores": [], "operators": []}),
         ("GET", "/wallet/settlement"): get("/wallet/settlement"),

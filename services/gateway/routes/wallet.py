@@ -281,16 +281,26 @@ async def update_bonus_rule(
     return await stored_value.update_bonus_rule(state, request, p, rule_id, body)
 
 
-@router.post("/wallet/bonus-rules/{rule_id}/{switch}")
-async def switch_bonus_rule(
+@router.post("/wallet/bonus-rules/{rule_id}/deactivate")
+async def deactivate_bonus_rule(
     rule_id: str,
-    switch: Literal["activate", "deactivate"],
     request: Request,
     p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.write"))],
     state: State,
 ) -> dict:
-    """Turn a bonus rule off (top-ups stop applying it) or on again."""
-    return await stored_value.set_bonus_rule_active(state, request, p, rule_id, switch == "activate")
+    """Turn a bonus rule off: top-ups stop applying it at once."""
+    return await stored_value.set_bonus_rule_active(state, request, p, rule_id, False)
+
+
+@router.post("/wallet/bonus-rules/{rule_id}/activate")
+async def activate_bonus_rule(
+    rule_id: str,
+    request: Request,
+    p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.write"))],
+    state: State,
+) -> dict:
+    """Turn a bonus rule on again."""
+    return await stored_value.set_bonus_rule_active(state, request, p, rule_id, True)
 
 
 @router.delete("/wallet/bonus-rules/{rule_id}", status_code=204)
