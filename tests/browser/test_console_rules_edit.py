@@ -191,6 +191,9 @@ def test_hq_edits_deletes_stops_and_issues_to_a_tag(page: Page, admin: Admin, ru
     expect(row.get_by_test_id("status")).to_have_text("已停发")
     expect(row.get_by_role("button", name=f"重新启用 {coupon['name']}")).to_be_visible()
     assert by_id(admin, "coupon-templates")[coupon["id"]]["active"] is False
+    # a stopped template is offered for issuing no more
+    expect(page.locator("#issue-tag-form option", has_text=coupon["name"])).to_have_count(0)
+    expect(page.locator("#issue-form option", has_text=coupon["name"])).to_have_count(0)
     assert [e for e in errors if "Failed to load resource" not in e] == []
 
 
