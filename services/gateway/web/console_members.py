@@ -1,7 +1,9 @@
 """The console's members screens (``/console/members``): search the scope's members (the
 phone and every other filter are posted, never put in a URL), a member's record in tabs
-(profile, stored value, points, coupons, visits, feedback, notifications), edit and erase, the
-import of a CSV/XLSX with its progress and error report, and the export of the list as XLSX.
+(profile, consumption: purchases and stored value, points, coupons, visits, feedback,
+notifications), edit and erase, the import of a CSV/XLSX with its progress and error report
+(each refused row's problem in the reader's language, by its code), and the export of the list
+as XLSX. The tier filter is loyalty's current tier.
 
 The same use cases as the REST routes (members, member_io, wallet, loyalty, notify); role
 rules from the permission table, scope from the services."""
@@ -18,7 +20,7 @@ from pydantic import Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from kit.errors import ChainclubError
-from services.gateway import loyalty, member_io, members, notify, org, wallet
+from services.gateway import loyalty, member_io, member_purchases, members, notify, org, wallet
 from services.gateway.deps import Page
 from services.gateway.member_schemas import FeedbackCreate, MemberUpdate, VisitCreate
 from services.gateway.permissions import MANAGERS
@@ -39,6 +41,27 @@ TABS = (
     ("feedback", N_("Feedback"), "feedback.read"),
     ("notifications", N_("Notifications"), "notifications.read"),
 )
+# An import row error's code -> the message the clerk reads (the English ``message`` of the job
+# is shown only for a code this screen does not know, e.g. a job from before codes).
+IMPORT_ERRORS = {
+    "name_required": N_("The name is empty."),
+    "name_invalid": N_("The name is too long (at most 100 characters)."),
+    "phone_required": N_("The phone number is empty."),
+    "phone_invalid": N_("This is not a valid mobile phone number."),
+    "phone_duplicate": N_("The same phone number is in an earlier row of the file."),
+    "phone_taken": N_("Another member already has this phone number."),
+    "gender_invalid": N_("Gender must be 男, 女 or 其他 (male, female, other)."),
+    "birthday_invalid": N_("The birthday is not a real date (YYYY-MM-DD, not in the future)."),
+    "email_invalid": N_("This is not a valid email address."),
+    "store_unknown": N_("No store with this code in your scope."),
+    "tags_invalid": N_("The tags are too many or too long."),
+    "source_invalid": N_("Unknown source."),
+    "consent_invalid": N_("A consent column must be 是/否, yes/no, true/false or 1/0."),
+    "custom_field_invalid": N_("A custom field's value does not fit its type or choices."),
+    "card_type_invalid": N_("Unknown card type."),
+    "row_refused": N_("The row could not be saved; check it and upload it again."),
+    "row_invalid": N_("The row is not valid."),
+}
 FIELD_MESSAGES = {
     "email": N_("Enter a valid email address, e.g. name@example.com."),
     "birthday": N_("Enter a date as YYYY-MM-DD, not in the future."),
@@ -91,6 +114,16 @@ async def _stores(ctx: PageContext) -> list[Any]:
     return [u for u in units if u.kind == "store"]
 
 
+async def _tiers(ctx: PageContext) -> list[dict[str, Any]]:
+    """The tiers to choose from (a text field instead while loyalty does not answer)."""
+    if not ctx.allowed("loyalty.rules.read"):
+        return []
+    try:
+        return await loyalty.tiers(ctx.state, ctx.p)
+    except ChainclubError:
+        return []
+
+
 # --- the list --------------------------------------------------------------------------------
 async def _list(ctx: PageContext, form: dict[str, str], status: int = 200) -> Response:
     errors: dict[str, str] = {}
@@ -106,6 +139,7 @@ async def _list(ctx: PageContext, form: dict[str, str], status: int = 200) -> Re
         "page": page,
         "segments": SEGMENTS,
         "stores": await _stores(ctx),
+        "tiers": await _tiers(ctx),
     }
     template = "console/members/_search.html" if ctx.htmx else "console/members/list.html"
     return ctx.render(template, status=status, **values)
@@ -168,30 +202,43 @@ async def upload(ctx: Ctx) -> Response:
     return ctx.redirect(f"/console/members/import/{accepted.job_id}")
 
 
+def import_error_text(ctx: PageContext, code: str, message: str) -> str:
+    """A refused row's problem in the reader's language (by its code)."""
+    return ctx._(IMPORT_ERRORS[code]) if code in IMPORT_ERRORS else message
+
+
+def _translated(ctx: PageContext, job: member_io.ImportJobPublic) -> list[dict[str, Any]]:
+    return [
+        {"row": e.row, "field": e.field, "code": e.code, "text": import_error_text(ctx, e.code, e.message)}
+        for e in job.errors
+    ]
+
+
 @router.get("/console/members/import/{job_id}")
 async def import_job(job_id: str, ctx: Ctx) -> Response:
     _need(ctx, "members.import")
     job = await member_io.import_job(ctx.state, ctx.p, job_id)
-    return ctx.render("console/members/import_job.html", job=job)
+    return ctx.render("console/members/import_job.html", job=job, row_errors=_translated(ctx, job))
 
 
 @router.get("/console/members/import/{job_id}/progress")
 async def import_progress(job_id: str, ctx: Ctx) -> Response:
     _need(ctx, "members.import")
     job = await member_io.import_job(ctx.state, ctx.p, job_id)
-    return ctx.render("console/members/_progress.html", job=job)
+    return ctx.render("console/members/_progress.html", job=job, row_errors=_translated(ctx, job))
 
 
 @router.get("/console/members/import/{job_id}/errors.csv")
 async def import_errors(job_id: str, ctx: Ctx) -> Response:
-    """The rows the import refused: row (as numbered in the file), field, message."""
+    """The rows the import refused: row (as numbered in the file), field, the problem in the
+    reader's language (``message``) and its code."""
     _need(ctx, "members.import")
     job = await member_io.import_job(ctx.state, ctx.p, job_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["row", "field", "message"])
-    for e in job.errors:
-        writer.writerow([e.row, e.field, e.message])
+    writer.writerow(["row", "field", "message", "code"])  # a stable header: spreadsheets and scripts read it
+    for e in _translated(ctx, job):
+        writer.writerow([e["row"], e["field"], e["text"], e["code"]])
     response = Response(
         "\ufeff" + out.getvalue(),  # Excel reads UTF-8 with its byte order mark
         media_type="text/csv; charset=utf-8",
@@ -209,7 +256,10 @@ async def _tab_data(ctx: PageContext, member: dict[str, Any], tab: str, cursor: 
             for c in member["cards"]
             if c["status"] != "replaced" or c is member["card"]
         ]
-        return {"cards": cards}
+        bought = None
+        if ctx.allowed("members.purchases"):
+            bought = await member_purchases.purchases(ctx.state, ctx.p, no, PAGE_SIZE, cursor)
+        return {"cards": cards, "purchases": bought}
     if tab == "points":
         return {
             "points": await loyalty.points(ctx.state, ctx.p, no),

@@ -6,8 +6,9 @@ segments and, for HQ (``analytics.recompute``), recomputing them now; the RFM qu
 蝴蝶 / 藤壶 / 过客 (a ring chart and a table of counts) and the lifecycle stages (a bar chart and
 a table) of the caller's scope or an org unit inside it; per segment a link to its members and,
 for ``loyalty.coupons.issue``, issuing a coupon template to it (an Idempotency-Key made when the
-form is shown). Notify has no RPC that creates follow-up tasks, so there is no "follow up this
-segment" here.
+form is shown); for managers (``followups.create``), creating a follow-up task for every member
+of a segment at the member's home store, with what to call about and a due date (the form's
+Idempotency-Key is the batch key: sending it twice creates nothing twice).
 
 Follow-ups (staff, ``followups.read`` / ``followups.complete``): the 333 tasks (3 days, 3 weeks,
 3 months after a first purchase at a store) due by a date (default today, so today's and the
@@ -28,7 +29,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from kit.errors import ChainclubError, problem_for
-from services.gateway import analytics, loyalty, notify, org, reports
+from services.gateway import analytics, loyalty, notify, org, reports, segment_follow_ups
 from services.gateway.deps import Page, scoped_key
 from services.gateway.permissions import MANAGERS, STAFF
 from services.gateway.web.core import N_, PageContext, PageForbidden, PageRoute, gate
@@ -56,6 +57,7 @@ FOLLOW_UP_STAGES = {
     "3d": N_("3 days after the first purchase"),
     "3w": N_("3 weeks after the first purchase"),
     "3m": N_("3 months after the first purchase"),
+    "ask": N_("For a segment"),
 }
 VISIT_CHANNELS = {
     "phone": N_("Phone call"),
@@ -159,6 +161,10 @@ async def _segments(ctx: PageContext, store: str = "", status: int = 200, **valu
         "refused_detail": None,
         "issue_form": {},
         "issue_errors": {},
+        "follow_form": {},
+        "follow_errors": {},
+        "follow_link": None,
+        "tomorrow": (_today(ctx) + timedelta(days=1)).isoformat(),
         **values,
     }
     return ctx.render(
@@ -229,6 +235,60 @@ async def issue(ctx: AnalystsCtx) -> Response:
         skipped=ctx.fmt.number(done["skipped"]),
     )
     return await _segments(ctx, store, 201, done=message)
+
+
+def _follow_up_form(ctx: PageContext, form: dict[str, str]) -> tuple[dict[str, str], date | None]:
+    """The follow-up form's errors per field (purpose, due_on) and its due date."""
+    errors: dict[str, str] = {}
+    purpose = form.get("purpose", "")
+    if not purpose or len(purpose) > 500:
+        errors["purpose"] = ctx._("Write what to call about (at most 500 characters).")
+    due: date | None = None
+    try:
+        due = date.fromisoformat(form.get("due_on", ""))
+    except ValueError:
+        errors["due_on"] = ctx._("Enter a date as YYYY-MM-DD.")
+    if due is not None and due < _today(ctx):
+        errors["due_on"] = ctx._("The due date cannot be in the past.")
+    return errors, due
+
+
+@router.post("/console/segments/follow-ups")
+async def create_follow_ups(ctx: AnalystsCtx) -> Response:
+    """A follow-up for every member of a quadrant or lifecycle stage (of the org unit the screen
+    shows), each at the member's home store, once per form (its Idempotency-Key)."""
+    _need(ctx, "followups.create")
+    form = await _posted(ctx)
+    store, segment = form.get("store", "")[:64], form.get("segment", "")
+    names = _segment_names(ctx)
+    if segment not in names:
+        return await _segments(ctx, store, 422, refused=ctx._("Choose a segment."))
+    errors, due = _follow_up_form(ctx, form)
+    if errors or due is None:
+        return await _segments(ctx, store, 422, follow_form=form, follow_errors=errors)
+    body = segment_follow_ups.SegmentFollowUpsBody(purpose=form["purpose"], due_on=due, store=store or None)
+    try:
+        key = scoped_key(ctx.p, form.get("key", ""))
+        done = await segment_follow_ups.create_for_segment(ctx.state, ctx.request, ctx.p, key, segment, body)
+    except ChainclubError as exc:
+        if exc.reason not in ISSUE_REFUSALS:
+            raise
+        field = exc.extra.get("field")
+        if exc.reason == "invalid_argument" and field in ("purpose", "due_on"):
+            return await _segments(ctx, store, 422, follow_form=form, follow_errors={field: exc.detail})
+        refused = ctx._("The follow-ups were not created.")
+        return await _segments(ctx, store, problem_for(exc)[0], refused=refused, refused_detail=exc.detail)
+    message = ctx._(
+        "Created %(created)s follow-ups for %(segment)s, due %(day)s, each at the member's home store "
+        "(%(existing)s had been created already).",
+        created=ctx.fmt.number(done["created"]),
+        segment=names[segment],
+        day=ctx.fmt.date(due),
+        existing=ctx.fmt.number(done["existing"]),
+    )
+    return await _segments(
+        ctx, store, 201, done=message, follow_link=f"/console/follow-ups?due={due.isoformat()}"
+    )
 
 
 # --- follow-ups (回访任务) -----------------------------------------------------------------------
