@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from kit.errors import ChainclubError
@@ -41,8 +41,8 @@ from services.gateway.web.rule_forms import (
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Ctx = Annotated[PageContext, Depends(gate(MANAGERS, "auditor"))]
 
-TABS = ("tiers", "earn", "coupons", "promotions", "risk")
-READ = {"tiers": "loyalty.rules.read", "earn": "loyalty.rules.read", "coupons": "loyalty.rules.read",
+TABS = ("bonus", "tiers", "earn", "coupons", "promotions", "risk")  # bonus: console_bonus.py
+READ = {"bonus": "wallet.bonus_rules.read", "tiers": "loyalty.rules.read", "earn": "loyalty.rules.read", "coupons": "loyalty.rules.read",
         "promotions": "loyalty.rules.read", "risk": "risk.rules.read"}  # fmt: skip
 SCOPED = ("earn", "coupons", "promotions")  # forms with an org unit to choose
 # Who may change an earn rule or promotion once made: the loyalty service lets HQ admins only
@@ -62,11 +62,12 @@ async def _fields(ctx: PageContext) -> dict[str, str]:
 async def _page(ctx: PageContext, tab: str, status: int = 200, **values: Any) -> Response:
     tabs = [t for t in TABS if ctx.allowed(READ[t])]
     if tab not in tabs:
-        tab = tabs[0] if tabs else "tiers"
+        tab = next((t for t in tabs if t != "bonus"), "tiers")  # bonus: its own page
     items: list[dict] = []
     templates: list[dict] = []
     if tab == "tiers":
         items = sorted(await loyalty.tiers(ctx.state, ctx.p), key=lambda t: t.get("rank", 0))
+        templates = await loyalty.coupon_templates(ctx.state, ctx.p)  # the birthday gift's choices
     elif tab == "earn":
         items = await loyalty.earn_rules(ctx.state, ctx.p)
     elif tab == "coupons":
@@ -77,7 +78,8 @@ async def _page(ctx: PageContext, tab: str, status: int = 200, **values: Any) ->
         items = await wallet.risk_rules(ctx.state, ctx.p)
     units = (
         (await org.list_units(ctx.state, ctx.p, Page(500, None), None)).items
-        if tab in SCOPED and ctx.allowed("loyalty.rules.write")
+        if (tab in SCOPED and ctx.allowed("loyalty.rules.write"))
+        or (tab == "risk" and ctx.allowed("risk.rules.write"))
         else []
     )
     page: dict[str, Any] = {"form": {}, "errors": {}, "done": None, "issue": {}, "issue_errors": {},
@@ -118,12 +120,16 @@ def _tier_form(t: dict) -> dict[str, str]:
         "min_points_12m": str(t.get("min_points_12m") or 0),
         "discount_bps": plain_number(Decimal(t.get("discount_bps") or 0) / 100),
         "points_multiplier_bps": plain_number(Decimal(t.get("points_multiplier_bps") or 10_000) / 10_000),
+        "birthday_points": str(t.get("birthday_points") or ""),
+        "birthday_gift_template_id": t.get("birthday_gift_template_id") or "",
     }  # fmt: skip
 
 
 @router.get("/console/rules")
 async def rules(ctx: Ctx, tab: str = "tiers") -> Response:
     _require(ctx, "loyalty.rules.read")
+    if tab == "bonus":  # the top-up bonus rules tab has a page of its own (console_bonus.py)
+        return RedirectResponse("/console/rules/bonus", status_code=303)
     return await _page(ctx, tab)
 
 

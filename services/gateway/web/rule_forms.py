@@ -131,6 +131,8 @@ def tier_body(r: Reader) -> loyalty.TierBody:
         "code": r.text("code"), "name": r.text("name"), "rank": r.whole("rank", 0, 100),
         "min_spend_12m": r.yuan("min_spend_12m"), "min_points_12m": r.whole("min_points_12m", 0, 10**12),
         "discount_bps": r.percent("discount_bps"), "points_multiplier_bps": r.factor("points_multiplier_bps", 10),
+        "birthday_points": r.whole("birthday_points", 0, 10**9),
+        "birthday_gift_template_id": r.text("birthday_gift_template_id"),
     }  # fmt: skip
     r.check(bool(re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", body["code"])), "code",
             r.ctx._("Use 1 to 32 letters, digits, _ . or -."))  # fmt: skip
@@ -246,6 +248,8 @@ def risk_body(r: Reader) -> wallet.RiskRuleBody:
             r.ctx._("Enter a whole number from %(low)s to %(high)s.", low=1, high=31 * 1440),
         )
         body["window_seconds"] = minutes * 60 or None
+    if r.text("scope"):  # an org path: HQ, or the region or store whose transactions it watches
+        body["scope"] = r.text("scope")
     made = _validate(wallet.RiskRuleBody, body, r.errors)
     return made
 
@@ -286,6 +290,10 @@ def preview(ctx: PageContext, kind: str, form: dict[str, str]) -> list[str]:
         if discount and not r.errors:
             out.append(ctx._("At this tier a %(sample)s purchase costs %(paid)s.", sample=money(SAMPLE),
                              paid=money(SAMPLE - SAMPLE * discount // 10_000)))  # fmt: skip
+        birthday_points = r.whole("birthday_points", 0, 10**9)
+        if birthday_points and not r.errors:
+            out.append(ctx._("On their birthday members of this tier get %(points)s points, once a year.",
+                             points=number(birthday_points)))  # fmt: skip
     elif kind == "earn":
         per = r.factor("points_per_yuan_bps", 100)
         day, day_x = r.whole("member_day", 0, 31), r.factor("member_day_multiplier_bps", 10)
