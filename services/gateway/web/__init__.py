@@ -15,10 +15,12 @@ from fastapi.staticfiles import StaticFiles
 from services.gateway.web import (
     auth,
     console,
+    console_bonus,
     console_cards,
     console_members,
     console_notify,
     console_ops,
+    console_rewards,
     console_rules,
     console_rules_edit,
     console_segments,
@@ -42,6 +44,8 @@ def install(app: FastAPI) -> None:
         console_ops,
         console_rules_edit,  # before console_rules: its row actions win over the {switch} routes
         console_rules,
+        console_bonus,
+        console_rewards,
         console_members,
         console_notify,
         console_segments,
