@@ -51,6 +51,13 @@ def test_hq_builds_a_nested_tree_and_renames_and_closes_a_unit(page: Page, admin
     region, sub, store = code("R"), code("N"), code("S")
     log_in(page, ADMIN)
     page.goto("/console")
+    # A code that is not one is refused next to the field, in Chinese, and nothing is made.
+    form = page.locator("#unit-form")
+    form.locator('input[name="code"]').fill("east 1")
+    form.locator('input[name="name"]').fill("华东")
+    form.get_by_role("button", name="添加").click()
+    expect(page.locator("#f-unit-code-error")).to_contain_text("大写字母")
+    assert admin.call("GET", "/api/v1/org-units/east 1").status_code == 404
     add_unit(page, region, "华东大区", "region", "HQ")
     add_unit(page, sub, "上海区", "region", region)
     add_unit(page, store, "徐汇店", "store", sub)

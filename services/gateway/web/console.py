@@ -109,13 +109,46 @@ def _refused(exc: Exception, field: str) -> dict[str, str]:
     return field_errors(exc)
 
 
+def _taken(exc: Exception) -> bool:
+    return isinstance(exc, ChainclubError) and exc.reason == "conflict"
+
+
+def _unit_refusal(ctx: PageContext, exc: Exception, form: dict[str, str]) -> dict[str, str]:
+    """The unit forms' refusals in the reader's language, next to their fields."""
+    said = {
+        "code": ctx._("The code %(code)s is taken: choose another.", code=form.get("code", ""))
+        if _taken(exc)
+        else ctx._("Use 2 to 32 of A–Z, 0–9, _ or -, e.g. EAST."),
+        "name": ctx._("Enter the unit's name (up to 200 characters)."),
+        "parent": ctx._("Choose an open region of your scope as the parent."),
+        "kind": ctx._("Choose region or store."),
+    }
+    return {k: said.get(k, v) for k, v in _refused(exc, "code").items()}
+
+
+def _user_refusal(ctx: PageContext, exc: Exception, form: dict[str, str]) -> dict[str, str]:
+    """The staff form's refusals in the reader's language, next to their fields."""
+    said = {
+        "username": ctx._("The user name %(name)s is taken.", name=form.get("username", ""))
+        if _taken(exc)
+        else ctx._("Use 3 to 64 letters, digits and _ . @ -."),
+        "password": ctx._("Use at least 8 characters."),
+        "role": ctx._("You may not create an account with this role."),
+        "org_unit": ctx._("This role does not belong on this unit: store managers and clerks sit on a store, "
+                          "region managers on a region, HQ admins on HQ, auditors on HQ or a region."),
+        "price_level": ctx._("A distributor needs a price level such as A (an upper-case letter, then up to "
+                             "7 letters or digits); other roles have none."),
+    }  # fmt: skip
+    return {k: said.get(k, v) for k, v in _refused(exc, "username").items()}
+
+
 @router.post("/console/org-units")
 async def create_unit(ctx: Ctx) -> Response:
     form = await _fields(ctx)
     try:
         unit = await org.create(ctx.state, ctx.request, ctx.p, schemas.OrgUnitCreate.model_validate(form))
     except (ValidationError, ChainclubError) as exc:
-        return await _home(ctx, 422, unit=form, unit_errors=_refused(exc, "code"))
+        return await _home(ctx, 422, unit=form, unit_errors=_unit_refusal(ctx, exc, form))
     what = vocabulary.label(ctx.locale, unit.kind)
     return await _home(ctx, 201, created=ctx._("Created %(what)s %(code)s.", what=what, code=unit.code))
 
@@ -132,7 +165,7 @@ async def create_user(ctx: Ctx) -> Response:
         )
     except (ValidationError, ChainclubError) as exc:
         form.pop("password", None)
-        return await _home(ctx, 422, user=form, user_errors=_refused(exc, "username"))
+        return await _home(ctx, 422, user=form, user_errors=_user_refusal(ctx, exc, form))
     return await _home(ctx, 201, created=ctx._("Created user %(name)s.", name=user.username))
 
 
@@ -152,7 +185,7 @@ async def change_unit(code: str, ctx: Ctx) -> Response:
     except (ValidationError, ChainclubError) as exc:
         if isinstance(exc, ChainclubError) and exc.reason == "not_found":
             raise
-        errors = _refused(exc, "name")
+        errors = _unit_refusal(ctx, exc, form)
         if errors.get("role"):
             errors = {"_": ctx._("Only a higher level may change the unit you sit on.")}
         return await _home(ctx, 422, focus_code=code, edit=form, edit_errors=errors)
