@@ -217,5 +217,7 @@ def test_in_english(new_context, path: str):  # type: ignore[no-untyped-def]
     expect(page.get_by_role("heading", name=heading[path], exact=True)).to_be_visible()
     if path == "/console/reports":
         expect(page.get_by_role("heading", name="Points liability", exact=True)).to_be_visible()
+        drawn = page.locator("[data-chart]")
+        expect(page.locator('[data-chart][data-chart-drawn="true"]')).to_have_count(drawn.count())
     settled(page)
     shot(page, "console-" + re.sub(r"\W+", "-", path.strip("/")) + "-en")

@@ -9,7 +9,7 @@ reports.py, daily_summary.py, money_reports.py); the services keep each caller i
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -239,7 +239,7 @@ def _risk_rule_form(rule: dict) -> dict[str, str]:
     }  # fmt: skip
 
 
-@router.get("/console/risk/rules/{rule_id}/edit")
+@router.get("/console/rules/risk-rules/{rule_id}/edit")
 async def edit_risk_rule(rule_id: str, ctx: ManagersCtx) -> Response:
     """The risk tab with the rule's form prefilled (saving it changes that rule)."""
     _require(ctx, "risk.rules.write")
@@ -252,7 +252,7 @@ async def edit_risk_rule(rule_id: str, ctx: ManagersCtx) -> Response:
     return await console_rules._page(ctx, "risk", form=_risk_rule_form(rule), editing=rule)
 
 
-@router.post("/console/risk/rules/{rule_id}/edit")
+@router.post("/console/rules/risk-rules/{rule_id}/edit")
 async def save_risk_rule(rule_id: str, ctx: ManagersCtx) -> Response:
     """Save the edited rule: every field of the form replaces the rule's (validated as a new
     rule is); a refused value comes back next to its field and nothing changes."""
@@ -281,7 +281,7 @@ async def save_risk_rule(rule_id: str, ctx: ManagersCtx) -> Response:
     return await console_rules._page(ctx, "risk", done=ctx._("Saved risk rule %(name)s.", name=saved["name"]))
 
 
-@router.post("/console/risk/rules/{rule_id}/{change}")
+@router.post("/console/rules/risk-rules/{rule_id}/{change}")
 async def change_risk_rule(rule_id: str, change: str, ctx: ManagersCtx) -> Response:
     """Deactivate (it stops watching; its alerts stay), activate, or delete a rule no alert names."""
     refused = lambda exc: ctx._(RULE_REFUSALS.get(exc.reason, RULE_REFUSALS["not_found"]))  # noqa: E731
@@ -383,13 +383,18 @@ async def _more_reports(ctx: PageContext, values: dict[str, Any], period: report
     return found
 
 
+def _unit(path: str) -> str:
+    """A chart label for an org path: its last code (the table beside it has the whole path)."""
+    return path.rsplit("/", 1)[-1]
+
+
 def _charts(ctx: PageContext, found: dict[str, Any]) -> dict[str, Any]:
     """The JSON block static/charts.js draws each report's chart from (the tables below hold
     the same figures)."""
     short = lambda d: format_skeleton("MMMd", date.fromisoformat(d), locale=ctx.locale)  # noqa: E731
     chart: dict[str, Any] = {"locale": "zh-CN" if ctx.locale == "zh_CN" else "en"}
     if sales := found["sales"]:
-        labels = [short(r["key"]) if sales["group_by"] == "day" else r["key"] for r in sales["items"]]
+        labels = [short(r["key"]) if sales["group_by"] == "day" else _unit(r["key"]) for r in sales["items"]]
         chart["sales"] = {
             "labels": labels,
             "series": [{"name": ctx._("Net"), "values": [r["net"] for r in sales["items"]]}],
@@ -412,26 +417,29 @@ def _charts(ctx: PageContext, found: dict[str, Any]) -> dict[str, Any]:
     if found["settlement"] is not None:
         rows = found["settlement"]
         chart["settlement"] = {
-            "labels": [r["store_path"] for r in rows],
+            "labels": [_unit(r["store_path"]) for r in rows],
             "series": [
                 {"name": ctx._("Taken in"), "values": [r["taken_in"] for r in rows]},
                 {"name": ctx._("Spent"), "values": [r["spent"] for r in rows]},
             ],
         }
     if top_ups := found["top_ups"]:
-        days = top_ups["days"]
+        by_day = {r["day"]: r for r in top_ups["days"]}
+        first, last = date.fromisoformat(top_ups["from"]), date.fromisoformat(top_ups["to"])
+        days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+        # every day of the period, none left out: a day without top-ups is a zero on the line
         chart["top_ups"] = {
-            "labels": [short(r["day"]) for r in days],
+            "labels": [short(d) for d in days],
             "series": [
-                {"name": ctx._("Principal"), "values": [r["principal"] for r in days]},
-                {"name": ctx._("Bonus"), "values": [r["bonus"] for r in days]},
+                {"name": ctx._("Principal"), "values": [by_day.get(d, {}).get("principal", 0) for d in days]},
+                {"name": ctx._("Bonus"), "values": [by_day.get(d, {}).get("bonus", 0) for d in days]},
             ],
         }
     if liability := found["liability"]:
         items = liability["items"]
         chart["liability"] = {
             "unit": "count",
-            "labels": [r["key"] for r in items],
+            "labels": [_unit(r["key"]) for r in items],
             "series": [
                 {"name": ctx._("Points held"), "values": [r["outstanding"] for r in items]},
                 {"name": ctx._("Expiring within 90 days"), "values": [r["expiring_90_days"] for r in items]},
