@@ -124,6 +124,19 @@ def test_a_region_manager_sees_only_its_subtree(page: Page, admin: Admin):
     expect(page.locator("#focus-note")).to_have_count(0)
     expect(page.locator("#org-tree")).not_to_contain_text(other["code"])
     shot(page, "console-org-region-zh")
+    # Changing another region's unit or rotating its terminal's secret is "not found".
+    their_terminal, their_secret = admin.terminal(foreign["code"])
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    renamed = page.request.post(
+        f"/console/org-units/{other['code']}", form={"csrf": csrf, "op": "rename", "name": "x"}
+    )
+    assert renamed.status == 404
+    rotated = page.request.post(f"/console/terminals/{their_terminal}/rotate-secret", form={"csrf": csrf})
+    assert rotated.status == 404
+    assert unit(admin, other["code"])["name"] == other["name"]
+    token = admin.http.post("/api/v1/auth/token", data={"grant_type": "client_credentials",
+                                                        "client_id": their_terminal, "client_secret": their_secret})  # fmt: skip
+    assert token.status_code == 200, token.text
 
 
 def test_rotating_a_terminal_secret_lets_the_counter_in_with_the_new_one_only(
