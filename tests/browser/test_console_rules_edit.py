@@ -197,6 +197,54 @@ def test_hq_edits_deletes_stops_and_issues_to_a_tag(page: Page, admin: Admin, ru
     assert [e for e in errors if "Failed to load resource" not in e] == []
 
 
+def test_a_used_earn_rule_is_kept_and_keeps_its_name(page: Page, admin: Admin):
+    """A purchase earned under the rule: deleting it is refused with a message suggesting to
+    deactivate it, renaming it is refused next to the name; other fields still change."""
+    t = tag()
+    _, store = admin.region_and_store()
+    rule = made(
+        admin, "earn-rules", {"name": f"用过-{t}", "category": f"used-{t}", "points_per_yuan_bps": 10_000}
+    )
+    clerk = admin.clerk(store["code"])
+    as_clerk = {"Authorization": f"Bearer {admin.login(clerk.username, clerk.password)}"}
+    card = admin.member(store["code"])["card"]["card_no"]
+    body = {"card_no": card, "lines": [{"sku": admin.product(category=f"used-{t}")["sku"], "qty": 1}]}
+    due = admin.call("POST", "/api/v1/checkouts/quote", json=body, headers=as_clerk).json()["total_due"]
+    r = admin.call("POST", "/api/v1/checkouts", json={**body, "payments": [{"method": "cash", "amount": due}]},
+                   headers={**as_clerk, "Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
+    assert r.status_code == 201, r.text  # it earned under the rule (its category)
+
+    to_rules(page)
+    open_tab(page, "积分规则")
+    page.once("dialog", lambda d: d.accept())
+    page.locator("#earn-list tr", has_text=rule["name"]).get_by_role(
+        "button", name=f"删除 {rule['name']}"
+    ).click()
+    expect(page.get_by_test_id("rule-problem")).to_contain_text("请改为停用")
+    settled(page)
+    expect(page.locator("#earn-list")).to_contain_text(rule["name"])
+    assert rule["id"] in by_id(admin, "earn-rules")
+    shot(page, "console-rules-edit-used-zh")
+
+    page.locator("#earn-list tr", has_text=rule["name"]).get_by_role(
+        "link", name=f"编辑 {rule['name']}"
+    ).click()
+    form = page.locator("#earn-form")
+    expect(form.get_by_label(re.compile("^规则名称"))).to_have_value(rule["name"])
+    settled(page)
+    form.get_by_label(re.compile("^规则名称")).fill(f"改名-{t}")
+    form.get_by_role("button", name="保存修改").click()
+    expect(page.locator("#f-earn-name-error")).to_contain_text("名称不能再改")
+    settled(page)
+    assert by_id(admin, "earn-rules")[rule["id"]]["name"] == rule["name"]
+    form = page.locator("#earn-form")
+    form.get_by_label(re.compile("^规则名称")).fill(rule["name"])
+    form.get_by_label(re.compile("^每元积分")).fill("0.5")
+    form.get_by_role("button", name="保存修改").click()
+    expect(page.get_by_role("status").filter(has_text=f"已保存积分规则 {rule['name']}")).to_be_visible()
+    assert by_id(admin, "earn-rules")[rule["id"]]["points_per_yuan_bps"] == 5_000
+
+
 def test_in_english(new_context, rules: dict):  # type: ignore[no-untyped-def]
     context = new_context(locale="en-US")
     page = context.new_page()
