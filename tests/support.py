@@ -144,15 +144,18 @@ def start_suite(run_dir: Path, extra_env: dict[str, str] | None = None) -> Suite
 
 
 @contextmanager
-def suite_on(infra: Infra, run_dir: Path, prefix: str = "e2e") -> Iterator[Suite]:
+def suite_on(
+    infra: Infra, run_dir: Path, prefix: str = "e2e", extra_env: dict[str, str] | None = None
+) -> Iterator[Suite]:
     """The suite on the session's PostgreSQL and NATS (it must start no embedded ones), ready;
-    stopped afterwards."""
+    stopped afterwards. ``extra_env``: settings of its own (CHAINCLUB_*)."""
     s = start_suite(
         run_dir,
         {
             "CHAINCLUB_DATABASE_URL": infra.database_url,
             "CHAINCLUB_NATS_URL": private_nats_url(infra),
             "CHAINCLUB_DB_PREFIX": f"{prefix}{uuid.uuid4().hex[:6]}_",
+            **(extra_env or {}),
         },
     )
     try:
