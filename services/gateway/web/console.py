@@ -53,9 +53,8 @@ async def _home(
     }  # fmt: skip
     if not values["product"] and (sku := query.get("product")):
         values["product"] = _product_form(next((x for x in products if x.sku == sku), None))
-    product = values["product"]
-    assert isinstance(product, dict)
-    product.setdefault("rows", [{"unit": "", "price": ""}] * org_forms.EMPTY_ROWS)
+    if isinstance(product := values["product"], dict):
+        product.setdefault("rows", [{"unit": "", "price": ""}] * org_forms.EMPTY_ROWS)
     return ctx.render(
         "console/home.html", status=status, units=units, roots=shown, focus=focus, role=role,
         staff=[s for s in in_focus if s.role != "distributor" and (not role or s.role == role)],
