@@ -183,3 +183,25 @@ async def test_issuing_to_a_tag_reaches_its_members_once(checkout_world: Checkou
     r = await w.call("GET", "/api/v1/audit-log", w.admin,
                      params={"action": "loyalty.coupons.issue", "target_id": tpl["id"]})  # fmt: skip
     assert {"tag": tag, "members": 3, "issued": 3, "skipped": 0} in [e["detail"] for e in r.json()["items"]]
+
+
+async def test_a_retry_after_the_tag_changed_issues_nothing_more(checkout_world: CheckoutWorld) -> None:
+    w = checkout_world
+    tag = "t" + uuid.uuid4().hex[:8]
+    first = (await w.register(w.clerk, tags=[tag]))["member_no"]
+    tpl = await created(
+        w, "coupon-templates", {"name": "retry-" + tag, "kind": "amount_off", "amount_off": 100}
+    )
+    path = f"/api/v1/loyalty/coupon-templates/{tpl['id']}/issue"
+    key = uuid.uuid4().hex
+    r = await w.call("POST", path, w.admin, json={"tag": tag}, headers={"Idempotency-Key": key})
+    assert r.status_code == 201 and r.json()["issued"] == 1, r.text
+
+    later = (await w.register(w.clerk, tags=[tag]))["member_no"]
+    # the same key now names other members: refused, and the member tagged later got nothing
+    problem(await w.call("POST", path, w.admin, json={"tag": tag}, headers={"Idempotency-Key": key}),
+            409, "idempotency_key_reused")  # fmt: skip
+    r = await w.call("GET", f"/api/v1/members/{later}/coupons", w.clerk)
+    assert r.json()["items"] == []
+    r = await w.call("GET", f"/api/v1/members/{first}/coupons", w.clerk)
+    assert len(r.json()["items"]) == 1

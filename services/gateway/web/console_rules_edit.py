@@ -164,8 +164,18 @@ async def issue_to_tag(ctx: Ctx) -> Response:
         except ChainclubError as exc:
             if exc.reason not in ("invalid_argument", "not_found", "conflict", "idempotency_key_reused"):
                 raise
-            errors = ({"template_id": ctx._("There is no such coupon template.")} if exc.reason == "not_found"
-                      else {"tag": exc.detail})  # fmt: skip
+            if exc.reason == "idempotency_key_reused":  # the tagged members changed since it was sent
+                key = new_key()
+                errors = {
+                    "tag": ctx._(
+                        "Members were tagged or untagged since this form was first sent, so "
+                        "nothing more was issued. Check the coupons issued, then send the form again."
+                    )
+                }
+            elif exc.reason == "not_found":
+                errors = {"template_id": ctx._("There is no such coupon template.")}
+            else:
+                errors = {"tag": exc.detail}
         else:
             done = ctx._("Issued %(issued)s coupons to the %(members)s members tagged %(tag)s; %(skipped)s skipped "
                          "(a per-member limit or the total quantity was reached).",
