@@ -245,11 +245,16 @@ async def test_concurrent_phone_changes_to_one_phone_have_one_winner(world, cler
     assert len(await search(world, world.admin, phone=phone)) == 1
 
 
-async def test_search_by_tier(world, populated):
-    tier = populated["members"][0]["tier"]
-    found = await search(world, world.admin, tier=tier, store=populated["store"])
-    assert nos(found) == nos(populated["members"])
-    assert await search(world, world.admin, tier="no-such-tier", store=populated["store"]) == []
+async def test_search_by_tier_asks_loyalty_and_says_so_when_it_does_not_answer(world, populated):
+    """A member's tier is loyalty's (purchases move it; members keeps the tier at registration),
+    so the search asks loyalty who is on it. This world runs no loyalty service: the search is
+    503 ``unavailable`` rather than an answer from the registration tiers. The search itself is
+    tested with loyalty in tests/checkout/test_member_purchases_routes.py."""
+    r = await world.call(
+        "GET", "/api/v1/members", world.admin, params={"tier": "standard", "store": populated["store"]}
+    )
+    assert_problem(r, 503, "unavailable")
+    assert nos(await search(world, world.admin, store=populated["store"])) == nos(populated["members"])
 
 
 async def test_anonymized_member_cannot_be_changed_or_get_a_card(world, store, clerk):
