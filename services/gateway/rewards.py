@@ -10,6 +10,7 @@ from fastapi import Request
 from pydantic import Field, StrictBool, StrictInt
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
+from chainclub.members.v1 import members_pb2 as mpb
 from kit.auth import Principal
 from services.gateway import audit
 from services.gateway.protojson import plain
@@ -33,6 +34,11 @@ class RewardPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     points_cost: Points | None = None
     stock_delta: Annotated[StrictInt, Field(ge=-MAX_STOCK, le=MAX_STOCK)] = 0
+
+
+class RedemptionBody(Strict):
+    reward_id: str = Field(min_length=1, max_length=64)
+    qty: StrictInt = Field(default=1, ge=1, le=1000)
 
 
 class ReferralRuleBody(Strict):
@@ -87,6 +93,20 @@ async def delete_reward(state: GatewayState, request: Request, p: Principal, rew
     """Only a reward never redeemed (else a conflict: deactivate it instead)."""
     await state.clients.call(state.clients.loyalty.DeleteReward, pb.DeleteRewardRequest(id=reward_id), p)
     await audit.record_alone(state, request, p, "loyalty.reward.delete", "reward", reward_id, "HQ")
+
+
+async def redeem(
+    state: GatewayState, request: Request, p: Principal, key: str, member_no: str, body: RedemptionBody
+) -> dict[str, Any]:
+    """Spend a member's points on a reward (``key``: the caller-scoped Idempotency-Key; a
+    replay answers the same redemption). The member must be in the caller's reach (else not
+    found, as the members service says)."""
+    await state.clients.call(state.clients.members.GetMember, mpb.GetMemberRequest(member_no=member_no), p)
+    req = pb.RedeemRewardRequest(request_id=key, member_no=member_no, reward_id=body.reward_id, qty=body.qty)
+    done = await state.clients.call(state.clients.loyalty.RedeemReward, req, p)
+    await audit.record_alone(state, request, p, "loyalty.reward.redeem", "member", member_no, p.scope,
+                             {"reward_id": body.reward_id, "qty": body.qty, "points": done.points})  # fmt: skip
+    return plain(done)
 
 
 async def referral_rule(state: GatewayState, p: Principal) -> dict[str, Any]:

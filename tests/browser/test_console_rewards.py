@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import Admin, User, page_errors, shot
-from tests.browser.pages import log_in, settled
+from tests.browser.pages import identify, log_in, settled
 
 ADMIN = User("admin", "admin", "hq_admin", "HQ")
 
@@ -212,3 +212,65 @@ def test_in_english(new_context, admin: Admin, coupon: dict):  # type: ignore[no
     )
     settled(page)
     shot(page, "console-rewards-en")
+
+
+def test_a_clerk_redeems_points_at_the_counter(page: Page, admin: Admin, new_context):  # type: ignore[no-untyped-def]
+    _, store = admin.region_and_store()
+    clerk = admin.clerk(store["code"])
+    member = admin.member(store["code"])
+    card = member["card"]["card_no"]
+    # The member earns points with a cash purchase at the clerk's store.
+    sku = admin.product(retail_price=30_000)["sku"]
+    auth = {"Authorization": f"Bearer {admin.login(clerk.username, clerk.password)}"}
+    body = {"card_no": card, "lines": [{"sku": sku, "qty": 1}]}
+    quote = admin.http.post("/api/v1/checkouts/quote", json=body, headers=auth).json()
+    r = admin.http.post("/api/v1/checkouts", json={**body, "payments": [{"method": "cash", "amount": quote["total_due"]}]},
+                        headers={**auth, "Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
+    assert r.status_code == 201, r.text
+    points = admin.call("GET", f"/api/v1/members/{member['member_no']}/points").json()["balance"]
+    assert points >= 2
+    name = f"雨伞-{tag()}"
+    cost = points // 2
+    made = admin.call("POST", "/api/v1/loyalty/rewards", json={"name": name, "points_cost": cost, "stock": 1})
+    assert made.status_code == 201, made.text
+
+    log_in(page, clerk)
+    identify(page, card)
+    page.get_by_role("tab", name="兑换").click()
+    row = page.get_by_test_id("redeem-row").filter(has_text=name)
+    expect(row).to_contain_text(str(cost))
+    # Two when one is left: refused next to the quantity, nothing spent.
+    row.get_by_label(f"{name} 的数量").fill("2")
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    row.get_by_role("button", name="兑换").click()
+    expect(page.get_by_test_id("redeem-row").filter(has_text=name).get_by_role("alert")).to_contain_text(
+        "库存不足"
+    )
+    settled(page)
+    assert asked and f"每件用去 {cost} 积分" in asked[0].replace(",", "")
+    assert admin.call("GET", f"/api/v1/members/{member['member_no']}/points").json()["balance"] == points
+    # One: redeemed, the member panel shows the points left.
+    row = page.get_by_test_id("redeem-row").filter(has_text=name)
+    row.get_by_label(f"{name} 的数量").fill("1")
+    page.once("dialog", lambda d: d.accept())
+    row.get_by_role("button", name="兑换").click()
+    expect(page.get_by_test_id("redeemed")).to_contain_text(f"已兑换 {name} × 1")
+    settled(page)
+    left = points - cost
+    expect(page.get_by_test_id("member-points")).to_have_text(f"{left:,}")
+    shot(page, "counter-redeem-zh")
+    assert admin.call("GET", f"/api/v1/members/{member['member_no']}/points").json()["balance"] == left
+    assert reward(admin, name)["stock"] == 0  # type: ignore[index]
+
+    # The same task in English: the reward sold out, nothing to redeem.
+    en = new_context(locale="en-US").new_page()
+    en.goto("/")
+    en.get_by_role("link", name="English").click()
+    log_in(en, clerk)
+    identify(en, card)
+    en.get_by_role("tab", name="Redeem").click()
+    row = en.get_by_test_id("redeem-row").filter(has_text=name)
+    expect(row).to_contain_text("Sold out")
+    expect(row.get_by_role("button", name="Redeem")).to_be_disabled()
+    shot(en, "counter-redeem-en")

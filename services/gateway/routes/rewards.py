@@ -8,26 +8,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import Field, StrictInt
 
-from chainclub.loyalty.v1 import loyalty_pb2 as pb
-from chainclub.members.v1 import members_pb2 as mpb
 from kit.auth import Principal
-from services.gateway import audit
 from services.gateway import rewards as use
 from services.gateway.deps import IdempotencyKey, State, permitted
-from services.gateway.protojson import plain
-from services.gateway.rewards import ReferralRuleBody, RewardBody, RewardPatch
-from services.gateway.schemas import Strict
+from services.gateway.rewards import RedemptionBody, ReferralRuleBody, RewardBody, RewardPatch
 
 router = APIRouter(prefix="/api/v1", tags=["loyalty"])
 
 RewardId = Annotated[str, Path(max_length=64, description="the reward's id")]
-
-
-class RedemptionBody(Strict):
-    reward_id: str = Field(min_length=1, max_length=64)
-    qty: StrictInt = Field(default=1, ge=1, le=1000)
 
 
 @router.get("/loyalty/rewards")
@@ -121,10 +110,4 @@ async def redeem(
     request: Request,
     state: State,
 ) -> dict:
-    # The member must be in the caller's reach (else 404, as the members service says).
-    await state.clients.call(state.clients.members.GetMember, mpb.GetMemberRequest(member_no=member_no), p)
-    req = pb.RedeemRewardRequest(request_id=key, member_no=member_no, reward_id=body.reward_id, qty=body.qty)
-    done = await state.clients.call(state.clients.loyalty.RedeemReward, req, p)
-    await audit.record_alone(state, request, p, "loyalty.reward.redeem", "member", member_no, p.scope,
-                             {"reward_id": body.reward_id, "qty": body.qty, "points": done.points})  # fmt: skip
-    return plain(done)
+    return await use.redeem(state, request, p, key, member_no, body)

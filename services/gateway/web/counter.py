@@ -20,7 +20,7 @@ from kit.errors import ChainclubError, InvalidArgument
 from services.gateway import cards, daily_summary, loyalty, members, wallet
 from services.gateway.member_schemas import MemberCreate
 from services.gateway.permissions import COUNTER
-from services.gateway.web import counter_sales
+from services.gateway.web import counter_rewards, counter_sales
 from services.gateway.web.core import PageContext, PageRoute, field_errors, gate, new_key
 from services.gateway.web.counter_base import WARN, member_view, text
 from services.gateway.web.vocabulary import N_
@@ -37,7 +37,7 @@ FIELD_MESSAGES = {
     "card_type": N_("Choose a card type headquarters has defined."),
     "name": N_("Enter the member's name (at most 200 characters)."),
 }
-TABS = ("checkout", "topup", "register", "card", "history", "refund")
+TABS = ("checkout", "topup", "register", "card", "history", "refund", "redeem")
 CARD_NO = re.compile(r"^\d{12,32}$")
 
 
@@ -118,6 +118,8 @@ async def tab_values(ctx: PageContext, tab: str, member: dict | None) -> dict[st
                 raise
             points = {"items": [], "next_cursor": None}
         return {"txns": txns["items"], "points": points["items"]}
+    if tab == "redeem":
+        return await counter_rewards.redeem_values(ctx, member)
     if tab == "refund":
         return {
             "recent": await counter_sales.recent(ctx, member),
