@@ -146,6 +146,10 @@ def test_every_broken_field_of_a_row_is_reported():
     ]  # fmt: skip
     assert "not a calendar date" in errors[3].message
     assert "unknown store 'XX9'" in errors[5].message
+    assert [e.code for e in errors] == [
+        "name_required", "phone_invalid", "gender_invalid", "birthday_invalid", "email_invalid",
+        "store_unknown", "source_invalid", "consent_invalid",
+    ]  # fmt: skip
 
 
 def test_birthdays_in_the_future_are_refused():
@@ -157,7 +161,9 @@ def test_a_phone_seen_earlier_in_the_file_is_a_duplicate_of_that_row():
     seen = SeenPhones()
     first = ImportRow(row=2, name="a", phone=E164)
     assert seen.check(first) is None
-    assert seen.check(ImportRow(row=9, name="b", phone=E164)) == RowError(9, "phone", "duplicate of row 2")
+    assert seen.check(ImportRow(row=9, name="b", phone=E164)) == RowError(
+        9, "phone", "duplicate of row 2", "phone_duplicate"
+    )
     assert seen.check(ImportRow(row=10, name="c", phone="+8613912345679")) is None
 
 
@@ -278,6 +284,6 @@ def test_xlsx_rows_are_read_one_by_one_with_their_sheet_row_numbers(tmp_path):
     try:
         rows = source.next_batch(2)
         assert [(r.row, r.birthday) for r in rows] == [(2, "1990-05-01"), (4, "1991-02-03")]  # type: ignore[union-attr]
-        assert source.next_batch(2) == [[RowError(5, "phone", "duplicate of row 2")]]
+        assert source.next_batch(2) == [[RowError(5, "phone", "duplicate of row 2", "phone_duplicate")]]
     finally:
         source.close()
