@@ -37,6 +37,7 @@ def tier_pb(r) -> pb.Tier:  # type: ignore[no-untyped-def]
         code=r.code, name=r.name, rank=r.rank, min_spend_12m=r.min_spend_12m, min_points_12m=r.min_points_12m,
         discount_bps=r.discount_bps, points_multiplier_bps=r.points_multiplier_bps,
         birthday_gift_template_id=r.birthday_gift_template_id, birthday_points=r.birthday_points,
+        keep_spend_12m=r.keep_spend_12m, keep_points_12m=r.keep_points_12m,
     )  # fmt: skip
 
 
@@ -45,6 +46,15 @@ async def list_tiers(ctx: LoyaltyContext, p: Principal) -> pb.ListTiersResponse:
     async with ctx.db.transaction() as session:
         rows = (await session.execute(select(tiers).order_by(tiers.c.rank))).all()
     return pb.ListTiersResponse(tiers=[tier_pb(r) for r in rows])
+
+
+def _check_keep(keep: int, reach: int, field: str) -> None:
+    """A keep threshold (保级) is 0 (the same as reaching the tier) or at most the threshold to
+    reach it: a member who just reached a tier must not lose it at the next review."""
+    if keep < 0:
+        raise InvalidArgument(f"{field} must not be negative", field=field)
+    if keep and (reach == 0 or keep > reach):
+        raise InvalidArgument(f"{field} must be at most the threshold to reach the tier", field=field)
 
 
 async def upsert_tier(ctx: LoyaltyContext, p: Principal, req: pb.Tier) -> pb.Tier:
@@ -57,11 +67,14 @@ async def upsert_tier(ctx: LoyaltyContext, p: Principal, req: pb.Tier) -> pb.Tie
     domain.check_bps(req.points_multiplier_bps or 10_000, "points_multiplier_bps", 100_000)
     if not 0 <= req.birthday_points <= 10**9:
         raise InvalidArgument("birthday_points must be between 0 and 1000000000", field="birthday_points")
+    _check_keep(req.keep_spend_12m, req.min_spend_12m, "keep_spend_12m")
+    _check_keep(req.keep_points_12m, req.min_points_12m, "keep_points_12m")
     values = dict(
         name=req.name or req.code, rank=req.rank, min_spend_12m=req.min_spend_12m,
         min_points_12m=req.min_points_12m, discount_bps=req.discount_bps,
         points_multiplier_bps=req.points_multiplier_bps or 10_000,
         birthday_gift_template_id=req.birthday_gift_template_id, birthday_points=req.birthday_points,
+        keep_spend_12m=req.keep_spend_12m, keep_points_12m=req.keep_points_12m,
     )  # fmt: skip
     async with ctx.db.transaction() as session:
         clash = (

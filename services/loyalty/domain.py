@@ -69,6 +69,8 @@ class Tier:
     min_points_12m: int = 0
     discount_bps: int = 0
     points_multiplier_bps: int = BPS
+    keep_spend_12m: int = 0  # to stay on it at the review (保级); 0 = min_spend_12m
+    keep_points_12m: int = 0  # 0 = min_points_12m
 
 
 @dataclass(frozen=True)
@@ -405,6 +407,7 @@ from services.loyalty.domain_points import (  # noqa: E402, F401 - one domain fo
     consume_fifo,
     default_expiry,
     expiring_by_date,
+    keeps,
     refund_amount,
     share,
     tier_reached,

@@ -74,6 +74,16 @@ def tier_reached(tiers: list[Tier], spend_12m: int, points_12m: int) -> Tier | N
     return max(met, key=lambda t: t.rank) if met else None
 
 
+def keeps(tier: Tier, spend_12m: int, points_12m: int) -> bool:
+    """Whether the review leaves a member on ``tier`` (保级): the entry tier always; another while
+    the rolling 12 months reach its keep thresholds (its upgrade thresholds where none is set)."""
+    if tier.rank == 0:
+        return True
+    spend = tier.keep_spend_12m or tier.min_spend_12m
+    points = tier.keep_points_12m or tier.min_points_12m
+    return (spend > 0 and spend_12m >= spend) or (points > 0 and points_12m >= points)
+
+
 def upgrade_to(tiers: list[Tier], current: str, spend_12m: int, points_12m: int) -> Tier | None:
     """The tier to move up to at once, or None: a purchase never moves a member down (that is
     the periodic review's job)."""

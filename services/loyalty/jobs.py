@@ -198,6 +198,9 @@ async def _review_member(ctx, session, member_no, tiers, ranks, now) -> int:  # 
     if account is None or account.tier not in ranks:
         return 0
     spend, earned = await checkout.rolling_12m(session, member_no, now)
+    current = next(t for t in tiers if t.code == account.tier)
+    if domain.keeps(current, spend, earned):
+        return 0
     reached = domain.tier_reached(tiers, spend, earned)
     if reached is None or reached.rank >= ranks[account.tier]:
         return 0

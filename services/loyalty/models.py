@@ -150,6 +150,8 @@ tiers = Table(
     Column("points_multiplier_bps", Integer, nullable=False, server_default="10000"),
     Column("birthday_gift_template_id", String(40), nullable=False, server_default=""),
     Column("birthday_points", BigInteger, nullable=False, server_default="0"),
+    Column("keep_spend_12m", BigInteger, nullable=False, server_default="0"),  # 保级; 0 = min_spend_12m
+    Column("keep_points_12m", BigInteger, nullable=False, server_default="0"),
     CheckConstraint("birthday_points >= 0", name="birthday_points_non_negative"),
 )
 

@@ -29,7 +29,8 @@ def tier_of(row) -> domain.Tier:  # type: ignore[no-untyped-def]
     return domain.Tier(
         code=row.code, name=row.name, rank=row.rank, min_spend_12m=row.min_spend_12m,
         min_points_12m=row.min_points_12m, discount_bps=row.discount_bps,
-        points_multiplier_bps=row.points_multiplier_bps,
+        points_multiplier_bps=row.points_multiplier_bps, keep_spend_12m=row.keep_spend_12m,
+        keep_points_12m=row.keep_points_12m,
     )  # fmt: skip
 
 

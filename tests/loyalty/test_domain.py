@@ -243,6 +243,14 @@ def test_tier_upgrades_on_spend_or_points_and_never_down():
     assert domain.upgrade_to(tiers, "standard", 99_999, 4_999) is None
 
 
+def test_a_tier_is_kept_at_the_review_from_its_keep_thresholds_or_else_its_upgrade_ones():
+    silver = Tier("silver", rank=1, min_spend_12m=100_000, keep_spend_12m=60_000)
+    gold = Tier("gold", rank=2, min_points_12m=5_000)  # no keep threshold: the upgrade one
+    assert domain.keeps(silver, 60_000, 0) and not domain.keeps(silver, 59_999, 0)
+    assert domain.keeps(gold, 0, 5_000) and not domain.keeps(gold, 10**9, 4_999)
+    assert domain.keeps(Tier("standard", rank=0), 0, 0)
+
+
 def test_refund_shares_add_up_to_the_whole():
     # three partial refunds of 1/3 each: cumulative shares give back exactly 100
     parts = [domain.share(100, a, 3) - domain.share(100, b, 3) for b, a in ((0, 1), (1, 2), (2, 3))]

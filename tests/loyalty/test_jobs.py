@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import grpc
 import pytest
 from sqlalchemy import func, select, update
 
@@ -18,7 +19,14 @@ from chainclub.wallet.v1 import wallet_pb2
 from services.loyalty import expiry, jobs
 from services.loyalty import points as points_uc
 from services.loyalty.consumers import context_for
-from services.loyalty.models import coupons, points_accounts, points_entries, points_lots, reservations
+from services.loyalty.models import (
+    coupons,
+    points_accounts,
+    points_entries,
+    points_lots,
+    purchases,
+    reservations,
+)
 from tests.loyalty.conftest import STORE, random_member_no
 
 pytestmark = pytest.mark.integration
@@ -288,6 +296,35 @@ async def test_tier_upgrade_coupon_and_periodic_downgrade(jobs_world):
     await w.stub.UpsertTier(
         pb.Tier(code="gold", name="Gold", rank=5, min_spend_12m=10**12, discount_bps=300), metadata=w.hq
     )  # no one else gets upgraded by the other tests
+
+
+async def test_the_review_keeps_a_member_who_reaches_the_keep_threshold(jobs_world):
+    w = jobs_world
+    ctx = ctx_of(w)
+    # 升级 at 40 000 yuan, 保级 at 30 000.
+    jade = pb.Tier(code="jade", name="Jade", rank=7, min_spend_12m=4_000_000, keep_spend_12m=3_000_000)
+    assert (await w.stub.UpsertTier(jade, metadata=w.hq)).keep_spend_12m == 3_000_000
+    keeps, drops = random_member_no(), random_member_no()
+    for m in (keeps, drops):
+        assert (await buy(w, m, 4_000_000)).tier == "jade"
+    # Refunds leave 33 000 (still over 保级) and 25 000 (under it) in their 12 months.
+    async with w.service.runtime.db.transaction() as session:
+        for m, refunded in ((keeps, 700_000), (drops, 1_500_000)):
+            await session.execute(update(purchases).where(purchases.c.member_no == m).values(refunded_amount=refunded))
+    await jobs.review_tiers(ctx, ctx.now() + timedelta(days=30))
+    assert (await account(w, keeps)).tier == "jade"
+    assert (await account(w, drops)).tier == "standard"
+
+    # 保级 above 升级 is refused: a member who just reached the tier would lose it at once.
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await w.stub.UpsertTier(
+            pb.Tier(code="jade", name="Jade", rank=7, min_spend_12m=4_000_000, keep_spend_12m=4_000_001),
+            metadata=w.hq,
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    await w.stub.UpsertTier(pb.Tier(code="jade", name="Jade", rank=7, min_spend_12m=10**12), metadata=w.hq)
+    async with w.service.runtime.db.transaction() as session:  # no other test meets a jade member
+        await session.execute(update(points_accounts).where(points_accounts.c.tier == "jade").values(tier="standard"))
 
 
 # --- birthday ---------------------------------------------------------------------------------

@@ -118,6 +118,8 @@ def _tier_form(t: dict) -> dict[str, str]:
         "code": t.get("code", ""), "name": t.get("name", ""), "rank": str(t.get("rank", 0)),
         "min_spend_12m": plain_number(Decimal(int(t.get("min_spend_12m") or 0)) / 100),
         "min_points_12m": str(t.get("min_points_12m") or 0),
+        "keep_spend_12m": plain_number(Decimal(int(t.get("keep_spend_12m") or 0)) / 100) if t.get("keep_spend_12m") else "",
+        "keep_points_12m": str(t.get("keep_points_12m") or ""),
         "discount_bps": plain_number(Decimal(t.get("discount_bps") or 0) / 100),
         "points_multiplier_bps": plain_number(Decimal(t.get("points_multiplier_bps") or 10_000) / 10_000),
         "birthday_points": str(t.get("birthday_points") or ""),

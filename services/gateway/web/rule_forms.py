@@ -133,7 +133,12 @@ def tier_body(r: Reader) -> loyalty.TierBody:
         "discount_bps": r.percent("discount_bps"), "points_multiplier_bps": r.factor("points_multiplier_bps", 10),
         "birthday_points": r.whole("birthday_points", 0, 10**9),
         "birthday_gift_template_id": r.text("birthday_gift_template_id"),
+        "keep_spend_12m": r.yuan("keep_spend_12m"), "keep_points_12m": r.whole("keep_points_12m", 0, 10**12),
     }  # fmt: skip
+    r.check(not body["keep_spend_12m"] or 0 < body["keep_spend_12m"] <= body["min_spend_12m"], "keep_spend_12m",
+            r.ctx._("To keep the tier asks at most what reaching it does; empty = the same."))
+    r.check(not body["keep_points_12m"] or 0 < body["keep_points_12m"] <= body["min_points_12m"], "keep_points_12m",
+            r.ctx._("To keep the tier asks at most what reaching it does; empty = the same."))  # fmt: skip
     r.check(bool(re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", body["code"])), "code",
             r.ctx._("Use 1 to 32 letters, digits, _ . or -."))  # fmt: skip
     return _validate(loyalty.TierBody, body, r.errors)
@@ -263,6 +268,19 @@ def _points(fen: int, per_yuan_bps: int, *factors_bps: int) -> int:
     return int(pts.to_integral_value(rounding=ROUND_FLOOR))
 
 
+def _kept(ctx: PageContext, spend: int, points: int) -> str:
+    """What keeps a member on a tier at the review (保级), in a sentence."""
+    money, number = ctx.fmt.money, ctx.fmt.number
+    if spend and points:
+        return ctx._("At the yearly review a member keeps this tier with %(spend)s spent or %(points)s points earned "
+                     "in the last 12 months.", spend=money(spend), points=number(points))  # fmt: skip
+    if spend:
+        return ctx._("At the yearly review a member keeps this tier with %(spend)s spent in the last 12 months.",
+                     spend=money(spend))  # fmt: skip
+    return ctx._("At the yearly review a member keeps this tier with %(points)s points earned in the last 12 months.",
+                 points=number(points))  # fmt: skip
+
+
 def preview(ctx: PageContext, kind: str, form: dict[str, str]) -> list[str]:
     """What the rule being typed would do, in sentences ([] until there is enough to say)."""
     r = Reader(ctx, form)
@@ -286,6 +304,9 @@ def preview(ctx: PageContext, kind: str, form: dict[str, str]) -> list[str]:
             out.append(
                 ctx._("So does a member earning %(points)s points in 12 months.", points=number(points))
             )
+        keep_spend, keep_points = r.yuan("keep_spend_12m"), r.whole("keep_points_12m", 0, 10**12)
+        if rank and (spend or points) and not r.errors:
+            out.append(_kept(ctx, keep_spend or spend, keep_points or points))
         discount = r.percent("discount_bps")
         if discount and not r.errors:
             out.append(ctx._("At this tier a %(sample)s purchase costs %(paid)s.", sample=money(SAMPLE),

@@ -285,7 +285,7 @@ class ListMemberCouponsResponse(_message.Message):
     def __init__(self, coupons: _Optional[_Iterable[_Union[MemberCoupon, _Mapping]]] = ...) -> None: ...
 
 class Tier(_message.Message):
-    __slots__ = ("code", "name", "rank", "min_spend_12m", "min_points_12m", "discount_bps", "points_multiplier_bps", "birthday_gift_template_id", "birthday_points")
+    __slots__ = ("code", "name", "rank", "min_spend_12m", "min_points_12m", "discount_bps", "points_multiplier_bps", "birthday_gift_template_id", "birthday_points", "keep_spend_12m", "keep_points_12m")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
@@ -295,6 +295,8 @@ class Tier(_message.Message):
     POINTS_MULTIPLIER_BPS_FIELD_NUMBER: _ClassVar[int]
     BIRTHDAY_GIFT_TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     BIRTHDAY_POINTS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_SPEND_12M_FIELD_NUMBER: _ClassVar[int]
+    KEEP_POINTS_12M_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     rank: int
@@ -304,7 +306,9 @@ class Tier(_message.Message):
     points_multiplier_bps: int
     birthday_gift_template_id: str
     birthday_points: int
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., rank: _Optional[int] = ..., min_spend_12m: _Optional[int] = ..., min_points_12m: _Optional[int] = ..., discount_bps: _Optional[int] = ..., points_multiplier_bps: _Optional[int] = ..., birthday_gift_template_id: _Optional[str] = ..., birthday_points: _Optional[int] = ...) -> None: ...
+    keep_spend_12m: int
+    keep_points_12m: int
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., rank: _Optional[int] = ..., min_spend_12m: _Optional[int] = ..., min_points_12m: _Optional[int] = ..., discount_bps: _Optional[int] = ..., points_multiplier_bps: _Optional[int] = ..., birthday_gift_template_id: _Optional[str] = ..., birthday_points: _Optional[int] = ..., keep_spend_12m: _Optional[int] = ..., keep_points_12m: _Optional[int] = ...) -> None: ...
 
 class ListTiersRequest(_message.Message):
     __slots__ = ()
