@@ -208,7 +208,9 @@ class TierBody(Strict):
     points_multiplier_bps: Multiplier = 10_000
     birthday_gift_template_id: str = Field(default="", max_length=64)
     birthday_points: Annotated[StrictInt, Field(ge=0, le=10**9)] = 0
-    keep_spend_12m: Fen = Field(default=0, description="fen to stay on it at the review (保级); 0 = min_spend_12m")
+    keep_spend_12m: Fen = Field(
+        default=0, description="fen to stay on it at the review (保级); 0 = min_spend_12m"
+    )
     keep_points_12m: Annotated[StrictInt, Field(ge=0, le=10**12)] = Field(
         default=0, description="points to stay on it at the review; 0 = min_points_12m"
     )

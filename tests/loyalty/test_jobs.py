@@ -310,7 +310,9 @@ async def test_the_review_keeps_a_member_who_reaches_the_keep_threshold(jobs_wor
     # Refunds leave 33 000 (still over 保级) and 25 000 (under it) in their 12 months.
     async with w.service.runtime.db.transaction() as session:
         for m, refunded in ((keeps, 700_000), (drops, 1_500_000)):
-            await session.execute(update(purchases).where(purchases.c.member_no == m).values(refunded_amount=refunded))
+            await session.execute(
+                update(purchases).where(purchases.c.member_no == m).values(refunded_amount=refunded)
+            )
     await jobs.review_tiers(ctx, ctx.now() + timedelta(days=30))
     assert (await account(w, keeps)).tier == "jade"
     assert (await account(w, drops)).tier == "standard"
@@ -324,7 +326,9 @@ async def test_the_review_keeps_a_member_who_reaches_the_keep_threshold(jobs_wor
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     await w.stub.UpsertTier(pb.Tier(code="jade", name="Jade", rank=7, min_spend_12m=10**12), metadata=w.hq)
     async with w.service.runtime.db.transaction() as session:  # no other test meets a jade member
-        await session.execute(update(points_accounts).where(points_accounts.c.tier == "jade").values(tier="standard"))
+        await session.execute(
+            update(points_accounts).where(points_accounts.c.tier == "jade").values(tier="standard")
+        )
 
 
 # --- birthday ---------------------------------------------------------------------------------

@@ -135,8 +135,11 @@ def tier_body(r: Reader) -> loyalty.TierBody:
         "birthday_gift_template_id": r.text("birthday_gift_template_id"),
         "keep_spend_12m": r.yuan("keep_spend_12m"), "keep_points_12m": r.whole("keep_points_12m", 0, 10**12),
     }  # fmt: skip
-    r.check(not body["keep_spend_12m"] or 0 < body["keep_spend_12m"] <= body["min_spend_12m"], "keep_spend_12m",
-            r.ctx._("To keep the tier asks at most what reaching it does; empty = the same."))
+    r.check(
+        not body["keep_spend_12m"] or 0 < body["keep_spend_12m"] <= body["min_spend_12m"],
+        "keep_spend_12m",
+        r.ctx._("To keep the tier asks at most what reaching it does; empty = the same."),
+    )
     r.check(not body["keep_points_12m"] or 0 < body["keep_points_12m"] <= body["min_points_12m"], "keep_points_12m",
             r.ctx._("To keep the tier asks at most what reaching it does; empty = the same."))  # fmt: skip
     r.check(bool(re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", body["code"])), "code",
