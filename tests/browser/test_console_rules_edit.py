@@ -178,6 +178,33 @@ def test_hq_edits_deletes_stops_and_issues_to_a_tag(page: Page, admin: Admin, ru
     expect(page.locator("#coupons-list tr", has_text=coupon["name"]).locator("td").nth(7)).to_have_text("2")
     shot(page, "console-rules-edit-coupons-zh")
 
+    # Issued: its value stays, and its quantity cannot go below the 2 issued; the name can change.
+    page.locator("#coupons-list tr", has_text=coupon["name"]).get_by_role(
+        "link", name=f"编辑 {coupon['name']}"
+    ).click()
+    form = page.locator("#coupon-form")
+    expect(page.get_by_text(re.compile("类型和面值不能再改"))).to_be_visible()
+    settled(page)
+    form.get_by_label(re.compile("^减免金额")).fill("8")
+    form.get_by_role("button", name="保存修改").click()
+    expect(page.locator("#f-coupon-amount_off-error")).to_contain_text("面值不能再改")
+    settled(page)
+    form = page.locator("#coupon-form")
+    form.get_by_label(re.compile("^减免金额")).fill("5")
+    form.get_by_label(re.compile("^发行总量")).fill("1")
+    form.get_by_role("button", name="保存修改").click()
+    expect(page.locator("#f-coupon-total_quantity-error")).to_contain_text("不能少于已发放的 2 张")
+    settled(page)
+    form = page.locator("#coupon-form")
+    form.get_by_label(re.compile("^发行总量")).fill("")
+    form.get_by_label(re.compile("^优惠券")).fill(coupon["name"] + "新")
+    form.get_by_role("button", name="保存修改").click()
+    expect(page.get_by_role("status").filter(has_text=f"已保存优惠券模板 {coupon['name']}新")).to_be_visible()
+    settled(page)
+    saved = by_id(admin, "coupon-templates")[coupon["id"]]
+    assert (saved["name"], saved["amount_off"], saved["issued"]) == (coupon["name"] + "新", 500, 2)
+    coupon = {**coupon, "name": coupon["name"] + "新"}
+
     # Stop the template: issued no more.
     asked.clear()
     page.once("dialog", lambda d: (asked.append(d.message), d.accept()))

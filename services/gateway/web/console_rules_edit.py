@@ -37,9 +37,13 @@ UPDATES = {"earn": loyalty.update_earn_rule, "coupons": loyalty.update_coupon_te
            "promotions": loyalty.update_promotion}  # fmt: skip
 
 
+async def _current(ctx: PageContext, tab: str, rule_id: str) -> dict[str, Any]:
+    """The rule as the caller's list shows it ({} when it is not there)."""
+    return next((x for x in await LISTS[tab](ctx.state, ctx.p) if x.get("id") == rule_id), {})
+
+
 async def _named(ctx: PageContext, tab: str, rule_id: str) -> str:
-    """The rule's name as the caller's list shows it ("" when it is not there)."""
-    return next((x["name"] for x in await LISTS[tab](ctx.state, ctx.p) if x.get("id") == rule_id), "")
+    return str((await _current(ctx, tab, rule_id)).get("name", ""))
 
 
 def _saved(ctx: PageContext, tab: str, name: str) -> str:
@@ -50,13 +54,16 @@ def _saved(ctx: PageContext, tab: str, name: str) -> str:
     return ctx._("Saved promotion %(name)s.", name=name)
 
 
-def _edit_refusal(ctx: PageContext, tab: str, exc: ChainclubError) -> dict[str, str]:
+def _edit_refusal(ctx: PageContext, tab: str, exc: ChainclubError, current: dict[str, Any]) -> dict[str, str]:
     """A refused edit's message next to its field, in the reader's language where it is one
     the page knows (a fixed face value, a used rule's name)."""
     field = str(exc.extra.get("field", "_"))
     if exc.reason == "conflict" and tab == "coupons":
         return {field: ctx._("Coupons of this template were issued already: its value cannot change. "
                              "Add a new template instead.")}  # fmt: skip
+    if field == "total_quantity" and current.get("issued"):
+        return {field: ctx._("It cannot be less than the %(count)s coupons issued already.",
+                             count=ctx.fmt.number(int(current["issued"])))}  # fmt: skip
     if exc.reason == "conflict" and field == "name":
         return {"name": ctx._("Purchases name this rule already: its name cannot change.")}
     if exc.reason in ("not_found", "out_of_scope"):
@@ -67,7 +74,12 @@ def _edit_refusal(ctx: PageContext, tab: str, exc: ChainclubError) -> dict[str, 
 async def _edit(ctx: PageContext, tab: str, rule_id: str) -> Response:
     _require(ctx, "loyalty.rules.write")
     form = await _fields(ctx)
-    editing = {"id": rule_id[:64], "name": await _named(ctx, tab, rule_id[:64]) or form.get("name", "")}
+    current = await _current(ctx, tab, rule_id[:64])
+    editing = {
+        "id": rule_id[:64],
+        "name": current.get("name") or form.get("name", ""),
+        "issued": current.get("issued"),
+    }
     try:
         patch = as_patch(tab, PARSERS[tab](Reader(ctx, form)))
         saved = await UPDATES[tab](ctx.state, ctx.request, ctx.p, rule_id[:64], patch)
@@ -78,7 +90,7 @@ async def _edit(ctx: PageContext, tab: str, rule_id: str) -> Response:
     except ChainclubError as exc:
         if exc.reason not in ("invalid_argument", "conflict", "not_found", "out_of_scope", "forbidden"):
             raise
-        errors = _edit_refusal(ctx, tab, exc)
+        errors = _edit_refusal(ctx, tab, exc, current)
     else:
         return await _page(ctx, tab, done=_saved(ctx, tab, saved["name"]))
     return await _page(ctx, tab, 422, form=form, errors=_with_summary(ctx, errors), editing=editing)
