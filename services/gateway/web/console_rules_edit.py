@@ -66,7 +66,7 @@ def _edit_refusal(ctx: PageContext, tab: str, exc: ChainclubError, current: dict
                              count=ctx.fmt.number(int(current["issued"])))}  # fmt: skip
     if exc.reason == "conflict" and field == "name":
         return {"name": ctx._("Purchases name this rule already: its name cannot change.")}
-    if exc.reason in ("not_found", "out_of_scope"):
+    if exc.reason in ("not_found", "out_of_scope", "forbidden"):
         return {"_": _not_there(ctx)(exc)}
     return field_errors(exc)
 
