@@ -159,6 +159,9 @@ class LoyaltyApi(loyalty_pb2_grpc.LoyaltyServiceServicer):
     ) -> pb.ListMemberPurchasesResponse:
         return await member_lists.list_member_purchases(self.ctx, current_principal(), request)
 
+    async def MemberTiers(self, request: pb.MemberTiersRequest, context: Ctx) -> pb.MemberTiersResponse:
+        return await member_lists.member_tiers(self.ctx, current_principal(), request)
+
     async def ListRewards(self, request: pb.ListRewardsRequest, context: Ctx) -> pb.ListRewardsResponse:
         return await rewards.list_rewards(self.ctx, current_principal(), request)
 

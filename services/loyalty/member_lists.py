@@ -18,6 +18,7 @@ from services.loyalty.models import points_accounts, purchases
 
 MAX_TIER_PAGE = 5000  # member numbers per page: the gateway pages through them for a search
 MAX_PURCHASE_PAGE = 200
+MAX_TIER_LOOKUP = 500  # members per MemberTiers call (a page of a member list)
 
 
 def _offset(page: common_pb2.PageRequest) -> int:
@@ -57,6 +58,33 @@ async def members_on_tier(
     more = len(found) > size
     return pb.MembersOnTierResponse(
         member_nos=found[:size], page=common_pb2.PageInfo(next_cursor=str(offset + size) if more else "")
+    )
+
+
+async def member_tiers(
+    ctx: LoyaltyContext, p: Principal, req: pb.MemberTiersRequest
+) -> pb.MemberTiersResponse:
+    """The current tier of the members asked for that have a points account; counter staff see
+    any member's (the card works chain-wide), auditors those of their scope."""
+    access.require(p, access.READERS, "read tiers of members")
+    wanted = sorted(set(req.member_nos))
+    if len(wanted) > MAX_TIER_LOOKUP:
+        raise InvalidArgument(f"at most {MAX_TIER_LOOKUP} member numbers", field="member_nos")
+    if not wanted:
+        return pb.MemberTiersResponse()
+    a = points_accounts.c
+    query = (
+        select(a.member_no, a.tier, a.home_store_path).where(a.member_no.in_(wanted)).order_by(a.member_no)
+    )
+    async with ctx.db.transaction() as session:
+        rows = (await session.execute(query)).all()
+    counter = p.role in access.COUNTER or p.role == "service"
+    return pb.MemberTiersResponse(
+        tiers=[
+            pb.MemberTier(member_no=r.member_no, tier=r.tier)
+            for r in rows
+            if counter or p.may_access(r.home_store_path)
+        ]
     )
 
 

@@ -114,3 +114,24 @@ async def test_a_members_purchases_newest_first_with_refunds_and_paging(loyalty_
         pb.ListMemberPurchasesRequest(member_no=random_member_no()), metadata=mgr
     )
     assert list(nobody.purchases) == []
+
+
+async def test_the_tiers_of_some_members_in_one_call(loyalty_world) -> None:  # type: ignore[no-untyped-def]
+    w = loyalty_world
+    await ensure_tier(w)
+    region = "HQ/MX" + uuid.uuid4().hex[:6].upper()
+    store, other = f"{region}/S1", "HQ/MY" + uuid.uuid4().hex[:6].upper() + "/S1"
+    big, small, away, nobody = (random_member_no() for _ in range(4))
+    await buy(w, store, big, 5_000_000)
+    await buy(w, store, small, 1_000)
+    await buy(w, other, away, 5_000_000)
+    asked = pb.MemberTiersRequest(member_nos=[small, big, away, nobody, big])
+    got = await w.stub.MemberTiers(asked, metadata=w.md("clerk", store))
+    assert {t.member_no: t.tier for t in got.tiers} == {big: TIER, small: "standard", away: TIER}
+    auditor = await w.stub.MemberTiers(asked, metadata=w.md("auditor", region))
+    assert {t.member_no: t.tier for t in auditor.tiers} == {big: TIER, small: "standard"}
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await w.stub.MemberTiers(
+            pb.MemberTiersRequest(member_nos=[random_member_no() for _ in range(501)]), metadata=w.md()
+        )
+    assert from_rpc_error(err.value).reason == "invalid_argument"

@@ -718,6 +718,26 @@ class ListMemberPurchasesResponse(_message.Message):
     page: _common_pb2.PageInfo
     def __init__(self, purchases: _Optional[_Iterable[_Union[MemberPurchase, _Mapping]]] = ..., page: _Optional[_Union[_common_pb2.PageInfo, _Mapping]] = ...) -> None: ...
 
+class MemberTiersRequest(_message.Message):
+    __slots__ = ("member_nos",)
+    MEMBER_NOS_FIELD_NUMBER: _ClassVar[int]
+    member_nos: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, member_nos: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class MemberTier(_message.Message):
+    __slots__ = ("member_no", "tier")
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    member_no: str
+    tier: str
+    def __init__(self, member_no: _Optional[str] = ..., tier: _Optional[str] = ...) -> None: ...
+
+class MemberTiersResponse(_message.Message):
+    __slots__ = ("tiers",)
+    TIERS_FIELD_NUMBER: _ClassVar[int]
+    tiers: _containers.RepeatedCompositeFieldContainer[MemberTier]
+    def __init__(self, tiers: _Optional[_Iterable[_Union[MemberTier, _Mapping]]] = ...) -> None: ...
+
 class Reward(_message.Message):
     __slots__ = ("id", "name", "points_cost", "stock", "active", "created_at", "redeemed")
     ID_FIELD_NUMBER: _ClassVar[int]

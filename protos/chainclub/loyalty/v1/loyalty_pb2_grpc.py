@@ -212,6 +212,11 @@ class LoyaltyServiceStub:
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesRequest.SerializeToString,
                 response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesResponse.FromString,
                 _registered_method=True)
+        self.MemberTiers = channel.unary_unary(
+                '/chainclub.loyalty.v1.LoyaltyService/MemberTiers',
+                request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MemberTiersRequest.SerializeToString,
+                response_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MemberTiersResponse.FromString,
+                _registered_method=True)
         self.ListRewards = channel.unary_unary(
                 '/chainclub.loyalty.v1.LoyaltyService/ListRewards',
                 request_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListRewardsRequest.SerializeToString,
@@ -502,6 +507,14 @@ class LoyaltyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MemberTiers(self, request, context):
+        """The current tier of each of some members (a page of a member list); a member without a
+        points account, or outside an auditor's scope, is left out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListRewards(self, request, context):
         """Rewards catalog (积分商城): HQ keeps the gifts; a redemption spends points FIFO from the
         lots and takes stock, idempotent per request_id.
@@ -750,6 +763,11 @@ def add_LoyaltyServiceServicer_to_server(servicer, server):
                     servicer.ListMemberPurchases,
                     request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesRequest.FromString,
                     response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesResponse.SerializeToString,
+            ),
+            'MemberTiers': grpc.unary_unary_rpc_method_handler(
+                    servicer.MemberTiers,
+                    request_deserializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MemberTiersRequest.FromString,
+                    response_serializer=chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MemberTiersResponse.SerializeToString,
             ),
             'ListRewards': grpc.unary_unary_rpc_method_handler(
                     servicer.ListRewards,
@@ -1749,6 +1767,33 @@ class LoyaltyService:
             '/chainclub.loyalty.v1.LoyaltyService/ListMemberPurchases',
             chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesRequest.SerializeToString,
             chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.ListMemberPurchasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MemberTiers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.loyalty.v1.LoyaltyService/MemberTiers',
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MemberTiersRequest.SerializeToString,
+            chainclub_dot_loyalty_dot_v1_dot_loyalty__pb2.MemberTiersResponse.FromString,
             options,
             channel_credentials,
             insecure,
