@@ -2,7 +2,8 @@
 tree (HQ → regions → sub-regions → stores, collapsible, each node with its staff and store
 counts; add, rename, close and reopen units), staff filtered by role and unit, distributors
 apart with their editable price level, products with wholesale levels and region price
-overrides, and the top-up bonus rules. Every form calls the use case its REST route calls."""
+overrides, and the top-up bonus rules (listed; changed on the rules page). Every form calls
+the use case its REST route calls."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ async def _home(
     shown = [n for n in org_forms.flatten(roots) if focus and n.unit.code == focus.code] or roots
     in_focus = [s for s in people if focus is None or org_forms.within(s.scope, focus.path)]
     values: dict[str, object] = {
-        "unit": {}, "user": {}, "product": {}, "rule": {}, "unit_errors": {}, "user_errors": {},
-        "product_errors": {}, "rule_errors": {}, "created": None, "edit_errors": {}, "level_errors": {},
+        "unit": {}, "user": {}, "product": {}, "unit_errors": {}, "user_errors": {},
+        "product_errors": {}, "created": None, "edit_errors": {}, "level_errors": {},
         "edit": {}, **forms,
     }  # fmt: skip
     if not values["product"] and (sku := query.get("product")):
@@ -298,33 +299,6 @@ def _product_refusal(ctx: PageContext, exc: Exception, rows: list[dict[str, str]
         else:
             out[_field(key)] = message
     return out
-
-
-@router.post("/console/bonus-rules")
-async def create_bonus_rule(ctx: Ctx) -> Response:
-    form = await _fields(ctx)
-    errors: dict[str, str] = {}
-    body: dict[str, object] = {"name": form.get("name", ""), "scope": form.get("scope") or None}
-    for field in ("min_amount", "bonus_amount"):
-        try:
-            body[field] = parse_yuan(form.get(field) or "0")
-        except (ValueError, ArithmeticError):
-            errors[field] = ctx._("Enter an amount in yuan, e.g. 12.50.")
-    points = form.get("bonus_points") or "0"
-    if points.isdigit():
-        body["bonus_points"] = int(points)
-    else:
-        errors["bonus_points"] = ctx._("Points are a whole number.")
-    if not errors:
-        try:
-            rule = await wallet.create_bonus_rule(
-                ctx.state, ctx.request, ctx.p, wallet.BonusRuleBody.model_validate(body)
-            )
-        except (ValidationError, ChainclubError) as exc:
-            errors = _refused(exc, "name")
-        else:
-            return await _home(ctx, 201, created=ctx._("Created top-up rule %(name)s.", name=rule["name"]))
-    return await _home(ctx, 422, rule=form, rule_errors=errors)
 
 
 def _field(key: str) -> str:
