@@ -7,6 +7,7 @@ deactivates and fails to delete a risk rule an alert names."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 import uuid
@@ -93,6 +94,9 @@ def test_top_ups_and_points_liability_reports_equal_rest_with_charts(page: Page,
     item = held[0]
     keys = ("members", "outstanding", "expiring_30_days", "expiring_90_days")
     assert cells(page, "#liability", store["path"]) == [str(item[k]) for k in keys]
+    chart = json.loads(page.locator("#report-data").text_content() or "{}")
+    assert sum(chart["top_ups"]["series"][0]["values"]) == top_ups["totals"]["principal"]
+    assert chart["liability"]["series"][0]["values"] == [i["outstanding"] for i in liability["items"]]
     for key in ("top_ups", "liability"):  # each chart drawn by ECharts from the JSON block
         expect(page.locator(f'.chart[data-chart-key="{key}"][data-chart-drawn="true"] svg')).to_have_count(1)
     settled(page)
