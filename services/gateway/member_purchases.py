@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.auth import Principal
-from services.gateway.loyalty import member_in_scope
+from kit.errors import ChainclubError
+from services.gateway.loyalty import READ_TIMEOUT, member_in_scope
 from services.gateway.state import GatewayState
 
 TIER_PAGE = 5000  # member numbers per MembersOnTier call
@@ -73,3 +74,20 @@ async def members_on_tier(state: GatewayState, p: Principal, tier: str, store_pa
         cursor = reply.page.next_cursor
         if not cursor:
             return found
+
+
+async def current_tiers(state: GatewayState, p: Principal, member_nos: list[str]) -> dict[str, str]:
+    """Loyalty's tier of each of a page of members (those with a points account); {} when
+    loyalty does not answer, so a member list still shows (with the tiers at registration)."""
+    if not member_nos:
+        return {}
+    try:
+        reply = await state.clients.call(
+            state.clients.loyalty.MemberTiers,
+            pb.MemberTiersRequest(member_nos=member_nos),
+            p,
+            timeout=READ_TIMEOUT,
+        )
+    except ChainclubError:
+        return {}
+    return {t.member_no: t.tier for t in reply.tiers}

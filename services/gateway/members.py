@@ -318,7 +318,8 @@ async def search_request(
 async def search(
     state: GatewayState, p: Principal, f: SearchFilters, limit: int = 50, cursor: str | None = None
 ) -> dict[str, Any]:
-    """One page of the members in the caller's scope matching ``f``. -> ``MemberPage``."""
+    """One page of the members in the caller's scope matching ``f``, each with loyalty's tier
+    (the tier at registration while loyalty has no account or does not answer). -> ``MemberPage``."""
     req = await search_request(state, p, f)
     if req is None:
         return {"items": [], "next_cursor": None}
@@ -326,8 +327,11 @@ async def search(
     reply = await state.clients.call(state.clients.members.SearchMembers, req, p)
     items = [member_json(m) for m in reply.members]
     if f.tier:  # loyalty put them there: that is their tier now
-        for item in items:
-            item["tier"] = f.tier
+        tiers = {m["member_no"]: f.tier for m in items}
+    else:
+        tiers = await member_purchases.current_tiers(state, p, [m["member_no"] for m in items])
+    for item in items:
+        item["tier"] = tiers.get(item["member_no"], item["tier"])
     return {"items": items, "next_cursor": reply.page.next_cursor or None}
 
 

@@ -54,6 +54,10 @@ async def test_a_member_upgraded_by_a_purchase_is_found_under_the_new_tier(
     assert [(m["member_no"], m["tier"]) for m in r.json()["items"]] == [(big["member_no"], tier)]
     r = await w.call("GET", "/api/v1/members", mine["manager"], params={"tier": "standard"})
     assert [m["member_no"] for m in r.json()["items"]] == [small["member_no"]]
+    r = await w.call("GET", "/api/v1/members", mine["manager"], params={"store": mine["store"]})
+    assert sorted((m["member_no"], m["tier"]) for m in r.json()["items"]) == sorted(
+        [(big["member_no"], tier), (small["member_no"], "standard")]
+    )
     r = await w.call(
         "GET", "/api/v1/members", mine["manager"], params={"tier": tier, "q": "nobody-like-this"}
     )
