@@ -335,12 +335,13 @@ async def assess(
         for hit in raised:
             rule, why = hit.rule, hit.why
             alert_id = uuid.uuid4()
+            named = [*hit.window_ids, *own]
             await s.execute(
                 alerts.insert().values(
                     id=alert_id, rule_id=uuid.UUID(rule.id), rule_name=rule.name, kind=rule.kind, action=rule.action,
                     card_no=card_no, account_id=account_id, amount=amount, transaction_kind=kind,
                     acting_store_path=acting, home_store_path=home, detail=why, created_at=now,
-                    transaction_ids=[*hit.window_ids, *own],
+                    transaction_ids=named,
                 )
             )  # fmt: skip
             await ctx.emit(
@@ -350,6 +351,7 @@ async def assess(
                     alert_id=str(alert_id), rule_id=rule.id, rule_name=rule.name, kind=rule.kind, action=rule.action,
                     card_no=card_no, account_id=str(account_id), amount=amount, transaction_kind=kind,
                     acting_store_path=acting, home_store_path=home, detail=why, at=ts(now),
+                    transaction_ids=[str(t) for t in named],
                 ),
                 home,
             )  # fmt: skip

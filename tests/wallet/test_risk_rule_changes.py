@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.wallet.helpers import assert_problem, history, risk_rules, shop
+from kit.testing import eventually
+from tests.wallet.helpers import assert_problem, history, risk_rules, shop, tap
 
 pytestmark = pytest.mark.integration
 
@@ -32,14 +33,21 @@ async def test_an_alert_names_the_transactions_behind_it_and_keeps_the_note(wall
     w = wallet_world
     s = await shop(w)
     card = await w.card(s.clerk)
-    async with risk_rules(w) as create:
+    async with risk_rules(w) as create, tap(w) as events:
         await create(
             kind="count_in_window", threshold=2, window_seconds=3_600, action="alert", applies_to="topup"
         )
         made = [await topped_up(w, s.clerk, card, 1_000) for _ in range(3)]
         blocker = await create(kind="single_amount", threshold=50_000, action="block", applies_to="topup")
         assert_problem(await w.top_up(s.clerk, card, 50_001), 409, "blocked_by_risk_rule")
+        # every alert's event names the same transactions as the alert
+        await eventually(lambda: len(events.of(card, "wallet.alert.raised")) == 3, what="three alert events")
+        published = {
+            e.message.alert_id: list(e.message.transaction_ids)
+            for e in events.of(card, "wallet.alert.raised")
+        }
     alerts = await alerts_of(w, w.admin, card, "open")
+    assert published == {a["id"]: a["transaction_ids"] for a in alerts}
     [window] = [a for a in alerts if a["kind"] == "count_in_window" and a["amount"] == 1_000]
     # the two top-ups the window counted, then the one that raised it
     assert window["transaction_ids"] == [m["transaction_id"] for m in made]

@@ -1,9 +1,10 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -145,7 +146,7 @@ class AdjustmentApplied(_message.Message):
     def __init__(self, adjustment_id: _Optional[str] = ..., transaction_id: _Optional[str] = ..., card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., member_no: _Optional[str] = ..., amount: _Optional[int] = ..., bucket: _Optional[str] = ..., reason: _Optional[str] = ..., requested_by: _Optional[str] = ..., approved_by: _Optional[str] = ..., home_store_path: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AlertRaised(_message.Message):
-    __slots__ = ("alert_id", "rule_id", "rule_name", "kind", "action", "card_no", "account_id", "amount", "transaction_kind", "acting_store_path", "home_store_path", "detail", "at")
+    __slots__ = ("alert_id", "rule_id", "rule_name", "kind", "action", "card_no", "account_id", "amount", "transaction_kind", "acting_store_path", "home_store_path", "detail", "at", "transaction_ids")
     ALERT_ID_FIELD_NUMBER: _ClassVar[int]
     RULE_ID_FIELD_NUMBER: _ClassVar[int]
     RULE_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -159,6 +160,7 @@ class AlertRaised(_message.Message):
     HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_IDS_FIELD_NUMBER: _ClassVar[int]
     alert_id: str
     rule_id: str
     rule_name: str
@@ -172,4 +174,5 @@ class AlertRaised(_message.Message):
     home_store_path: str
     detail: str
     at: _timestamp_pb2.Timestamp
-    def __init__(self, alert_id: _Optional[str] = ..., rule_id: _Optional[str] = ..., rule_name: _Optional[str] = ..., kind: _Optional[str] = ..., action: _Optional[str] = ..., card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., amount: _Optional[int] = ..., transaction_kind: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., home_store_path: _Optional[str] = ..., detail: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    transaction_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, alert_id: _Optional[str] = ..., rule_id: _Optional[str] = ..., rule_name: _Optional[str] = ..., kind: _Optional[str] = ..., action: _Optional[str] = ..., card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., amount: _Optional[int] = ..., transaction_kind: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., home_store_path: _Optional[str] = ..., detail: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_ids: _Optional[_Iterable[str]] = ...) -> None: ...
