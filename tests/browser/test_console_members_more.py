@@ -69,6 +69,15 @@ def test_the_tier_search_finds_the_member_a_purchase_upgraded(page: Page, shop: 
     expect(page.locator("#results")).to_contain_text(shop["plain"]["member_no"])
     expect(page.locator("#results")).not_to_contain_text(shop["rich"]["member_no"])
 
+    # Found by name, the list shows the tier as it is now too.
+    page.locator("#member-search").get_by_label(re.compile("^(等级|Tier)")).select_option("")
+    page.locator("#member-search").get_by_label("会员号或姓名").fill("升级会员")
+    page.locator("#member-search").get_by_role("button", name="搜索").click()
+    settled(page)
+    row = page.locator("#results tbody tr").filter(has_text=shop["rich"]["member_no"])
+    expect(row).to_contain_text(shop["tier"]["code"])
+    page.locator("#member-search").get_by_label("会员号或姓名").fill("")
+
     page.get_by_role("link", name="English").click()
     page.goto("/console/members")
     search_tier(page, shop["tier"])
