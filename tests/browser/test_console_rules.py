@@ -125,6 +125,8 @@ def test_hq_adds_every_kind_of_rule(page: Page, shop: dict, admin: Admin):
     promo = f"满200减30-{tag()}"
     form = page.locator("#promotion-form")
     page.locator("#f-promotion-name").fill(promo)
+    # The test's region only: an HQ-wide 满减 would discount the other tests' checkouts.
+    form.get_by_label(re.compile("^适用范围")).select_option(shop["region"]["code"])
     form.get_by_label(re.compile("^满（元）")).fill("200")
     form.get_by_label(re.compile("^减（元）")).fill("30")
     expect(form.get_by_test_id("preview")).to_contain_text("满 ¥200.00 减 ¥30.00")
@@ -135,12 +137,14 @@ def test_hq_adds_every_kind_of_rule(page: Page, shop: dict, admin: Admin):
     expect(page.locator("#promotions-list tr", has_text=promo)).to_contain_text("满 ¥200.00 减 ¥30.00")
     promos = {x["name"]: x for x in admin.call("GET", "/api/v1/loyalty/promotions").json()["items"]}
     assert (promos[promo]["spend_threshold"], promos[promo]["save_amount"]) == (20_000, 3000)
+    assert promos[promo]["scope"] == shop["region"]["path"]
 
     # A risk rule: more than ¥8,000 topped up within an hour raises an alert.
     open_tab(page, "风控规则")
     risk = f"1小时充值超8000-{tag()}"
     form = page.locator("#risk-form")
     form.get_by_label(re.compile("^规则")).fill(risk)
+    form.locator("#f-risk-scope").select_option(shop["region"]["path"])  # not the other tests' top-ups
     form.get_by_label(re.compile("^类型")).select_option("sum_in_window")
     form.get_by_label(re.compile("^适用交易")).select_option("topup")
     form.get_by_label(re.compile("^阈值")).fill("8000")

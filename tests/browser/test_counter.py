@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests.browser.helpers import Admin, page_errors, shot
-from tests.browser.pages import balance, funded_member, identify, log_in, open_task, scan
+from tests.browser.pages import balance, funded_member, identify, log_in, open_task, scan, settled
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +102,7 @@ def test_clerk_registers_tops_up_with_the_bonus_shown_and_checks_out(page: Page,
     option = page.get_by_label("优惠券").locator("option", has_text=coupon)
     page.get_by_label("优惠券").select_option(value=option.get_attribute("value"))
     expect(page.get_by_test_id("total-due")).to_have_text("¥153.00")
+    settled(page)
     page.get_by_label("储值支付（¥）").fill("100")
     page.get_by_label("现金（¥）").fill("53")
     shot(page, "checkout-quote")

@@ -67,10 +67,17 @@
   });
 
   /* Keyboard first: after a swap, the element marked data-autofocus takes the focus, so a
-   * barcode scanner (digits + Enter) can go on without a mouse. */
+   * barcode scanner (digits + Enter) can go on without a mouse — unless the person is typing in
+   * another field (say the amount paid while the quote refreshes): taking the focus then would
+   * send their digits to the scanner's field. */
+  function typingElsewhere(el) {
+    var active = document.activeElement;
+    return !!active && active !== el && document.contains(active) &&
+      /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
+  }
   function focusFirst(root) {
     var el = root.querySelector && root.querySelector("[data-autofocus]");
-    if (el) { el.focus(); if (el.select) el.select(); }
+    if (el && (root === document || !typingElsewhere(el))) { el.focus(); if (el.select) el.select(); }
   }
   document.addEventListener("htmx:afterSettle", function (evt) { focusFirst(evt.detail.elt); });
 
