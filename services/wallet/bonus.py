@@ -60,7 +60,9 @@ def checked_terms(ctx: WalletContext, p: Principal, req: pb.BonusRule) -> BonusT
     ends = req.ends_at.ToDatetime(tzinfo=tz) if req.HasField("ends_at") else None
     if starts and ends and ends <= starts:
         raise InvalidArgument("ends_at must be after starts_at", field="ends_at")
-    return BonusTerms(req.name.strip()[:200], req.min_amount, req.bonus_amount, req.bonus_points, scope, starts, ends)
+    return BonusTerms(
+        req.name.strip()[:200], req.min_amount, req.bonus_amount, req.bonus_points, scope, starts, ends
+    )
 
 
 def _rule_id(value: str) -> uuid.UUID:
@@ -73,7 +75,9 @@ def _rule_id(value: str) -> uuid.UUID:
 async def _locked_rule(session, p: Principal, rule_id: uuid.UUID):  # type: ignore[no-untyped-def]
     """The rule, locked, if the caller may change it; not_found when it does not exist or lies
     outside the caller's scope (a rule made above the caller is read-only to it)."""
-    row = (await session.execute(select(bonus_rules).where(bonus_rules.c.id == rule_id).with_for_update())).first()
+    row = (
+        await session.execute(select(bonus_rules).where(bonus_rules.c.id == rule_id).with_for_update())
+    ).first()
     if row is None or not p.may_access(row.scope):
         raise NotFound(f"bonus rule {rule_id} not found")
     return row
@@ -101,33 +105,45 @@ async def update_bonus_rule(ctx: WalletContext, p: Principal, req: pb.BonusRule)
         terms = checked_terms(ctx, p, req)
         row = (
             await session.execute(
-                update(bonus_rules).where(bonus_rules.c.id == rule_id).values(**terms.values()).returning(*bonus_rules.c)
+                update(bonus_rules)
+                .where(bonus_rules.c.id == rule_id)
+                .values(**terms.values())
+                .returning(*bonus_rules.c)
             )
         ).one()
     return bonus_rule_pb(row)
 
 
-async def set_bonus_rule_active(ctx: WalletContext, p: Principal, req: pb.SetBonusRuleActiveRequest) -> pb.BonusRule:
+async def set_bonus_rule_active(
+    ctx: WalletContext, p: Principal, req: pb.SetBonusRuleActiveRequest
+) -> pb.BonusRule:
     access.require(p, access.RULE_MAKERS, "turn bonus rules off or on")
     rule_id = _rule_id(req.id)
     async with ctx.db.transaction() as session:
         await _locked_rule(session, p, rule_id)
         row = (
             await session.execute(
-                update(bonus_rules).where(bonus_rules.c.id == rule_id).values(active=req.active).returning(*bonus_rules.c)
+                update(bonus_rules)
+                .where(bonus_rules.c.id == rule_id)
+                .values(active=req.active)
+                .returning(*bonus_rules.c)
             )
         ).one()
     return bonus_rule_pb(row)
 
 
-async def delete_bonus_rule(ctx: WalletContext, p: Principal, req: pb.DeleteBonusRuleRequest) -> pb.DeleteBonusRuleResponse:
+async def delete_bonus_rule(
+    ctx: WalletContext, p: Principal, req: pb.DeleteBonusRuleRequest
+) -> pb.DeleteBonusRuleResponse:
     access.require(p, access.RULE_MAKERS, "delete bonus rules")
     rule_id = _rule_id(req.id)
     async with ctx.db.transaction() as session:
         # A top-up already under way may still apply the rule it read before this commits: its
         # transaction keeps the rule's id and, in its note, the rule's name.
         await _locked_rule(session, p, rule_id)
-        applied = (await session.execute(select(exists().where(transactions.c.bonus_rule_id == rule_id)))).scalar()
+        applied = (
+            await session.execute(select(exists().where(transactions.c.bonus_rule_id == rule_id)))
+        ).scalar()
         if applied:
             raise Conflict("top-ups have applied this bonus rule: deactivate it instead of deleting it")
         await session.execute(bonus_rules.delete().where(bonus_rules.c.id == rule_id))
