@@ -21,7 +21,7 @@ from kit.errors import Forbidden, InvalidArgument, NotFound
 from services.members import access, domain
 from services.members.cards import issue
 from services.members.context import MembersContext
-from services.members.models import card_types, cards, member_no_seq, members
+from services.members.models import card_holders, card_types, cards, member_no_seq, members
 from services.members.pii import aad
 from services.members.queries import (
     card_type_for_issue,
@@ -190,12 +190,14 @@ def search_query(ctx: MembersContext, p: Principal, req: pb.SearchMembersRequest
     if req.q:
         text = req.q.strip()
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(
-            or_(
-                members.c.name.ilike(f"%{escaped}%", escape="\\"),
-                members.c.member_no.startswith(text, autoescape=True),
-            )
-        )
+        found = [
+            members.c.name.ilike(f"%{escaped}%", escape="\\"),
+            members.c.member_no.startswith(text, autoescape=True),
+        ]
+        if text.isdigit() and len(text) >= 12:  # a card number: its owner and its holders
+            found.append(members.c.id.in_(select(cards.c.member_id).where(cards.c.card_no == text)))
+            found.append(members.c.id.in_(select(card_holders.c.member_id).where(card_holders.c.card_no == text)))
+        query = query.where(or_(*found))
     if req.tag:
         query = query.where(members.c.tags.contains([req.tag]))  # @> uses the GIN index
     if req.tier:

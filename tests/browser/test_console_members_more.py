@@ -71,12 +71,18 @@ def test_the_tier_search_finds_the_member_a_purchase_upgraded(page: Page, shop: 
 
     # Found by name, the list shows the tier as it is now too.
     page.locator("#member-search").get_by_label(re.compile("^(等级|Tier)")).select_option("")
-    page.locator("#member-search").get_by_label("会员号或姓名").fill("升级会员")
+    page.locator("#member-search").get_by_label("会员号、姓名或卡号").fill("升级会员")
     page.locator("#member-search").get_by_role("button", name="搜索").click()
     settled(page)
     row = page.locator("#results tbody tr").filter(has_text=shop["rich"]["member_no"])
     expect(row).to_contain_text(shop["tier"]["code"])
-    page.locator("#member-search").get_by_label("会员号或姓名").fill("")
+    # Found by the card number too.
+    page.locator("#member-search").get_by_label("会员号、姓名或卡号").fill(shop["plain"]["card"]["card_no"])
+    page.locator("#member-search").get_by_role("button", name="搜索").click()
+    settled(page)
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results tbody tr").first).to_contain_text(shop["plain"]["member_no"])
+    page.locator("#member-search").get_by_label("会员号、姓名或卡号").fill("")
 
     page.get_by_role("link", name="English").click()
     page.goto("/console/members")

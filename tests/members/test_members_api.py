@@ -236,6 +236,12 @@ async def test_search_by_name_substring(world, populated):
     assert nos(await search(world, world.admin, q=populated["stem"][2:] + "乙")) == {b["member_no"]}
 
 
+async def test_search_by_card_number(world, populated):
+    a = populated["members"][0]
+    assert nos(await search(world, world.admin, q=a["card"]["card_no"])) == {a["member_no"]}
+    assert await search(world, world.admin, q="9" * 16) == []
+
+
 async def test_search_by_member_no_prefix(world, populated):
     a = populated["members"][0]
     assert a["member_no"] in nos(await search(world, world.admin, q=a["member_no"]))
