@@ -196,7 +196,9 @@ def search_query(ctx: MembersContext, p: Principal, req: pb.SearchMembersRequest
         ]
         if text.isdigit() and len(text) >= 12:  # a card number: its owner and its holders
             found.append(members.c.id.in_(select(cards.c.member_id).where(cards.c.card_no == text)))
-            found.append(members.c.id.in_(select(card_holders.c.member_id).where(card_holders.c.card_no == text)))
+            found.append(
+                members.c.id.in_(select(card_holders.c.member_id).where(card_holders.c.card_no == text))
+            )
         query = query.where(or_(*found))
     if req.tag:
         query = query.where(members.c.tags.contains([req.tag]))  # @> uses the GIN index
