@@ -12,7 +12,7 @@ from fastapi import Request
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.auth import Principal
-from services.gateway import audit, loyalty
+from services.gateway import audit
 from services.gateway.org import unit_path
 from services.gateway.state import GatewayState
 
@@ -134,34 +134,3 @@ async def segment_members(state: GatewayState, p: Principal, segment: str, store
     population)."""
     req = pb.MembersInSegmentRequest(segment=segment, store_path=store_path)
     return list((await state.clients.call(state.clients.loyalty.MembersInSegment, req, p)).member_nos)
-
-
-async def issue_to_segment(
-    state: GatewayState,
-    request: Request,
-    p: Principal,
-    key: str,
-    template_id: str,
-    segment: str,
-    store: str | None = None,
-) -> dict[str, Any]:
-    """Issue the coupon template to every member of a segment, once per ``key`` (the scoped
-    Idempotency-Key), audited. Without ``store`` this is ``POST
-    /api/v1/loyalty/coupon-templates/{id}/issue`` with ``segment`` (loyalty resolves the
-    segment in the caller's scope). With ``store`` (an org unit inside the scope) the segment is
-    the one computed within that unit, as the segments screen shows it: loyalty resolves its
-    members there and they get the coupon."""
-    if not store:
-        return await loyalty.issue_coupons(
-            state, request, p, key, template_id, loyalty.IssueBody(segment=segment)
-        )
-    path = await unit_path(state, p, store, field="store")
-    member_nos = await segment_members(state, p, segment, path)
-    if not member_nos:
-        return {"issued": 0, "skipped": 0, "codes": []}
-    req = pb.IssueCouponsRequest(request_id=key, template_id=template_id, member_nos=member_nos)
-    reply = await state.clients.call(state.clients.loyalty.IssueCoupons, req, p, timeout=60)
-    await audit.record_alone(state, request, p, "loyalty.coupons.issue", "coupon_template", template_id, path,
-                             {"members": len(member_nos), "segment": segment, "store": store,
-                              "issued": reply.issued})  # fmt: skip
-    return {"issued": reply.issued, "skipped": reply.skipped, "codes": list(reply.codes)}

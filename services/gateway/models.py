@@ -179,3 +179,30 @@ checkout_refunds = Table(
     _created(),
     Index("ix_checkout_refunds_checkout", "checkout_id"),
 )
+
+
+ISSUE_JOB_STATUSES = ("running", "completed", "failed")
+
+issue_jobs = Table(
+    "issue_jobs",
+    metadata,
+    Column("job_id", UUID(as_uuid=True), primary_key=True),  # uuid5(the scoped Idempotency-Key)
+    Column("request_key", String(300), nullable=False),  # the scoped key; batch n issues under "<key>:<n>"
+    Column("template_id", String(64), nullable=False),
+    Column("segment", String(32), nullable=False),
+    Column("scope", Text, nullable=False),  # the org path the segment was taken in
+    Column("actor", String(64), nullable=False),
+    Column("actor_role", String(20), nullable=False),
+    Column("actor_scope", Text, nullable=False),
+    Column("member_nos", JSONB, nullable=False),  # fixed at the start: a resumed job issues the same batches
+    Column("total", Integer, nullable=False),
+    Column("batches_done", Integer, nullable=False, server_default="0"),
+    Column("issued", Integer, nullable=False, server_default="0"),
+    Column("skipped", Integer, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False),
+    Column("message", Text, nullable=False, server_default=""),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("status IN " + str(ISSUE_JOB_STATUSES), name="status"),
+    Index("ix_issue_jobs_scope_created", "scope", "created_at"),
+)

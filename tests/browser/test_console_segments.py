@@ -154,20 +154,32 @@ def test_hq_recomputes_the_segments_and_issues_a_coupon_to_a_quadrant(
     expect(page.locator("[data-chart] svg")).to_have_count(2)
     shot(page, "console-segments-zh")
 
-    # A coupon to the store's allies: only that member gets it, once (a reload sends nothing).
+    # A coupon to the store's allies, as a job whose page shows its progress to the end: only that
+    # member gets it, once (reloading the job's page or sending the form again issues nothing more).
     ally = page.locator("#quadrants tr[data-segment='ally']")
     ally.get_by_text("发放优惠券…").click()
     ally.get_by_label("优惠券模板").select_option(label=shop["template"]["name"])
     page.once("dialog", lambda d: d.accept())
     ally.get_by_role("button", name="向知己发放").click()
-    expect(page.get_by_role("status").filter(has_text="已向知己发放 1 张")).to_be_visible()
-    settled(page)
+    expect(page).to_have_url(re.compile(r"/console/segments/issue-jobs/[0-9a-f-]+$"))
+    expect(page.get_by_role("heading", name=re.compile("向知己发放"))).to_be_visible()
+    expect(page.locator("#issue-progress")).to_have_attribute("data-status", "completed")
+    expect(page.get_by_test_id("issue-counts")).to_contain_text("已处理 1 / 1 位会员")
+    expect(page.get_by_test_id("issue-counts")).to_contain_text("已发放 1")
+    expect(page.locator("#issue-bar")).to_have_attribute("value", "1")
+    shot(page, "console-segments-issue-job-zh")
+    job_url = page.url
     members = shop["members"]
     assert coupons_of(admin, members["ally"]["member_no"]).count(shop["template"]["name"]) == 1
     for q in ("butterfly", "barnacle", "stranger"):
         assert shop["template"]["name"] not in coupons_of(admin, members[q]["member_no"])
     page.reload()
+    page.go_back()  # the form again, with its key: the same job, nothing more issued
+    expect(page).to_have_url(re.compile(r"/console/segments"))
+    page.goto(job_url)
+    expect(page.locator("#issue-progress")).to_have_attribute("data-status", "completed")
     assert coupons_of(admin, members["ally"]["member_no"]).count(shop["template"]["name"]) == 1
+    page.goto(f"/console/segments?store={store['code']}")
 
     # The whole scope's new buyers (a lifecycle stage is the member's own, not relative): all four get it.
     page.get_by_label("门店或区域").select_option("")
@@ -178,8 +190,8 @@ def test_hq_recomputes_the_segments_and_issues_a_coupon_to_a_quadrant(
     new.get_by_label("优惠券模板").select_option(label=shop["welcome_back"]["name"])
     page.once("dialog", lambda d: d.accept())
     new.get_by_role("button", name="向新客发放").click()
-    expect(page.get_by_role("status").filter(has_text="已向新客发放")).to_be_visible()
-    settled(page)
+    expect(page.locator("#issue-progress")).to_have_attribute("data-status", "completed")
+    page.goto("/console/segments")
     for m in members.values():
         assert shop["welcome_back"]["name"] in coupons_of(admin, m["member_no"])
 

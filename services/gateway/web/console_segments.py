@@ -6,7 +6,8 @@ segments and, for HQ (``analytics.recompute``), recomputing them now; the RFM qu
 蝴蝶 / 藤壶 / 过客 (a ring chart and a table of counts) and the lifecycle stages (a bar chart and
 a table) of the caller's scope or an org unit inside it; per segment a link to its members and,
 for ``loyalty.coupons.issue``, issuing a coupon template to it (an Idempotency-Key made when the
-form is shown); for managers (``followups.create``), creating a follow-up task for every member
+form is shown) as a job whose page shows its progress and can be left and opened again
+(services/gateway/issue_jobs.py); for managers (``followups.create``), creating a follow-up task for every member
 of a segment at the member's home store, with what to call about and a due date (the form's
 Idempotency-Key is the batch key: sending it twice creates nothing twice).
 
@@ -29,7 +30,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from kit.errors import ChainclubError, problem_for
-from services.gateway import analytics, loyalty, notify, org, reports, segment_follow_ups
+from services.gateway import analytics, issue_jobs, loyalty, notify, org, reports, segment_follow_ups
 from services.gateway.deps import Page, scoped_key
 from services.gateway.permissions import MANAGERS, STAFF
 from services.gateway.web.core import N_, PageContext, PageForbidden, PageRoute, gate
@@ -216,25 +217,42 @@ async def issue(ctx: AnalystsCtx) -> Response:
         return await _segments(ctx, store, 422, issue_form=form, issue_errors=errors)
     try:
         key = scoped_key(ctx.p, form.get("key", ""))
-        done = await analytics.issue_to_segment(
-            ctx.state, ctx.request, ctx.p, key, template_id, segment, store
-        )
+        scope = await org.unit_path(ctx.state, ctx.p, store, field="store") if store else ctx.p.scope
+        templates = {t["id"]: t for t in await loyalty.coupon_templates(ctx.state, ctx.p)}
+        if template_id not in templates:
+            raise ChainclubError("there is no such coupon template", reason="not_found")
+        job = await issue_jobs.start(ctx.state, ctx.request, ctx.p, key, template_id, segment, scope)
     except ChainclubError as exc:
         if exc.reason not in ISSUE_REFUSALS:
             raise
         status = problem_for(exc)[0]
         refused = ctx._("The coupons were not issued.")
         return await _segments(ctx, store, status, refused=refused, refused_detail=exc.detail)
+    return ctx.redirect(f"/console/segments/issue-jobs/{job['job_id']}")
+
+
+async def _job_page(ctx: PageContext, job_id: str, fragment: bool) -> Response:
+    job = await issue_jobs.get(ctx.state, ctx.p, job_id[:64])  # another scope's: the 404 page
     templates = {t["id"]: t["name"] for t in await loyalty.coupon_templates(ctx.state, ctx.p)}
-    message = ctx._(
-        "Issued %(issued)s coupons of %(template)s to %(segment)s; %(skipped)s members were skipped "
-        "(their limit was reached or none were left).",
-        issued=ctx.fmt.number(done["issued"]),
-        template=templates.get(template_id, template_id),
-        segment=names[segment],
-        skipped=ctx.fmt.number(done["skipped"]),
-    )
-    return await _segments(ctx, store, 201, done=message)
+    names = _segment_names(ctx)
+    values = {"job": job, "template_name": templates.get(job["template_id"], job["template_id"]),
+              "segment": names.get(job["segment"], job["segment"])}  # fmt: skip
+    if fragment:
+        return ctx.render("console/segments/_issue_progress.html", **values)
+    return ctx.render("console/segments/issue_job.html", **values)
+
+
+@router.get("/console/segments/issue-jobs/{job_id}")
+async def issue_job(job_id: str, ctx: AnalystsCtx) -> Response:
+    """How far issuing a coupon to a segment has got; it can be left and opened again."""
+    _need(ctx, "loyalty.coupons.issue")
+    return await _job_page(ctx, job_id, fragment=False)
+
+
+@router.get("/console/segments/issue-jobs/{job_id}/progress")
+async def issue_job_progress(job_id: str, ctx: AnalystsCtx) -> Response:
+    _need(ctx, "loyalty.coupons.issue")
+    return await _job_page(ctx, job_id, fragment=True)
 
 
 def _follow_up_form(ctx: PageContext, form: dict[str, str]) -> tuple[dict[str, str], date | None]:
