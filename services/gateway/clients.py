@@ -15,8 +15,6 @@ from kit import grpcclient
 from kit.auth import Principal
 from kit.config import SERVICES, Settings
 from kit.errors import from_rpc_error
-from kit.logs import request_id_var
-from kit.telemetry import current_traceparent
 
 
 class ServiceClients:
@@ -33,12 +31,7 @@ class ServiceClients:
     @staticmethod
     def metadata(principal: Principal) -> tuple[tuple[str, str], ...]:
         """Forward the caller's own token; each service re-checks scope with it."""
-        md = [("authorization", f"Bearer {principal.token}")]
-        if (rid := request_id_var.get()) is not None:
-            md.append(("x-request-id", rid))
-        if (tp := current_traceparent()) is not None:
-            md.append(("traceparent", tp))
-        return tuple(md)
+        return grpcclient.metadata(principal.token)
 
     @classmethod
     async def call(cls, method, request, principal: Principal, timeout: float = 15.0):  # type: ignore[no-untyped-def]

@@ -66,7 +66,7 @@ class WalletClient:
     async def __call__(self, checkout_id: str) -> wallet_pb2.Payment:
         return await self.stub.GetPayment(
             wallet_pb2.GetPaymentRequest(request_id=checkout_id),
-            metadata=(("authorization", f"Bearer {self.token.get()}"),),
+            metadata=grpcclient.metadata(self.token.get()),
             timeout=10,
         )
 

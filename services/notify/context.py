@@ -19,7 +19,6 @@ from kit.config import Settings
 from kit.db import Database
 from kit.errors import from_rpc_error
 from kit.grpcclient import ServiceToken
-from kit.logs import request_id_var
 from services.notify.channels import Channel
 
 
@@ -41,7 +40,7 @@ class MembersClient:
         try:
             return await self.stub.GetMember(
                 members_pb2.GetMemberRequest(member_no=member_no),
-                metadata=(("authorization", f"Bearer {self.token.get()}"),),
+                metadata=grpcclient.metadata(self.token.get()),
                 timeout=5,
             )
         except grpc.aio.AioRpcError as exc:
@@ -57,7 +56,7 @@ class MembersClient:
                     members_pb2.ListMemberDatesRequest(
                         kind=kind, date=day, page={"limit": 1000, "cursor": cursor}
                     ),
-                    metadata=(("authorization", f"Bearer {self.token.get()}"),),
+                    metadata=grpcclient.metadata(self.token.get()),
                     timeout=30,
                 )
             except grpc.aio.AioRpcError as exc:
@@ -68,11 +67,8 @@ class MembersClient:
 
     async def add_visit(self, req: members_pb2.AddVisitRequest) -> members_pb2.Visit:
         """With ``req.on_behalf_of`` the staff member; the caller checked their scope."""
-        metadata = [("authorization", f"Bearer {self.token.get()}")]
-        if (rid := request_id_var.get()) is not None:
-            metadata.append(("x-request-id", rid))
         try:
-            return await self.stub.AddVisit(req, metadata=metadata, timeout=5)
+            return await self.stub.AddVisit(req, metadata=grpcclient.metadata(self.token.get()), timeout=5)
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc) from None
 
@@ -98,7 +94,7 @@ class ReportsClient:
         try:
             reply = await self.stubs[service].DailySummary(
                 common_pb2.DailySummaryRequest(date=day, org_path="HQ"),
-                metadata=(("authorization", f"Bearer {self.members.token.get()}"),),
+                metadata=grpcclient.metadata(self.members.token.get()),
                 timeout=30,
             )
         except grpc.aio.AioRpcError as exc:

@@ -21,7 +21,6 @@ from kit.auth import Principal
 from kit.config import Settings
 from kit.db import Database
 from kit.errors import from_rpc_error
-from kit.logs import request_id_var
 from kit.outbox import NOTIFY_CHANNEL, add_event
 
 log = logging.getLogger("wallet.context")
@@ -33,12 +32,9 @@ class MembersClient:
         self.stub = members_pb2_grpc.MembersServiceStub(self.channel)
 
     async def card(self, p: Principal, card_no: str) -> members_pb2.Card:
-        metadata = [("authorization", f"Bearer {p.token}")]
-        if (rid := request_id_var.get()) is not None:
-            metadata.append(("x-request-id", rid))
         try:
             return await self.stub.GetCard(
-                members_pb2.GetCardRequest(card_no=card_no), metadata=metadata, timeout=5
+                members_pb2.GetCardRequest(card_no=card_no), metadata=grpcclient.metadata(p.token), timeout=5
             )
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc) from None
