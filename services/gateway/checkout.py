@@ -1,11 +1,13 @@
 """The checkout saga (docs/design.md §6 gateway, docs/api.md "Checkout").
 
 identify the card (members) -> reserve (loyalty) -> pay the stored-value part (wallet,
-request id = checkout id) -> confirm (loyalty). The state is persisted in ``checkouts``
-before each step and every downstream step is idempotent per checkout id, so a retry with
-the same Idempotency-Key, or the resumer after a restart, continues from the persisted
-state and never charges twice. A failure before payment releases the reservation; a
-failure after payment completes the purchase or refunds the payment.
+request id = checkout id) -> confirm (loyalty). The gateway writes a checkout twice: its
+start (with the audit row) and its outcome. Every downstream step is idempotent per checkout
+id, and a checkout that ran before (a retry with the same Idempotency-Key after a failure, or
+the resumer after a restart) first asks loyalty for its purchase and wallet for its payment,
+so it continues where it stopped and never charges twice. A failure before payment releases
+the reservation; a failure after payment completes the purchase or refunds the payment.
+Rows a previous version left ``reserved`` or ``paid`` are carried on from there.
 
 One saga runs a checkout at a time: whoever runs it holds a lease on the row
 (``lease_until``); a concurrent retry waits for the outcome and replays it.
@@ -149,14 +151,19 @@ async def _balance(state: GatewayState, p: Principal, row, payment: dict | None)
     return {"principal": b.principal, "bonus": b.bonus, "total": b.total}
 
 
-async def _complete(state: GatewayState, p: Principal, row, purchase: lpb.Purchase, payment) -> dict:  # type: ignore[no-untyped-def]
-    q = row.quote or quote_json(purchase.quote)
+async def _complete(
+    state: GatewayState, p: Principal, row, purchase: lpb.Purchase, payment, q: dict | None = None
+) -> dict:  # type: ignore[no-untyped-def]
+    """The checkout's one write after its start: the outcome with what the steps returned (the
+    quote, the member, the payment) and the receipt a retry replays."""
+    q = q or row.quote or quote_json(purchase.quote)
+    member_no = row.member_no or purchase.member_no
     receipt = {
         "checkout_id": str(row.checkout_id),
         "status": "completed",
         "store_path": row.store_path,
         "card_no": row.card_no or None,
-        "member_no": row.member_no or None,
+        "member_no": member_no or None,
         "lines": q["lines"],
         "subtotal": q["subtotal"],
         "total_due": q["total_due"],
@@ -164,13 +171,49 @@ async def _complete(state: GatewayState, p: Principal, row, purchase: lpb.Purcha
         "points_used": q["points_used"],
         "points_value": q["points_value"],
         "points_earned": purchase.points_earned,
-        "points_balance": purchase.points_balance if row.member_no else None,
+        "points_balance": purchase.points_balance if member_no else None,
         "payments": row.request["payments"],
         "balance": await _balance(state, p, row, payment),
         "tier": purchase.tier or q.get("tier"),
     }
-    await _save(state, row.checkout_id, release=True, status="completed", receipt=receipt, error=None)
+    await _save(state, row.checkout_id, release=True, status="completed", receipt=receipt, error=None, quote=q,
+                total_due=q["total_due"], member_no=member_no, payment=payment)  # fmt: skip
     return receipt
+
+
+def _payment_json(txn: wpb.Transaction) -> dict[str, Any]:
+    return {
+        "transaction_id": txn.transaction_id,
+        "amount": txn.amount,
+        "balance": {
+            "principal": txn.balance.principal,
+            "bonus": txn.balance.bonus,
+            "total": txn.balance.total,
+        },
+    }
+
+
+async def _how_far(state: GatewayState, p: Principal, row) -> tuple[lpb.Purchase | None, dict | None]:  # type: ignore[no-untyped-def]
+    """What loyalty and wallet hold of a checkout that ran before (a request that died or gave
+    up, or the resumer's turn): its purchase if confirmed, its stored-value payment if taken.
+    The gateway writes no step between the start and the outcome: the services are asked."""
+    cid = str(row.checkout_id)
+    purchase = None
+    try:
+        got = await state.clients.call(
+            state.clients.loyalty.GetPurchase, lpb.GetPurchaseRequest(checkout_id=cid), p
+        )
+        purchase = got if got.checkout_id else None
+    except ChainclubError as exc:
+        if exc.reason != "not_found":
+            raise
+    payment = None
+    if row.stored_value > 0:
+        found = await state.clients.call(
+            state.clients.wallet.GetPayment, wpb.GetPaymentRequest(request_id=cid), p
+        )
+        payment = _payment_json(found.transaction) if found.found else None
+    return purchase, payment
 
 
 async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -182,13 +225,27 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
     cid = row.checkout_id
     req = row.request
     status = row.status
+    payment = row.payment
+    q: dict[str, Any] | None = row.quote
 
-    if status == "started":
-        if recover:
+    if status == "started" and (recover or row.attempts > 1):
+        try:
+            purchase, payment = await _how_far(state, p, row)
+        except ChainclubError as exc:
+            if exc.reason in TRANSIENT:
+                await _save(state, cid, release=True)
+            raise
+        if purchase is not None:
+            return await _complete(state, p, row, purchase, payment)
+        if payment is not None:
+            status = "paid"  # the money is taken: record the purchase (or refund it)
+        elif recover:  # nothing taken, and the resumer never starts anything new
             await _cancel(state, p, cid, "abandoned")
             await _fail(
-                state, cid, "failed", Unavailable("the checkout was interrupted; nothing was charged")
+                state, cid, "released", Unavailable("the checkout was interrupted; nothing was charged")
             )
+
+    if status == "started":
         card = None
         try:
             if req["card_no"]:
@@ -221,11 +278,8 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
                 f"payments add up to {paid} fen but total_due is {q['total_due']} fen",
                 reason="payment_mismatch", field="payments", total_due=q["total_due"],
             ))  # fmt: skip
-        row = await _save(state, cid, status="reserved", quote=q, total_due=q["total_due"],
-                          member_no=card["member_no"] if card else "")  # fmt: skip
-        status = "reserved"
+        status = "reserved"  # kept in memory: the outcome's write records the quote
 
-    payment = row.payment
     if status == "reserved":
         if row.stored_value > 0:
             try:
@@ -256,18 +310,13 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
                     raise
                 await _cancel(state, p, cid, exc.reason)
                 await _fail(state, cid, "released", exc)
-            payment = {
-                "transaction_id": txn.transaction_id,
-                "amount": txn.amount,
-                "balance": {"principal": txn.balance.principal, "bonus": txn.balance.bonus,
-                            "total": txn.balance.total},
-            }  # fmt: skip
+            payment = _payment_json(txn)
         elif recover:
             await _cancel(state, p, cid, "abandoned")
             await _fail(
                 state, cid, "released", Unavailable("the checkout was interrupted; nothing was charged")
             )
-        row = await _save(state, cid, status="paid", payment=payment)
+        status = "paid"
 
     # status == "paid": the money (if any) is taken; the purchase must be recorded or refunded.
     tenders = [
@@ -281,7 +330,7 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
             purchase = await state.clients.call(
                 state.clients.loyalty.Confirm, lpb.ConfirmRequest(checkout_id=str(cid), tenders=tenders), p
             )
-            return await _complete(state, p, row, purchase, payment)
+            return await _complete(state, p, row, purchase, payment, q)
         except ChainclubError as exc:
             failure = exc
             log.warning("checkout %s: confirm failed (%s: %s)", cid, exc.reason, exc.detail)
@@ -318,7 +367,7 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
                 state.clients.loyalty.GetPurchase, lpb.GetPurchaseRequest(checkout_id=str(cid)), p
             )
             if purchase.checkout_id:
-                return await _complete(state, p, row, purchase, payment)
+                return await _complete(state, p, row, purchase, payment, q)
         except ChainclubError:
             pass
     if payment is not None:
@@ -361,20 +410,23 @@ async def create(
 ) -> dict[str, Any]:
     cid = checkout_id_for(key)
     digest = body_hash(body)
-    existing = await _row(state, cid)
-    if existing is not None:
+    try:  # validation stores nothing; the checkout is inserted, or found, right after it
+        if body.card_no is None and (body.coupon_code or body.points_to_use):
+            raise InvalidArgument("coupons and points need a member card", field="card_no")
+        stored_value = sum(pay.amount for pay in body.payments if pay.method == "stored_value")
+        if stored_value and body.card_no is None:
+            raise InvalidArgument("a stored-value payment needs a member card", field="payments")
+        lines = await price_lines(state, p, body.lines)
+    except ChainclubError:
+        # A retry of a checkout made before (its product since withdrawn, say) replays it.
+        existing = await _row(state, cid)
+        if existing is None:
+            raise
         if existing.body_hash != digest:
             raise ChainclubError(
                 "this Idempotency-Key was used for another checkout", reason="idempotency_key_reused"
-            )
+            ) from None
         return await drive(state, p, cid)
-    # Validation stores nothing.
-    if body.card_no is None and (body.coupon_code or body.points_to_use):
-        raise InvalidArgument("coupons and points need a member card", field="card_no")
-    stored_value = sum(pay.amount for pay in body.payments if pay.method == "stored_value")
-    if stored_value and body.card_no is None:
-        raise InvalidArgument("a stored-value payment needs a member card", field="payments")
-    lines = await price_lines(state, p, body.lines)
     values = {
         "card_no": body.card_no,
         "lines": lines,
