@@ -30,7 +30,10 @@ def identify(page: Page, number: str) -> None:
 
 
 def settled(page: Page) -> None:
-    """htmx has swapped and settled what it loaded (its triggers on the new content are bound)."""
+    """The page has loaded (htmx has bound its triggers: a field typed into before that sends
+    nothing) and htmx has swapped and settled what it loaded."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 

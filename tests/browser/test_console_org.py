@@ -37,7 +37,7 @@ def add_unit(page: Page, unit_code: str, name: str, kind: str, parent: str) -> N
     form.locator('select[name="kind"]').select_option(kind)
     form.locator('select[name="parent"]').select_option(parent)
     form.get_by_role("button", name="添加").click()
-    expect(page.get_by_role("status")).to_contain_text(unit_code)
+    expect(page.locator(".banner[role=status]")).to_contain_text(unit_code)
 
 
 def unit(admin: Admin, unit_code: str) -> dict:
@@ -83,17 +83,17 @@ def test_hq_builds_a_nested_tree_and_renames_and_closes_a_unit(page: Page, admin
     edit = page.locator("#unit-edit")
     edit.get_by_label(re.compile("^名称")).fill("浦西区")
     edit.get_by_role("button", name="重命名").click()
-    expect(page.get_by_role("status")).to_contain_text("浦西区")
+    expect(page.locator(".banner[role=status]")).to_contain_text("浦西区")
     assert unit(admin, sub)["name"] == "浦西区"
     page.goto(f"/console?unit={store}")
     page.once("dialog", lambda d: d.accept())
     page.locator("#unit-edit").get_by_role("button", name=f"关闭 {store}").click()
-    expect(page.get_by_role("status")).to_contain_text("已关闭")
+    expect(page.locator(".banner[role=status]")).to_contain_text("已关闭")
     assert unit(admin, store)["active"] is False
     expect(node(page, store).locator(".closed")).to_be_visible()
     settled(page)
     page.locator("#unit-edit").get_by_role("button", name=f"重新启用 {store}").click()
-    expect(page.get_by_role("status")).to_contain_text(f"已重新启用 {store}")
+    expect(page.locator(".banner[role=status]")).to_contain_text(f"已重新启用 {store}")
     assert unit(admin, store)["active"] is True
     assert script_errors(errors) == []
 
@@ -204,7 +204,7 @@ def test_a_product_with_a_region_price_override_lists_it(page: Page, admin: Admi
     form.get_by_role("button", name="移除第 2 行").click()
     form = page.locator("#product-form")
     form.get_by_role("button", name="保存", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text(sku)
+    expect(page.locator(".banner[role=status]")).to_contain_text(sku)
     assert admin.call("GET", f"/api/v1/products/{sku}").json()["region_prices"] == {region["code"]: 8850}
     shot(page, "console-org-products-zh")
     csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
@@ -241,7 +241,7 @@ def test_distributors_are_listed_apart_with_an_editable_level(page: Page, admin:
     expect(row.locator(".error")).to_contain_text("大写字母")
     row.locator('input[name="price_level"]').fill("B")
     row.get_by_role("button", name="保存等级").click()
-    expect(page.get_by_role("status")).to_contain_text(distributor.username)
+    expect(page.locator(".banner[role=status]")).to_contain_text(distributor.username)
     assert admin.call("GET", f"/api/v1/users/{distributor.username}").json()["price_level"] == "B"
     page.goto(f"/console?unit={region['code']}#h-distributors")
     shot(page, "console-org-people-zh")

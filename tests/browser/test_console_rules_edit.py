@@ -167,7 +167,7 @@ def test_hq_edits_deletes_stops_and_issues_to_a_tag(page: Page, admin: Admin, ru
     form.get_by_label("优惠券模板").select_option(label=coupon["name"])
     form.get_by_label(re.compile("^标签")).fill(rules["tag"])
     form.get_by_role("button", name="发放给该标签").click()
-    expect(page.get_by_role("status")).to_contain_text(
+    expect(page.locator(".banner[role=status]")).to_contain_text(
         f"已向标签 {rules['tag']} 的 2 位会员发放 2 张券；跳过 0 位"
     )
     settled(page)
