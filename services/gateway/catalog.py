@@ -103,6 +103,13 @@ async def _set_prices(
             )
 
 
+def _changed(state: GatewayState) -> None:
+    """This process's checkouts price the change at once (the other gateways hear of it by the
+    trigger's NOTIFY a moment later: services/gateway/catalog_cache.py)."""
+    if state.catalog is not None:
+        state.catalog.forget()
+
+
 async def create_product(
     state: GatewayState, request: Request, p: Principal, body: schemas.ProductCreate
 ) -> schemas.Product:
@@ -123,7 +130,9 @@ async def create_product(
         await audit.record(
             session, request, p, "product.create", "product", body.sku, ROOT, body.model_dump()
         )
-        return (await _full(session, [body.sku]))[body.sku]
+        made = (await _full(session, [body.sku]))[body.sku]
+    _changed(state)
+    return made
 
 
 async def patch_product(
@@ -148,7 +157,9 @@ async def patch_product(
         await audit.record(
             session, request, p, "product.update", "product", sku, ROOT, body.model_dump(exclude_none=True)
         )
-        return (await _full(session, [sku]))[sku]
+        changed = (await _full(session, [sku]))[sku]
+    _changed(state)
+    return changed
 
 
 async def list_products(state: GatewayState, p: Principal, page: Page) -> schemas.ProductList:

@@ -7,19 +7,17 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from pydantic import Field, StrictInt
-from sqlalchemy import select
 
 from chainclub.loyalty.v1 import loyalty_pb2 as lpb
 from chainclub.members.v1 import members_pb2 as mpb
 from kit.auth import Principal
 from kit.errors import ChainclubError, InvalidArgument
+from services.gateway import catalog_cache
 from services.gateway.domain import entitled_price
-from services.gateway.models import product_region_prices, products
 from services.gateway.schemas import Strict
 from services.gateway.state import GatewayState
 
@@ -117,21 +115,14 @@ def _merge(lines: list[LineBody]) -> list[tuple[int, str, int]]:
 
 async def price_lines(state: GatewayState, p: Principal, lines: list[LineBody]) -> list[dict[str, Any]]:
     """The lines at the retail price the acting store's staff sees (region overrides on
-    their path); an unknown or inactive sku is a 422 on ``lines.N.sku``."""
+    their path); an unknown or inactive sku is a 422 on ``lines.N.sku``. The catalog comes
+    from the process's cache (services/gateway/catalog_cache.py) when there is one."""
     merged = _merge(lines)
     skus = [sku for _, sku, _ in merged]
-    async with state.db.sessions() as session:
-        rows = {
-            r.sku: r
-            for r in (
-                await session.execute(select(products).where(products.c.sku.in_(skus), products.c.active))
-            ).all()
-        }
-        regions: dict[str, dict[str, int]] = defaultdict(dict)
-        for r in (
-            await session.execute(select(product_region_prices).where(product_region_prices.c.sku.in_(skus)))
-        ).all():
-            regions[r.sku][r.org_path] = r.price
+    rows = await (
+        state.catalog.priced(skus) if state.catalog is not None else catalog_cache.read(state.db, skus)
+    )
+    regions = {sku: row.region_prices for sku, row in rows.items()}
     out = []
     for i, sku, qty in merged:
         row = rows.get(sku)

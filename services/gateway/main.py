@@ -22,6 +22,7 @@ from kit.migrations import upgrade
 from kit.telemetry import flush_tracing, setup_tracing
 from services.gateway import checkout as checkout_saga
 from services.gateway import problems, web
+from services.gateway.catalog_cache import CatalogCache
 from services.gateway.clients import ServiceClients
 from services.gateway.domain import ROOT
 from services.gateway.middleware import RequestContext
@@ -85,15 +86,20 @@ def create_app(settings: Settings) -> FastAPI:
         hasher = PasswordHasher()
         await bootstrap(db, hasher, settings.effective_admin_password())
         clients = ServiceClients(settings)
-        app.state.gateway = GatewayState(settings, db, KeySet.from_settings(settings), clients, hasher)
-        # Checkouts a crashed gateway left reserved or paid: completed or released (docs/design.md §6).
+        catalog = CatalogCache(db)
+        app.state.gateway = GatewayState(
+            settings, db, KeySet.from_settings(settings), clients, hasher, catalog
+        )
+        # Checkouts a crashed gateway left unfinished: completed or released (docs/design.md §6).
         resumer = asyncio.create_task(checkout_saga.resumer(app.state.gateway), name="checkout-resumer")
+        listener = asyncio.create_task(catalog.run(), name="catalog-listener")
         try:
             yield
         finally:
-            resumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await resumer
+            for task in (resumer, listener):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await clients.close()
             await db.dispose()
             await flush_tracing()

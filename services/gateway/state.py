@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from kit.auth import KeySet
 from kit.config import Settings
 from kit.db import Database
+from services.gateway.catalog_cache import CatalogCache
 from services.gateway.clients import ServiceClients
 
 
@@ -19,3 +20,4 @@ class GatewayState:
     keys: KeySet
     clients: ServiceClients
     hasher: PasswordHasher
+    catalog: CatalogCache | None = None  # None: checkout reads the catalog every time
