@@ -1,7 +1,9 @@
 """Idempotent consumers: durable pull, explicit ack, bounded redelivery, dead letters.
 
 A handler runs in one transaction with an ``inbox`` insert of ``(consumer, event_id)``; a
-redelivered event finds its row and has no second effect. A failing handler is nak'ed with
+redelivered event finds its row and has no second effect. A route may first ask, with one read
+and no transaction, whether the event's work is already done (``Route.done``): then it is
+acknowledged without writing anything. A failing handler is nak'ed with
 the consumer's backoff; past ``max_deliver`` (or when the message cannot be decoded at all)
 it is kept in ``dead_letter`` and terminated.
 """
@@ -32,7 +34,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kit.bus import Bus, ConsumerSpec
 from kit.db import Database, is_unavailable
@@ -42,6 +44,7 @@ from kit.telemetry import context_from, tracer
 log = logging.getLogger("kit.inbox")
 
 Handler = Callable[[AsyncSession, Event, Message], Awaitable[None]]
+Done = Callable[[AsyncConnection, Message], Awaitable[bool]]
 
 
 class Later(Exception):
@@ -86,6 +89,7 @@ def dead_letter_table(metadata: MetaData) -> Table:
 class Route:
     message: type[Message]
     handler: Handler
+    done: Done | None = None  # True: nothing left to do for this event (read-only, autocommit)
 
 
 class Consumer:
@@ -186,6 +190,11 @@ class Consumer:
             attributes={"messaging.system": "nats", "messaging.consumer.group.name": self.spec.durable},
         ):
             try:
+                if route.done is not None:
+                    async with self.db.autocommit() as reader:
+                        if await route.done(reader, message):
+                            await msg.ack()
+                            return
                 async with self.db.transaction() as session:
                     first = await session.execute(
                         insert(self.inbox)

@@ -163,3 +163,17 @@ def suite_on(
         yield s
     finally:
         s.stop()
+
+
+async def consumed(js, stream: str, durable: str, seq: int, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    """The durable consumer has been given the stream's message ``seq`` (and everything before
+    it) and acknowledged all it was given: the event was handled, whether or not its handler
+    wrote anything (one whose work was already done writes nothing)."""
+    deadline = time.monotonic() + timeout
+    info = None
+    while time.monotonic() < deadline:
+        info = await js.consumer_info(stream, durable)
+        if info.delivered.stream_seq >= seq and info.num_ack_pending == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{durable} did not acknowledge message {seq} of {stream} within {timeout}s: {info}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainclub.events.v1 import members_pb2 as mev
 from chainclub.events.v1 import wallet_pb2 as wev
@@ -65,9 +65,19 @@ def wallet_routes(rt: Runtime) -> dict[str, Route]:
             ctx, session, row, tender if msg.amount == quote_due else [], recovery=True
         )
 
+    async def payment_settled(conn: AsyncConnection, msg: wev.PaymentCaptured) -> bool:
+        """Most payments were confirmed by the gateway before their event arrives: one read
+        says so, and the event is acknowledged without a write."""
+        status = (
+            await conn.execute(
+                select(reservations.c.status).where(reservations.c.checkout_id == msg.request_id)
+            )
+        ).scalar()
+        return status != "pending"
+
     return {
         "wallet.topup.completed": Route(wev.TopUpCompleted, top_up_completed),
-        "wallet.payment.captured": Route(wev.PaymentCaptured, payment_captured),
+        "wallet.payment.captured": Route(wev.PaymentCaptured, payment_captured, done=payment_settled),
     }
 
 

@@ -8,9 +8,12 @@ import uuid
 from datetime import timedelta
 
 import grpc
+import nats
+import nats.js.errors
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from chainclub.events.v1 import wallet_pb2 as wev
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.loyalty.v1 import loyalty_pb2_grpc
 from chainclub.wallet.v1 import wallet_pb2 as wpb
@@ -19,19 +22,28 @@ from services.loyalty import jobs
 from services.loyalty.consumers import context_for
 from services.loyalty.models import reservations
 from tests.checkout.conftest import CheckoutWorld
+from tests.support import consumed
 
 pytestmark = pytest.mark.integration
 
 
-async def captured_events_handled(w: CheckoutWorld) -> int:
-    rt = w.loyalty_service.runtime  # type: ignore[union-attr]
-    inbox = rt.tables.inbox
-    async with rt.db.transaction() as s:
-        return (
-            await s.execute(
-                select(func.count()).select_from(inbox).where(inbox.c.subject == "wallet.payment.captured")
-            )
-        ).scalar_one()
+async def payment_event_consumed(w: CheckoutWorld, request_id: str) -> None:
+    """Wallet has published the payment's event and loyalty's consumer has acknowledged it."""
+    nc = await nats.connect(w.settings.nats_url)
+    try:
+        js = nc.jetstream()
+        for _ in range(200):
+            try:
+                last = await js.get_last_msg("WALLET", "wallet.payment.captured")
+            except nats.js.errors.NotFoundError:
+                last = None
+            if last is not None and wev.PaymentCaptured.FromString(last.data).request_id == request_id:
+                await consumed(js, "WALLET", "loyalty-wallet", last.seq)
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no payment event for {request_id}")
+    finally:
+        await nc.close()
 
 
 async def status(w: CheckoutWorld, cid: str) -> str:
@@ -60,7 +72,6 @@ async def test_expired_reservations_ask_wallet(checkout_world: CheckoutWorld) ->
         paid, unpaid = "co-" + uuid.uuid4().hex, "co-" + uuid.uuid4().hex
         # The payment first, so the loyalty consumer finds no reservation to confirm: only
         # the job can settle it.
-        before = await captured_events_handled(w)
         txn = await wallet.CapturePayment(
             wpb.CapturePaymentRequest(
                 request_id=paid, card_no=m["card_no"], amount=q.total_due, acting_store_path=w.store_path,
@@ -68,12 +79,7 @@ async def test_expired_reservations_ask_wallet(checkout_world: CheckoutWorld) ->
             ),
             metadata=md,
         )  # fmt: skip
-        for _ in range(200):
-            if await captured_events_handled(w) > before:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("loyalty never saw the payment event")
+        await payment_event_consumed(w, paid)
         for cid in (paid, unpaid):
             await loyalty.Reserve(pb.ReserveRequest(checkout_id=cid, quote=quote, ttl_seconds=1), metadata=md)
         assert await status(w, paid) == "pending"

@@ -13,6 +13,7 @@ import pytest
 from google.protobuf.message import Message
 from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +21,7 @@ from chainclub.events.v1 import members_pb2
 from kit.bus import Bus, ConsumerSpec, StreamSpec
 from kit.db import asyncpg_dsn, with_database
 from kit.events import Event, cloudevent_headers
-from kit.inbox import Consumer, Handler, Later, Route
+from kit.inbox import Consumer, Done, Handler, Later, Route
 from kit.testing import eventually
 from tests.kit.helpers import MEMBER_REGISTERED, MessagingDb, member_registered, stop_task, subject_in
 
@@ -62,9 +63,14 @@ def consumer_spec(stream: StreamSpec, **overrides) -> ConsumerSpec:  # type: ign
 
 @contextlib.asynccontextmanager
 async def consuming(
-    mdb: MessagingDb, bus: Bus, spec: ConsumerSpec, handler: Handler, consumer_cls: type[Consumer] = Consumer
+    mdb: MessagingDb,
+    bus: Bus,
+    spec: ConsumerSpec,
+    handler: Handler,
+    consumer_cls: type[Consumer] = Consumer,
+    done: Done | None = None,
 ) -> AsyncIterator[Consumer]:
-    route = Route(members_pb2.MemberRegistered, handler)
+    route = Route(members_pb2.MemberRegistered, handler, done)
     consumer = consumer_cls(
         spec,
         {subject: route for subject in _member_registered_subjects(spec)},
@@ -285,6 +291,29 @@ async def test_a_handler_saying_later_is_called_again_after_the_delay_with_nothi
     assert await recorder.effects(event_id) == 1  # the deferred call's insert was rolled back
     assert await mdb.count(mdb.tables.inbox) == 1
     assert await mdb.count(mdb.tables.dead_letter) == 0
+
+
+async def test_an_event_whose_work_is_done_is_acknowledged_without_a_write(
+    mdb: MessagingDb, bus: Bus, stream: StreamSpec
+) -> None:
+    spec = consumer_spec(stream)
+    recorder = Recorder(mdb)
+    asked: list[str] = []
+
+    async def done(conn, message) -> bool:  # type: ignore[no-untyped-def]
+        asked.append(message.member_no)
+        # one read on the connection it is given: the work is done when no effect is wanted
+        return bool((await conn.execute(text("SELECT :n LIKE 'done-%'"), {"n": message.member_no})).scalar())
+
+    skipped = await publish(bus, subject_in(stream, "member.registered"), member_registered("done-1"))
+    handled = await publish(bus, subject_in(stream, "member.registered"), member_registered("todo-1"))
+    async with consuming(mdb, bus, spec, recorder, done=done):
+        await eventually(lambda: settled(bus, spec, 2), what="both messages acknowledged")
+
+    assert asked == ["done-1", "todo-1"]
+    assert recorder.calls == [handled]
+    assert await recorder.effects(skipped) == 0 and await recorder.effects(handled) == 1
+    assert await mdb.count(mdb.tables.inbox) == 1  # nothing written for the one already done
 
 
 async def test_a_subject_without_a_route_is_acknowledged_and_ignored(
