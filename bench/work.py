@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,8 @@ TX_CONTROL = r"^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|SAVEPOINT|RELEASE|
 # A backend hands its counters to pg_stat_database at most once a second while busy and within
 # ten seconds once idle (PostgreSQL's PGSTAT_IDLE_INTERVAL): read them later than that.
 QUIET_SECONDS = 11.0
-IDLE_SECONDS = 22.0  # the services' own background rate (relays and jobs polling), read first
+IDLE_SECONDS = 22.0
+TOP_STATEMENTS = 15  # the statements a request runs most, listed under its counts  # the services' own background rate (relays and jobs polling), read first
 
 
 def enable_statement_stats(server: Any, pgdata: Path) -> None:
@@ -45,6 +46,7 @@ class Counters:
     transactions: dict[str, int]  # database -> commits + rollbacks
     statements: dict[str, int] | None  # database -> calls (transaction control apart); None: not measured
     control: dict[str, int] | None  # database -> BEGIN/COMMIT/... calls
+    queries: dict[tuple[str, str], int] | None = None  # (database, statement text) -> calls
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Work:
     transactions: dict[str, float]
     statements: dict[str, float] | None
     control: dict[str, float] | None
+    queries: list[tuple[str, str, float]] = field(default_factory=list)  # (service, statement, per request)
 
     @property
     def total_transactions(self) -> float:
@@ -88,15 +91,23 @@ class WorkMeter:
                 like,
                 TX_CONTROL,
             )
+            texts = await conn.fetch(
+                """SELECT d.datname, s.query, sum(s.calls) AS n
+                   FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+                   WHERE d.datname LIKE $1 AND NOT s.query ~* $2 GROUP BY 1, 2""",
+                like,
+                TX_CONTROL,
+            )
         except (asyncpg.UndefinedTableError, asyncpg.ObjectNotInPrerequisiteStateError):
             return Counters(transactions, None, None)
+        queries = {(r["datname"], r["query"]): int(r["n"]) for r in texts}
         statements = {name: 0 for name in transactions}
         control = {name: 0 for name in transactions}
         for r in rows:
             (control if r["control"] else statements)[r["datname"]] = (
                 control if r["control"] else statements
             ).get(r["datname"], 0) + int(r["n"])
-        return Counters(transactions, statements, control)
+        return Counters(transactions, statements, control, queries)
 
     async def _connect(self) -> asyncpg.Connection:
         conn = await asyncpg.connect(self.dsn)
@@ -141,7 +152,15 @@ class WorkMeter:
                     out[name.removeprefix(self.prefix)] = work
             return out
 
-        return Work(n, per("transactions") or {}, per("statements"), per("control"))
+        queries = []
+        if after.queries is not None and before.queries is not None and idle_from.queries is not None:
+            for key, calls in after.queries.items():
+                idle = (before.queries.get(key, 0) - idle_from.queries.get(key, 0)) * share
+                work = (calls - before.queries.get(key, 0) - idle) / n
+                if work >= 0.2:
+                    queries.append((key[0].removeprefix(self.prefix), " ".join(key[1].split()), work))
+        queries.sort(key=lambda q: (-q[2], q[0]))
+        return Work(n, per("transactions") or {}, per("statements"), per("control"), queries)
 
 
 def report(rows: list[tuple[str, Work]]) -> None:
@@ -159,4 +178,6 @@ def report(rows: list[tuple[str, Work]]) -> None:
             st = ", ".join(f"{k} {v:.1f}" for k, v in sorted(w.statements.items()))
             ctl = sum((w.control or {}).values())
             print(f"  {'':34} {w.total_statements:5.1f} statements ({st}); +{ctl:.1f} BEGIN/COMMIT")
+            for service, query, calls in w.queries[:TOP_STATEMENTS]:
+                print(f"  {'':36}{calls:4.1f} × {service:8} {query[:110]}")
     print(flush=True)
