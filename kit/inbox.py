@@ -44,7 +44,7 @@ from kit.telemetry import context_from, tracer
 log = logging.getLogger("kit.inbox")
 
 Handler = Callable[[AsyncSession, Event, Message], Awaitable[None]]
-Done = Callable[[AsyncConnection, Message], Awaitable[bool]]
+Done = Callable[[AsyncConnection, Event, Message], Awaitable[bool]]
 
 
 class Later(Exception):
@@ -89,7 +89,7 @@ def dead_letter_table(metadata: MetaData) -> Table:
 class Route:
     message: type[Message]
     handler: Handler
-    done: Done | None = None  # True: nothing left to do for this event (read-only, autocommit)
+    done: Done | None = None  # True: nothing left to do (read-only, autocommit); may raise Later
 
 
 class Consumer:
@@ -192,7 +192,7 @@ class Consumer:
             try:
                 if route.done is not None:
                     async with self.db.autocommit() as reader:
-                        if await route.done(reader, message):
+                        if await route.done(reader, event, message):
                             await msg.ack()
                             return
                 async with self.db.transaction() as session:

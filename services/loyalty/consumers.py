@@ -65,14 +65,20 @@ def wallet_routes(rt: Runtime) -> dict[str, Route]:
             ctx, session, row, tender if msg.amount == quote_due else [], recovery=True
         )
 
-    async def payment_settled(conn: AsyncConnection, msg: wev.PaymentCaptured) -> bool:
+    async def payment_settled(conn: AsyncConnection, event: Event, msg: wev.PaymentCaptured) -> bool:
         """Most payments were confirmed by the gateway before their event arrives: one read
-        says so, and the event is acknowledged without a write."""
+        says so, and the event is acknowledged without a write. A fresh one still pending is
+        for the gateway to confirm first: it comes back later, nothing opened meanwhile."""
         status = (
             await conn.execute(
                 select(reservations.c.status).where(reservations.c.checkout_id == msg.request_id)
             )
         ).scalar()
+        if status == "pending":
+            age = (datetime.now(UTC) - event.time).total_seconds()  # wall clocks, as ce-time
+            grace = ctx.settings.loyalty_recovery_grace_seconds
+            if age < grace:
+                raise Later(grace - age, f"checkout {msg.request_id} is for the gateway to confirm first")
         return status != "pending"
 
     return {

@@ -300,7 +300,7 @@ async def test_an_event_whose_work_is_done_is_acknowledged_without_a_write(
     recorder = Recorder(mdb)
     asked: list[str] = []
 
-    async def done(conn, message) -> bool:  # type: ignore[no-untyped-def]
+    async def done(conn, event, message) -> bool:  # type: ignore[no-untyped-def]
         asked.append(message.member_no)
         # one read on the connection it is given: the work is done when no effect is wanted
         return bool((await conn.execute(text("SELECT :n LIKE 'done-%'"), {"n": message.member_no})).scalar())
