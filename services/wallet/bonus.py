@@ -8,6 +8,7 @@ deleted."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -97,39 +98,34 @@ async def create_bonus_rule(ctx: WalletContext, p: Principal, req: pb.BonusRule)
     return bonus_rule_pb(row)
 
 
-async def update_bonus_rule(ctx: WalletContext, p: Principal, req: pb.BonusRule) -> pb.BonusRule:
-    access.require(p, access.RULE_MAKERS, "change bonus rules")
-    rule_id = _rule_id(req.id)
-    async with ctx.db.transaction() as session:
-        await _locked_rule(session, p, rule_id)  # another scope's rule: not_found before any field
-        terms = checked_terms(ctx, p, req)
-        row = (
-            await session.execute(
-                update(bonus_rules)
-                .where(bonus_rules.c.id == rule_id)
-                .values(**terms.values())
-                .returning(*bonus_rules.c)
-            )
-        ).one()
-    return bonus_rule_pb(row)
-
-
-async def set_bonus_rule_active(
-    ctx: WalletContext, p: Principal, req: pb.SetBonusRuleActiveRequest
+async def _change(
+    ctx: WalletContext, p: Principal, rule_id: uuid.UUID, values: Callable[[], dict]
 ) -> pb.BonusRule:
-    access.require(p, access.RULE_MAKERS, "turn bonus rules off or on")
-    rule_id = _rule_id(req.id)
+    """Lock the rule (not_found when the caller may not change it), set ``values()`` — worked
+    out after the lock, so another scope's rule is not_found before any field is judged."""
     async with ctx.db.transaction() as session:
         await _locked_rule(session, p, rule_id)
         row = (
             await session.execute(
                 update(bonus_rules)
                 .where(bonus_rules.c.id == rule_id)
-                .values(active=req.active)
+                .values(**values())
                 .returning(*bonus_rules.c)
             )
         ).one()
     return bonus_rule_pb(row)
+
+
+async def update_bonus_rule(ctx: WalletContext, p: Principal, req: pb.BonusRule) -> pb.BonusRule:
+    access.require(p, access.RULE_MAKERS, "change bonus rules")
+    return await _change(ctx, p, _rule_id(req.id), lambda: checked_terms(ctx, p, req).values())
+
+
+async def set_bonus_rule_active(
+    ctx: WalletContext, p: Principal, req: pb.SetBonusRuleActiveRequest
+) -> pb.BonusRule:
+    access.require(p, access.RULE_MAKERS, "turn bonus rules off or on")
+    return await _change(ctx, p, _rule_id(req.id), lambda: {"active": req.active})
 
 
 async def delete_bonus_rule(

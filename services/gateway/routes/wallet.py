@@ -17,6 +17,7 @@ from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
 from kit.errors import InvalidArgument
 from services.gateway import audit
+from services.gateway import bonus_rules as bonus
 from services.gateway import wallet as stored_value
 from services.gateway.deps import IdempotencyKey, State, permitted
 from services.gateway.org import unit_path
@@ -26,7 +27,6 @@ from services.gateway.wallet import (
     MAX_FEN,
     AckBody,
     AdjustmentBody,
-    BonusRuleBody,
     Fen,
     RejectBody,
     RiskRuleBody,
@@ -256,29 +256,29 @@ async def adjustments(
 async def bonus_rules(
     p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.read"))], state: State
 ) -> dict:
-    return {"items": await stored_value.bonus_rules(state, p)}
+    return {"items": await bonus.bonus_rules(state, p)}
 
 
 @router.post("/wallet/bonus-rules", status_code=201)
 async def create_bonus_rule(
-    body: BonusRuleBody,
+    body: bonus.BonusRuleBody,
     request: Request,
     p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.write"))],
     state: State,
 ) -> dict:
-    return await stored_value.create_bonus_rule(state, request, p, body)
+    return await bonus.create_bonus_rule(state, request, p, body)
 
 
 @router.patch("/wallet/bonus-rules/{rule_id}")
 async def update_bonus_rule(
     rule_id: str,
-    body: stored_value.BonusRulePatch,
+    body: bonus.BonusRulePatch,
     request: Request,
     p: Annotated[Principal, Depends(permitted("wallet.bonus_rules.write"))],
     state: State,
 ) -> dict:
     """Change the given fields of a bonus rule in the caller's scope (validated as on create)."""
-    return await stored_value.update_bonus_rule(state, request, p, rule_id, body)
+    return await bonus.update_bonus_rule(state, request, p, rule_id, body)
 
 
 @router.post("/wallet/bonus-rules/{rule_id}/deactivate")
@@ -289,7 +289,7 @@ async def deactivate_bonus_rule(
     state: State,
 ) -> dict:
     """Turn a bonus rule off: top-ups stop applying it at once."""
-    return await stored_value.set_bonus_rule_active(state, request, p, rule_id, False)
+    return await bonus.set_bonus_rule_active(state, request, p, rule_id, False)
 
 
 @router.post("/wallet/bonus-rules/{rule_id}/activate")
@@ -300,7 +300,7 @@ async def activate_bonus_rule(
     state: State,
 ) -> dict:
     """Turn a bonus rule on again."""
-    return await stored_value.set_bonus_rule_active(state, request, p, rule_id, True)
+    return await bonus.set_bonus_rule_active(state, request, p, rule_id, True)
 
 
 @router.delete("/wallet/bonus-rules/{rule_id}", status_code=204)
@@ -311,7 +311,7 @@ async def delete_bonus_rule(
     state: State,
 ) -> Response:
     """Delete a bonus rule no top-up has applied (409 otherwise: deactivate it)."""
-    await stored_value.delete_bonus_rule(state, request, p, rule_id)
+    await bonus.delete_bonus_rule(state, request, p, rule_id)
     return Response(status_code=204)
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from kit.errors import ChainclubError
-from services.gateway import catalog, identity, org, schemas, wallet
+from services.gateway import bonus_rules, catalog, identity, org, schemas
 from services.gateway.deps import Page
 from services.gateway.domain import ROOT, USER_ROLES, may_create_role
 from services.gateway.permissions import MANAGERS
@@ -40,7 +40,7 @@ async def _home(
         if ctx.allowed("products.read_all_prices")
         else []
     )
-    rules = await wallet.bonus_rules(ctx.state, ctx.p) if ctx.allowed("wallet.bonus_rules.read") else []
+    rules = await bonus_rules.bonus_rules(ctx.state, ctx.p) if ctx.allowed("wallet.bonus_rules.read") else []
     query = ctx.request.query_params
     focus = next((u for u in units if u.code == (focus_code or query.get("unit"))), None)
     role = query.get("role") if query.get("role") in USER_ROLES else ""

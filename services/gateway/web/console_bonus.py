@@ -2,7 +2,7 @@
 (``/console/rules/bonus``): the rules reaching the caller's scope, a form that previews what a
 top-up gets while it is typed, and, on the rules in the caller's scope, edit, deactivate or
 activate, and delete (refused with a message once a top-up has applied the rule: it can then
-only be deactivated). The pages call the use cases of the REST routes (services/gateway/wallet.py)."""
+only be deactivated). The pages call the use cases of the REST routes (services/gateway/bonus.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from kit.errors import ChainclubError
-from services.gateway import org, wallet
+from services.gateway import bonus_rules as bonus
+from services.gateway import org
 from services.gateway.deps import Page
 from services.gateway.permissions import MANAGERS
 from services.gateway.web.console_rules import READ, TABS
@@ -80,7 +81,7 @@ def _read(ctx: PageContext, form: dict[str, str]) -> dict[str, Any]:
         r.check(
             body["ends_at"] > body["starts_at"], "ends_at", ctx._("The last day cannot be before the first.")
         )
-    _validate(wallet.BonusRuleBody, body, r.errors)
+    _validate(bonus.BonusRuleBody, body, r.errors)
     return body
 
 
@@ -109,7 +110,7 @@ def preview_lines(ctx: PageContext, form: dict[str, str]) -> list[str]:
 
 async def _page(ctx: PageContext, status: int = 200, **values: Any) -> Response:
     tabs = [t for t in TABS if ctx.allowed(READ[t])]
-    items = [{**x, "days": _days(ctx, x)} for x in await wallet.bonus_rules(ctx.state, ctx.p)]
+    items = [{**x, "days": _days(ctx, x)} for x in await bonus.bonus_rules(ctx.state, ctx.p)]
     writer = ctx.allowed("wallet.bonus_rules.write")
     units = (await org.list_units(ctx.state, ctx.p, Page(500, None), None)).items if writer else []
     editable = {x["id"] for x in items if writer and ctx.p.may_access(x["scope"])}
@@ -147,10 +148,10 @@ async def _save(ctx: PageContext, rule_id: str | None) -> Response:
     try:
         body = _read(ctx, form)
         if rule_id is None:
-            made = await wallet.create_bonus_rule(ctx.state, ctx.request, ctx.p, wallet.BonusRuleBody(**body))
+            made = await bonus.create_bonus_rule(ctx.state, ctx.request, ctx.p, bonus.BonusRuleBody(**body))
         else:
-            patch = wallet.BonusRulePatch(**body)
-            made = await wallet.update_bonus_rule(ctx.state, ctx.request, ctx.p, rule_id[:64], patch)
+            patch = bonus.BonusRulePatch(**body)
+            made = await bonus.update_bonus_rule(ctx.state, ctx.request, ctx.p, rule_id[:64], patch)
     except Refused as exc:
         errors = {"_": ctx._("Nothing was saved: correct the marked fields."), **exc.errors}
         return await _page(ctx, 422, form=form, errors=errors, editing=rule_id)
@@ -185,11 +186,11 @@ async def change(rule_id: str, change: str, ctx: Ctx) -> Response:
     rule_id = rule_id[:64]
     try:
         if change == "delete":
-            await wallet.delete_bonus_rule(ctx.state, ctx.request, ctx.p, rule_id)
+            await bonus.delete_bonus_rule(ctx.state, ctx.request, ctx.p, rule_id)
             done = ctx._("Deleted the top-up bonus rule.")
         elif change in ("activate", "deactivate"):
             on = change == "activate"
-            await wallet.set_bonus_rule_active(ctx.state, ctx.request, ctx.p, rule_id, on)
+            await bonus.set_bonus_rule_active(ctx.state, ctx.request, ctx.p, rule_id, on)
             done = (
                 ctx._("Activated the top-up bonus rule.")
                 if on
