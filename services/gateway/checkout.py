@@ -22,7 +22,7 @@ import uuid
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from chainclub.loyalty.v1 import loyalty_pb2 as lpb
@@ -468,58 +468,3 @@ async def create(
             "this Idempotency-Key was used for another checkout", reason="idempotency_key_reused"
         )
     return await drive(state, p, cid)
-
-
-# --- resuming after a restart --------------------------------------------------------------
-def saga_principal(state: GatewayState, store_path: str) -> Principal:
-    """The gateway itself, acting for a checkout's store (a short-lived service token)."""
-    claims = {"sub": "gateway-saga", "role": "service", "scope": store_path,
-              "org_unit": store_path.rsplit("/", 1)[-1]}  # fmt: skip
-    token = state.keys.sign(claims, 300)
-    return Principal(sub="gateway-saga", role="service", scope=store_path,
-                     org_unit=claims["org_unit"], token=token)  # fmt: skip
-
-
-async def resume_stuck(state: GatewayState, *, older_than: float = 30.0, limit: int = 100) -> int:
-    """Finish checkouts nobody is running (a crashed gateway's, or a failed request's):
-    paid ones are completed or refunded, unpaid ones released. Returns how many ended."""
-    async with state.db.sessions() as session:
-        rows = (
-            await session.execute(
-                select(checkouts.c.checkout_id, checkouts.c.store_path)
-                .where(
-                    checkouts.c.status.in_(ACTIVE),
-                    or_(checkouts.c.lease_until.is_(None), checkouts.c.lease_until < func.now()),
-                    and_(
-                        checkouts.c.updated_at < func.now() - text(f"interval '{float(older_than)} seconds'")
-                    ),
-                )
-                .order_by(checkouts.c.updated_at)
-                .limit(limit)
-            )
-        ).all()
-    done = 0
-    for cid, store_path in rows:
-        try:
-            await drive(state, saga_principal(state, store_path), cid, recover=True)
-            done += 1
-        except ChainclubError as exc:
-            log.info("checkout %s resumed: %s (%s)", cid, exc.reason, exc.detail)
-            done += 1 if exc.reason not in TRANSIENT else 0
-        except Exception:
-            log.exception("checkout %s: resume failed", cid)
-    return done
-
-
-async def resumer(state: GatewayState, interval: float = 15.0, older_than: float = 30.0) -> None:
-    """The lifespan's background task: resume at startup, then every ``interval`` seconds.
-    Only checkouts untouched for ``older_than`` seconds and without a live lease are taken,
-    so a request that is still running its own checkout is never raced."""
-    while True:
-        try:
-            await resume_stuck(state, older_than=older_than)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("checkout resumer")
-        await asyncio.sleep(interval)

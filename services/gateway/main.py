@@ -20,8 +20,7 @@ from kit.db import Database, ensure_database
 from kit.logs import setup_logging
 from kit.migrations import upgrade
 from kit.telemetry import flush_tracing, setup_tracing
-from services.gateway import checkout as checkout_saga
-from services.gateway import problems, web
+from services.gateway import checkout_resume, problems, web
 from services.gateway.catalog_cache import CatalogCache
 from services.gateway.clients import ServiceClients
 from services.gateway.domain import ROOT
@@ -91,7 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
             settings, db, KeySet.from_settings(settings), clients, hasher, catalog
         )
         # Checkouts a crashed gateway left unfinished: completed or released (docs/design.md §6).
-        resumer = asyncio.create_task(checkout_saga.resumer(app.state.gateway), name="checkout-resumer")
+        resumer = asyncio.create_task(checkout_resume.resumer(app.state.gateway), name="checkout-resumer")
         listener = asyncio.create_task(catalog.run(), name="catalog-listener")
         try:
             yield

@@ -11,6 +11,7 @@ from kit.errors import ChainclubError
 from kit.runtime import Service
 from kit.testing import eventually
 from services.gateway import checkout as saga
+from services.gateway import checkout_resume
 from services.gateway.models import checkouts
 from services.loyalty.main import spec as loyalty_spec
 from tests.checkout.conftest import CheckoutWorld
@@ -33,7 +34,7 @@ async def _resumed(w: CheckoutWorld, cid, status: str):  # type: ignore[no-untyp
     resumer may get there first: either way it must happen exactly once)."""
 
     async def reached():  # type: ignore[no-untyped-def]
-        await saga.resume_stuck(w.gw, older_than=0)
+        await checkout_resume.resume_stuck(w.gw, older_than=0)
         row = await _row(w, str(cid))
         return row if row.status == status else None
 
@@ -363,7 +364,7 @@ async def test_a_checkout_interrupted_after_payment_completes_exactly_once(
     # ... and here the gateway died. The resumer finishes it:
     row = await _resumed(w, cid, "completed")
     assert row.receipt["points_earned"] == q["points_to_earn"]
-    await saga.resume_stuck(state, older_than=0)  # a second pass finds nothing more to do
+    await checkout_resume.resume_stuck(state, older_than=0)  # a second pass finds nothing more to do
     assert (await _row(w, str(cid))).status == "completed"
     r = await w.checkout(body, key=key)
     assert r.status_code == 201, r.text
