@@ -9,18 +9,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from kit.auth import Principal
-from services.gateway import loyalty
+from services.gateway import loyalty, loyalty_rule_edits
 from services.gateway.deps import IdempotencyKey, State, permitted
 from services.gateway.loyalty import (
     CouponTemplateBody,
-    CouponTemplatePatch,
     EarnRuleBody,
-    EarnRulePatch,
     IssueBody,
     PromotionBody,
-    PromotionPatch,
     TierBody,
 )
+from services.gateway.loyalty_rule_edits import CouponTemplatePatch, EarnRulePatch, PromotionPatch
 
 router = APIRouter(prefix="/api/v1", tags=["loyalty"])
 
@@ -244,7 +242,7 @@ async def update_earn_rule(
 ) -> dict:
     """Change the given fields of an earn rule; the id stays. A rule purchases have earned
     under keeps its name (409 ``conflict``)."""
-    return await loyalty.update_earn_rule(state, request, p, rule_id, body)
+    return await loyalty_rule_edits.update_earn_rule(state, request, p, rule_id, body)
 
 
 @router.patch("/loyalty/coupon-templates/{template_id}")
@@ -257,7 +255,7 @@ async def update_coupon_template(
 ) -> dict:
     """Change the given fields of a coupon template; its face value (kind, amount_off,
     percent_off_bps, gift_sku) cannot change once coupons of it were issued (409 ``conflict``)."""
-    return await loyalty.update_coupon_template(state, request, p, template_id, body)
+    return await loyalty_rule_edits.update_coupon_template(state, request, p, template_id, body)
 
 
 @router.patch("/loyalty/promotions/{promotion_id}")
@@ -270,4 +268,4 @@ async def update_promotion(
 ) -> dict:
     """Change the given fields of a promotion; the id stays. A promotion purchases were
     discounted by keeps its name (409 ``conflict``)."""
-    return await loyalty.update_promotion(state, request, p, promotion_id, body)
+    return await loyalty_rule_edits.update_promotion(state, request, p, promotion_id, body)

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from kit.errors import ChainclubError
-from services.gateway import loyalty
+from services.gateway import loyalty, loyalty_rule_edits
 from services.gateway.deps import scoped_key
 from services.gateway.permissions import MANAGERS
 from services.gateway.web.console_rules import _change, _fields, _not_there, _page, _require, _with_summary
@@ -33,8 +33,8 @@ Ctx = Annotated[PageContext, Depends(gate(MANAGERS, "auditor"))]
 PARSERS: dict[str, Callable[[Reader], Any]] = {"earn": earn_body, "coupons": coupon_body,
                                                "promotions": promotion_body}  # fmt: skip
 LISTS = {"earn": loyalty.earn_rules, "coupons": loyalty.coupon_templates, "promotions": loyalty.promotions}
-UPDATES = {"earn": loyalty.update_earn_rule, "coupons": loyalty.update_coupon_template,
-           "promotions": loyalty.update_promotion}  # fmt: skip
+UPDATES = {"earn": loyalty_rule_edits.update_earn_rule, "coupons": loyalty_rule_edits.update_coupon_template,
+           "promotions": loyalty_rule_edits.update_promotion}  # fmt: skip
 
 
 async def _current(ctx: PageContext, tab: str, rule_id: str) -> dict[str, Any]:

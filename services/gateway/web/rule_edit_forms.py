@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from services.gateway import loyalty
+from services.gateway import loyalty_rule_edits
 
 EDITABLE = ("earn", "coupons", "promotions")
 # What the forms do not carry stays as it is: the switch is a button of its own, a template's
@@ -89,9 +89,9 @@ def rule_form(tab: str, rule: dict[str, Any], units: list[Any], timezone: str) -
 
 
 PATCHES: dict[str, type[BaseModel]] = {
-    "earn": loyalty.EarnRulePatch,
-    "coupons": loyalty.CouponTemplatePatch,
-    "promotions": loyalty.PromotionPatch,
+    "earn": loyalty_rule_edits.EarnRulePatch,
+    "coupons": loyalty_rule_edits.CouponTemplatePatch,
+    "promotions": loyalty_rule_edits.PromotionPatch,
 }
 
 
