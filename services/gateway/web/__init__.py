@@ -20,6 +20,7 @@ from services.gateway.web import (
     console_members,
     console_notify,
     console_ops,
+    console_reports,
     console_rewards,
     console_rules,
     console_rules_edit,
@@ -44,6 +45,7 @@ def install(app: FastAPI) -> None:
         console,
         dashboard,
         console_ops,
+        console_reports,
         console_rules_edit,  # before console_rules: its row actions win over the {switch} routes
         console_rules,
         console_bonus,
