@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request
 
 from kit.auth import Principal
 from services.gateway import identity, schemas
+from services.gateway import terminals as terminal_uses
 from services.gateway.deps import Paging, State, permitted
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
@@ -52,14 +53,14 @@ async def create_terminal(
     p: Annotated[Principal, Depends(permitted("terminals.write"))],
     state: State,
 ):
-    return await identity.create_terminal(state, request, p, body)
+    return await terminal_uses.create_terminal(state, request, p, body)
 
 
 @router.get("/terminals", response_model=schemas.TerminalList)
 async def list_terminals(
     p: Annotated[Principal, Depends(permitted("terminals.read"))], state: State, page: Paging
 ):
-    return await identity.list_terminals(state, p, page)
+    return await terminal_uses.list_terminals(state, p, page)
 
 
 @router.patch("/terminals/{client_id}", response_model=schemas.Terminal)
@@ -70,7 +71,7 @@ async def patch_terminal(
     p: Annotated[Principal, Depends(permitted("terminals.write"))],
     state: State,
 ):
-    return await identity.patch_terminal(state, request, p, client_id, body)
+    return await terminal_uses.patch_terminal(state, request, p, client_id, body)
 
 
 @router.post("/terminals/{client_id}/rotate-secret", response_model=schemas.TerminalCreated)
@@ -80,4 +81,4 @@ async def rotate_terminal_secret(
     p: Annotated[Principal, Depends(permitted("terminals.write"))],
     state: State,
 ):
-    return await identity.rotate_terminal_secret(state, request, p, client_id)
+    return await terminal_uses.rotate_terminal_secret(state, request, p, client_id)

@@ -20,7 +20,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from kit.errors import ChainclubError
-from services.gateway import cards, identity, org, schemas
+from services.gateway import cards, org, schemas
+from services.gateway import terminals as terminal_uses
 from services.gateway.deps import Page
 from services.gateway.member_schemas import CardTypeBody
 from services.gateway.permissions import MANAGERS
@@ -217,7 +218,7 @@ async def change_status(card_no: str, action: str, ctx: Ctx) -> Response:
 # --- terminals ----------------------------------------------------------------------------------
 async def _terminals_page(ctx: PageContext, status: int = 200, **values: Any) -> Response:
     _require(ctx, "terminals.read")
-    items = (await identity.list_terminals(ctx.state, ctx.p, Page(500, None))).items
+    items = (await terminal_uses.list_terminals(ctx.state, ctx.p, Page(500, None))).items
     units = await _units(ctx) if ctx.allowed("terminals.write") else []
     stores = [(u.code, f"{u.code} · {u.name}") for u in units if u.kind == "store" and u.active]
     page: dict[str, Any] = {
@@ -247,7 +248,7 @@ async def register_terminal(ctx: Ctx) -> Response:
         errors["name"] = ctx._("Name the terminal, e.g. Till 1.")
     if not errors:
         try:
-            made = await identity.create_terminal(
+            made = await terminal_uses.create_terminal(
                 ctx.state, ctx.request, ctx.p,
                 schemas.TerminalCreate.model_validate({"store": form["store"], "name": form["name"]}),
             )  # fmt: skip
@@ -264,7 +265,7 @@ async def register_terminal(ctx: Ctx) -> Response:
 async def rotate_terminal_secret(client_id: str, ctx: Ctx) -> Response:
     """A new secret, shown once on the page; the old one stops working at once."""
     _require(ctx, "terminals.write")
-    made = await identity.rotate_terminal_secret(ctx.state, ctx.request, ctx.p, client_id)
+    made = await terminal_uses.rotate_terminal_secret(ctx.state, ctx.request, ctx.p, client_id)
     return await _terminals_page(ctx, created=made, rotated=True)
 
 
@@ -274,7 +275,7 @@ async def switch_terminal(client_id: str, change: str, ctx: Ctx) -> Response:
     if change not in ("enable", "disable"):
         raise PageForbidden(ctx.p.role)
     body = schemas.TerminalUpdate(active=change == "enable")
-    made = await identity.patch_terminal(ctx.state, ctx.request, ctx.p, client_id, body)
+    made = await terminal_uses.patch_terminal(ctx.state, ctx.request, ctx.p, client_id, body)
     done = (
         ctx._("Terminal %(name)s is enabled.", name=made.name)
         if made.active
