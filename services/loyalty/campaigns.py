@@ -8,13 +8,15 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chainclub.events.v1 import loyalty_pb2 as ev
 from services.loyalty import coupons, points
 from services.loyalty.context import LoyaltyContext
-from services.loyalty.models import campaign_grants, coupon_templates, referral_rule, tiers
+from services.loyalty.journal import ts
+from services.loyalty.models import campaign_grants, coupon_templates, points_accounts, referral_rule, tiers
 
 
 async def grant_once(
@@ -54,6 +56,32 @@ async def reward_referral(
         )  # fmt: skip
     await coupons.issue_campaign(ctx, session, "referral", referrer, account.home_store_path, reference)
     return True
+
+
+async def upgrade_tier(
+    ctx: LoyaltyContext,
+    session: AsyncSession,
+    member_no: str,
+    current: str,
+    target: str,
+    home: str,
+    now: datetime,
+) -> str:
+    """Move a member (account locked) up to ``target`` at once: the account's tier, the
+    ``loyalty.tier.changed`` event and the "tier_upgrade" campaign's coupons. Returns ``target``."""
+    await session.execute(
+        update(points_accounts).where(points_accounts.c.member_no == member_no).values(tier=target)
+    )
+    await ctx.emit(
+        session,
+        "loyalty.tier.changed",
+        ev.TierChanged(
+            member_no=member_no, from_tier=current, to_tier=target, home_store_path=home, at=ts(now)
+        ),
+        home,
+    )
+    await tier_upgrade_coupons(ctx, session, member_no, home, target)
+    return target
 
 
 async def tier_upgrade_coupons(

@@ -14,7 +14,7 @@ from chainclub.events.v1 import loyalty_pb2 as ev
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.auth import Principal
 from kit.errors import ChainclubError, Conflict, InvalidArgument, NotFound
-from services.loyalty import access, campaigns, domain, points
+from services.loyalty import access, campaigns, domain, points, quick_checkout
 from services.loyalty.context import LoyaltyContext
 from services.loyalty.journal import ts
 from services.loyalty.models import (
@@ -25,7 +25,7 @@ from services.loyalty.models import (
     purchases,
     reservations,
 )
-from services.loyalty.pricing import all_tiers, checkout_store, price_request, quote_pb
+from services.loyalty.pricing import checkout_store, price_request, quote_pb
 
 TENDER_METHODS = ("stored_value", "cash", "bank_card", "wechat_pay", "alipay")
 
@@ -141,6 +141,8 @@ async def confirm(ctx: LoyaltyContext, p: Principal, req: pb.ConfirmRequest) -> 
         if t.amount < 0:
             raise InvalidArgument("a tender amount must not be negative", field="tenders")
         tenders.append({"method": t.method, "amount": t.amount, "reference": t.reference})
+    if req.HasField("quoted"):
+        return await _confirm_quoted(ctx, p, req, tenders)
     async with ctx.db.transaction() as session:
         row = (
             await session.execute(
@@ -152,6 +154,25 @@ async def confirm(ctx: LoyaltyContext, p: Principal, req: pb.ConfirmRequest) -> 
         if not p.may_access(row.store_path):
             raise NotFound(f"no reservation for checkout {req.checkout_id}")
         return await confirm_locked(ctx, session, row, tenders, recovery=False)
+
+
+async def _confirm_quoted(
+    ctx: LoyaltyContext, p: Principal, req: pb.ConfirmRequest, tenders: list[dict]
+) -> pb.Purchase:
+    """A checkout that reserved nothing (quick_checkout); one known before is replayed, and a
+    reserved one is confirmed as a reservation (a cancelled one refused)."""
+    checkout_store(p, req.quoted.request.store_path)
+    async with ctx.db.transaction() as session:
+        done = await quick_checkout.confirm_quoted(ctx, session, req.checkout_id, req.quoted, tenders)
+        if done is not None:
+            return done
+        purchase, reservation = await quick_checkout.known(session, req.checkout_id)
+        row = purchase if purchase is not None else reservation
+        if not p.may_access(row.store_path):
+            raise NotFound(f"no purchase for checkout {req.checkout_id}")
+        if purchase is not None:
+            return await purchase_pb(session, purchase)
+        return await confirm_locked(ctx, session, reservation, tenders, recovery=False)
 
 
 async def confirm_locked(
@@ -293,25 +314,13 @@ async def confirm_locked(
 async def _maybe_upgrade(
     ctx: LoyaltyContext, session: AsyncSession, member_no: str, current: str, home: str, now: datetime
 ) -> str:
-    """Upgrade at once when the rolling 12-month spend or points reach a higher tier; the
-    member receives the "tier_upgrade" campaign's coupons."""
+    """Upgrade at once when the rolling 12-month spend or points reach a higher tier."""
     spend, earned = await rolling_12m(session, member_no, now)
-    target = domain.upgrade_to(await all_tiers(session), current, spend, earned)
+    config = await ctx.pricing.current(session)
+    target = domain.upgrade_to(list(config.tiers), current, spend, earned)
     if target is None:
         return current
-    await session.execute(
-        update(points_accounts).where(points_accounts.c.member_no == member_no).values(tier=target.code)
-    )
-    await ctx.emit(
-        session,
-        "loyalty.tier.changed",
-        ev.TierChanged(
-            member_no=member_no, from_tier=current, to_tier=target.code, home_store_path=home, at=ts(now)
-        ),
-        home,
-    )
-    await campaigns.tier_upgrade_coupons(ctx, session, member_no, home, target.code)
-    return target.code
+    return await campaigns.upgrade_tier(ctx, session, member_no, current, target.code, home, now)
 
 
 async def rolling_12m(session: AsyncSession, member_no: str, now: datetime) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.config import Settings
 from kit.db import Database
 from kit.outbox import add_event
+from services.loyalty.config_cache import ConfigCache
 
 
 @dataclass
@@ -19,6 +20,7 @@ class LoyaltyContext:
     db: Database
     outbox: Table
     settings: Settings
+    pricing: ConfigCache = field(default_factory=ConfigCache)  # one per process
 
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -320,3 +320,12 @@ member_segments = Table(
     Column("computed_at", DateTime(timezone=True), nullable=False),
     Index("ix_member_segments_home", "home_store_path"),
 )
+
+# One row: moved by a trigger on every change to tiers, promotions and earn rules (migration
+# 0009). A process keeps that configuration in memory and checks this number per checkout.
+pricing_config_version = Table(
+    "pricing_config_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)

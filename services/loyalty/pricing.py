@@ -4,16 +4,18 @@ the domain's quote into protobuf. Quote itself: prices, changes nothing."""
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.auth import Principal
 from kit.errors import InvalidArgument
 from services.loyalty import access, domain
+from services.loyalty.config_cache import PricingConfig, tier_of
 from services.loyalty.context import LoyaltyContext
-from services.loyalty.models import coupon_templates, coupons, earn_rules, points_accounts, promotions, tiers
+from services.loyalty.models import coupon_templates, coupons, points_accounts, tiers
 
 
 def checkout_store(p: Principal, given: str) -> str:
@@ -25,41 +27,8 @@ def checkout_store(p: Principal, given: str) -> str:
     return given
 
 
-def tier_of(row) -> domain.Tier:  # type: ignore[no-untyped-def]
-    return domain.Tier(
-        code=row.code, name=row.name, rank=row.rank, min_spend_12m=row.min_spend_12m,
-        min_points_12m=row.min_points_12m, discount_bps=row.discount_bps,
-        points_multiplier_bps=row.points_multiplier_bps, keep_spend_12m=row.keep_spend_12m,
-        keep_points_12m=row.keep_points_12m,
-    )  # fmt: skip
-
-
 async def all_tiers(session: AsyncSession) -> list[domain.Tier]:
     return [tier_of(r) for r in (await session.execute(select(tiers).order_by(tiers.c.rank))).all()]
-
-
-async def active_promotions(session: AsyncSession) -> list[domain.Promotion]:
-    rows = (await session.execute(select(promotions).where(promotions.c.active))).all()
-    return [
-        domain.Promotion(
-            id=str(r.id), name=r.name, kind=r.kind, spend_threshold=r.spend_threshold, save_amount=r.save_amount,
-            category=r.category, discount_bps=r.discount_bps, day_of_month=r.day_of_month,
-            members_only=r.members_only, scope=r.scope, starts_at=r.starts_at, ends_at=r.ends_at, active=r.active,
-        )
-        for r in rows
-    ]  # fmt: skip
-
-
-async def active_earn_rules(session: AsyncSession) -> list[domain.EarnRule]:
-    rows = (await session.execute(select(earn_rules).where(earn_rules.c.active))).all()
-    return [
-        domain.EarnRule(
-            id=str(r.id), name=r.name, scope=r.scope, category=r.category, points_per_yuan_bps=r.points_per_yuan_bps,
-            member_day=r.member_day, member_day_multiplier_bps=r.member_day_multiplier_bps,
-            birthday_month_multiplier_bps=r.birthday_month_multiplier_bps, active=r.active,
-        )
-        for r in rows
-    ]  # fmt: skip
 
 
 async def load_coupon(
@@ -103,15 +72,30 @@ def check_request(req: pb.QuoteRequest) -> None:
     domain.check_bps(req.card_discount_bps, "card_discount_bps")
 
 
+# A member loyalty has not seen yet (no points account): the standard tier, no points.
+_NEW_ACCOUNT = SimpleNamespace(tier="standard", birthday="", balance=0, reserved=0)
+
+# The quote's one read: the pricing configuration's version and the member's account.
+QUOTE_READ = text(
+    """
+    SELECT v.version, a.tier, a.birthday, a.balance, a.reserved
+    FROM pricing_config_version v
+    LEFT JOIN points_accounts a ON a.member_no = :member_no
+    WHERE v.id = 1
+    """
+)
+
+
 async def price_request(
     ctx: LoyaltyContext,
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     req: pb.QuoteRequest,
     store_path: str,
     now: datetime,
     *,
     account=None,  # type: ignore[no-untyped-def]  # the (locked) points account, when known
     checkout_id: str = "",
+    config: PricingConfig | None = None,
 ) -> domain.Quote:
     check_request(req)
     member = bool(req.member_no)
@@ -119,9 +103,8 @@ async def price_request(
         account = (
             await session.execute(select(points_accounts).where(points_accounts.c.member_no == req.member_no))
         ).first()
-    tier_list = await all_tiers(session)
-    tier_code = account.tier if account is not None else "standard"
-    tier = next((t for t in tier_list if t.code == tier_code), None)
+    config = config or await ctx.pricing.current(session)
+    tier = config.tier(account.tier if account is not None else "standard")
     birthday = account.birthday if account is not None else ""
     coupon = (
         await load_coupon(session, req.coupon_code, req.member_no, checkout_id) if req.coupon_code else None
@@ -135,13 +118,13 @@ async def price_request(
             member=member,
             tier=tier,
             card_discount_bps=req.card_discount_bps,
-            promotions=await active_promotions(session),
+            promotions=list(config.promotions),
             coupon=coupon,
             points_to_use=req.points_to_use,
             points_available=(account.balance - account.reserved) if account is not None else 0,
             points_per_yuan=ctx.settings.loyalty_points_per_yuan,
             points_max_share_bps=ctx.settings.loyalty_points_max_share_bps,
-            earn_rules=await active_earn_rules(session),
+            earn_rules=list(config.earn_rules),
             birthday_month=int(birthday[5:7]) if len(birthday) >= 7 and birthday[5:7].isdigit() else 0,
         )
     )
@@ -165,7 +148,16 @@ def quote_pb(q: domain.Quote) -> pb.PriceQuote:
 
 
 async def quote(ctx: LoyaltyContext, p: Principal, req: pb.QuoteRequest) -> pb.PriceQuote:
+    """Price the lines; changes nothing. One statement (the configuration's version and the
+    member's account) outside any transaction, plus the coupon's when one is named."""
     access.require(p, access.CHECKOUT, "quote")
     store_path = checkout_store(p, req.store_path)
-    async with ctx.db.transaction() as session:
-        return quote_pb(await price_request(ctx, session, req, store_path, ctx.now()))
+    async with ctx.db.autocommit() as conn:
+        read = (await conn.execute(QUOTE_READ, {"member_no": req.member_no})).one()
+        config = await ctx.pricing.at(conn, read.version)
+        account = read if req.member_no and read.tier is not None else None
+        if req.member_no and account is None:
+            account = _NEW_ACCOUNT  # loyalty has not seen the member yet: standard, no points
+        return quote_pb(
+            await price_request(ctx, conn, req, store_path, ctx.now(), account=account, config=config)
+        )

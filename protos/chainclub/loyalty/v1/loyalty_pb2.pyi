@@ -127,12 +127,22 @@ class Tender(_message.Message):
     def __init__(self, method: _Optional[str] = ..., amount: _Optional[int] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class ConfirmRequest(_message.Message):
-    __slots__ = ("checkout_id", "tenders")
+    __slots__ = ("checkout_id", "tenders", "quoted")
     CHECKOUT_ID_FIELD_NUMBER: _ClassVar[int]
     TENDERS_FIELD_NUMBER: _ClassVar[int]
+    QUOTED_FIELD_NUMBER: _ClassVar[int]
     checkout_id: str
     tenders: _containers.RepeatedCompositeFieldContainer[Tender]
-    def __init__(self, checkout_id: _Optional[str] = ..., tenders: _Optional[_Iterable[_Union[Tender, _Mapping]]] = ...) -> None: ...
+    quoted: QuotedCheckout
+    def __init__(self, checkout_id: _Optional[str] = ..., tenders: _Optional[_Iterable[_Union[Tender, _Mapping]]] = ..., quoted: _Optional[_Union[QuotedCheckout, _Mapping]] = ...) -> None: ...
+
+class QuotedCheckout(_message.Message):
+    __slots__ = ("request", "quote")
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    QUOTE_FIELD_NUMBER: _ClassVar[int]
+    request: QuoteRequest
+    quote: PriceQuote
+    def __init__(self, request: _Optional[_Union[QuoteRequest, _Mapping]] = ..., quote: _Optional[_Union[PriceQuote, _Mapping]] = ...) -> None: ...
 
 class Purchase(_message.Message):
     __slots__ = ("checkout_id", "member_no", "card_no", "store_path", "status", "quote", "tenders", "points_earned", "points_balance", "tier", "refunded_amount", "created_at")

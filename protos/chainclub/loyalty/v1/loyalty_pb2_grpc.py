@@ -297,6 +297,7 @@ class LoyaltyServiceServicer:
 
     def Confirm(self, request, context):
         """Record the purchase and earn points, in one transaction. Idempotent per checkout_id.
+        Confirms a reservation, or (ConfirmRequest.quoted) a checkout that reserved nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
