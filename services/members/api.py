@@ -13,7 +13,7 @@ from chainclub.members.v1 import members_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
 from services.members import cards, celebrations, imports, records, service
-from services.members.context import MembersContext
+from services.members.context import MembersContext, WalletClient
 from services.members.pii import Keyring
 from services.members.summary import daily_summary
 
@@ -23,7 +23,7 @@ Ctx = grpc.aio.ServicerContext
 def context_for(rt: Runtime) -> MembersContext:
     s = rt.settings
     keyring = Keyring.from_config(s.pii_keys, s.pii_active_key, s.pii_index_key, s.profile)
-    return MembersContext(rt.db, rt.tables.outbox, keyring, s)
+    return MembersContext(rt.db, rt.tables.outbox, keyring, s, WalletClient(s.wallet_addr, rt.keys))
 
 
 class MembersApi(members_pb2_grpc.MembersServiceServicer):

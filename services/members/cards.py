@@ -3,6 +3,7 @@ and HQ's card type definitions."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -13,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.events.v1 import members_pb2 as ev
 from chainclub.members.v1 import members_pb2 as pb
+from chainclub.wallet.v1 import wallet_pb2
 from kit.auth import Principal
-from kit.errors import Forbidden, InvalidArgument, NotFound
+from kit.errors import ChainclubError, Forbidden, InvalidArgument, NotFound
 from services.members import access, domain
 from services.members.context import MembersContext
 from services.members.models import card_events, card_holders, card_no_seq, card_types, cards, members
@@ -22,6 +24,7 @@ from services.members.queries import card_type_for_issue, in_path, member_in_sco
 from services.members.views import card_view
 
 FEE_PAYMENTS = ("cash", "stored_value")
+log = logging.getLogger("members.cards")
 
 
 async def issue(
@@ -68,6 +71,8 @@ async def issue(
                 account_id=str(account),
                 joining_fee=ctype.joining_fee,
                 holder_member_nos=[no for _, no in holders],
+                card_type_home_scope=ctype.home_scope,
+                version=1,
             ),
             home_store_path,
         )
@@ -109,7 +114,7 @@ def _check_home_scope(p: Principal, member, what: str) -> None:  # type: ignore[
 
 
 # The card, its owner, its type and its extra holders in one indexed query: wallet asks for
-# the card on every payment and top-up (the status is never cached), so this is a hot path.
+# the card on every top-up (a payment reads wallet's own copy of it), so this is a hot path.
 _HOLDER_NOS = (
     select(func.array_agg(aggregate_order_by(members.c.member_no, members.c.member_no)))
     .select_from(card_holders.join(members, members.c.id == card_holders.c.member_id))
@@ -177,18 +182,53 @@ async def change_status(ctx: MembersContext, p: Principal, req: pb.ChangeCardSta
         if not chain_wide:
             _check_home_scope(p, member, req.action.replace("_", " "))
         to = domain.next_status(card.status, req.action)
-        await _transition(ctx, session, p, card, member, to, req.acting_store_path or p.scope, req.reason)
-        return await _card_view(
+        state = await _transition(
+            ctx, session, p, card, member, ctype.home_scope, to, req.acting_store_path or p.scope, req.reason
+        )
+        if to != "active":
+            await ctx.wallet.set_card_status([state])  # a block: wallet holds it before it commits here
+        view = await _card_view(
             session, (await session.execute(select(cards).where(cards.c.card_no == card.card_no))).one()
+        )
+    if to == "active":
+        await _tell_wallet_unblocked(ctx, state)
+    return view
+
+
+async def _tell_wallet_unblocked(ctx: MembersContext, state: wallet_pb2.CardState) -> None:
+    """An unblock reaches wallet after it committed here; until then the card stays blocked
+    there (the safe side). When wallet does not answer, the card's event brings it later."""
+    try:
+        await ctx.wallet.set_card_status([state])
+    except ChainclubError as exc:
+        log.warning(
+            "wallet did not hear that card %s is active again (%s); its event will tell it",
+            state.card_no,
+            exc,
         )
 
 
-async def _transition(ctx, session, p, card, member, to: str, acting: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    await session.execute(
-        update(cards)
-        .where(cards.c.card_no == card.card_no)
-        .values(status=to, status_changed_at=datetime.now(UTC))
-    )
+def _wallet_state(card, member, type_home_scope: str, status: str, version: int) -> wallet_pb2.CardState:  # type: ignore[no-untyped-def]
+    return wallet_pb2.CardState(
+        card_no=card.card_no, account_id=str(card.account_id), member_no=member.member_no, status=status,
+        home_store_path=member.home_store_path, card_type=card.card_type, card_type_home_scope=type_home_scope,
+        version=version,
+    )  # fmt: skip
+
+
+async def _transition(
+    ctx, session, p, card, member, type_home_scope: str, to: str, acting: str, reason: str
+) -> wallet_pb2.CardState:  # type: ignore[no-untyped-def]
+    """The card's new status and version, its history row and event; returns what wallet is
+    to be told (a block before this transaction commits, an unblock after)."""
+    version = (
+        await session.execute(
+            update(cards)
+            .where(cards.c.card_no == card.card_no)
+            .values(status=to, status_changed_at=datetime.now(UTC), version=cards.c.version + 1)
+            .returning(cards.c.version)
+        )
+    ).scalar_one()
     await session.execute(
         card_events.insert().values(
             card_no=card.card_no, from_status=card.status, to_status=to, actor=p.sub, actor_role=p.role,
@@ -201,9 +241,12 @@ async def _transition(ctx, session, p, card, member, to: str, acting: str, reaso
         ev.CardStatusChanged(
             card_no=card.card_no, member_no=member.member_no, from_status=card.status, to_status=to,
             home_store_path=member.home_store_path, acting_store_path=acting, actor=p.sub, reason=reason or "",
+            version=version, account_id=str(card.account_id), card_type=card.card_type,
+            card_type_home_scope=type_home_scope,
         ),
         member.home_store_path,
     )  # fmt: skip
+    return _wallet_state(card, member, type_home_scope, to, version)
 
 
 async def replace(ctx: MembersContext, p: Principal, req: pb.ReplaceCardRequest) -> pb.Card:
@@ -232,7 +275,10 @@ async def replace(ctx: MembersContext, p: Principal, req: pb.ReplaceCardRequest)
             ctx, session, p, member.id, member.member_no, member.home_store_path, ctype, holders,
             account_id=card.account_id, replaces=card.card_no,
         )  # fmt: skip
-        await _transition(ctx, session, p, card, member, "replaced", acting, f"replaced by {new.card_no}")
+        state = await _transition(
+            ctx, session, p, card, member, ctype.home_scope, "replaced", acting, f"replaced by {new.card_no}"
+        )
+        await ctx.wallet.set_card_status([state])  # the old card never pays again: before the commit
         await session.execute(
             update(cards).where(cards.c.card_no == card.card_no).values(replaced_by=new.card_no)
         )
@@ -243,6 +289,7 @@ async def replace(ctx: MembersContext, p: Principal, req: pb.ReplaceCardRequest)
                 old_card_no=card.card_no, new_card_no=new.card_no, member_no=member.member_no,
                 home_store_path=member.home_store_path, account_id=str(card.account_id),
                 replacement_fee=ctype.replacement_fee, fee_payment=fee_payment, acting_store_path=acting, actor=p.sub,
+                card_type=ctype.code, card_type_home_scope=ctype.home_scope, new_card_version=new.version,
             ),
             member.home_store_path,
         )  # fmt: skip
@@ -250,25 +297,33 @@ async def replace(ctx: MembersContext, p: Principal, req: pb.ReplaceCardRequest)
 
 
 async def expire_due(ctx: MembersContext, p: Principal) -> int:
-    """Active cards past their expiry become expired (run by the scheduler)."""
+    """Active cards past their expiry become expired (run by the scheduler); wallet is told of
+    the batch before it commits (when it does not answer, the batch waits for the next run)."""
     today = ctx.today()
-    done = 0
+    states = []
     async with ctx.db.transaction() as session:
         due = (
             await session.execute(
-                select(cards)
+                select(cards, card_types.c.home_scope.label("type_home_scope"))
+                .join(card_types, card_types.c.code == cards.c.card_type)
                 .where(
                     cards.c.status == "active", cards.c.expires_on.is_not(None), cards.c.expires_on < today
                 )
+                .order_by(cards.c.card_no)
                 .limit(500)
-                .with_for_update(skip_locked=True)
+                .with_for_update(of=cards, skip_locked=True)
             )
         ).all()
         for card in due:
             member = (await session.execute(select(members).where(members.c.id == card.member_id))).one()
-            await _transition(ctx, session, p, card, member, "expired", "HQ", "validity ended")
-            done += 1
-    return done
+            states.append(
+                await _transition(
+                    ctx, session, p, card, member, card.type_home_scope, "expired", "HQ", "validity ended"
+                )
+            )
+        if states:
+            await ctx.wallet.set_card_status(states)
+    return len(states)
 
 
 # --- card types ---------------------------------------------------------------------------------

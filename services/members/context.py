@@ -1,20 +1,59 @@
-"""What the members use cases need: the database, the outbox, the PII keyring, settings."""
+"""What the members use cases need: the database, the outbox, the PII keyring, settings, and
+the wallet client that tells wallet of card status changes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import grpc
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chainclub.wallet.v1 import wallet_pb2, wallet_pb2_grpc
+from kit import grpcclient
+from kit.auth import KeySet
 from kit.config import Settings
 from kit.db import Database
+from kit.errors import from_rpc_error
+from kit.grpcclient import ServiceToken
 from kit.outbox import add_event
 from services.members.pii import Keyring
 
 CHAIN_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class WalletClient:
+    """Tells wallet a card's status with members' own service token: wallet checks a payment
+    against its copy of the card, which only these calls (and members' events) keep exact."""
+
+    CLAIMS = {"sub": "members", "role": "service", "scope": "HQ"}
+
+    def __init__(self, addr: str, keys: KeySet) -> None:
+        self.addr = addr
+        self.token = ServiceToken(keys, self.CLAIMS)
+        self._stub: wallet_pb2_grpc.WalletServiceStub | None = None
+
+    @property
+    def stub(self) -> wallet_pb2_grpc.WalletServiceStub:
+        """Connected on first use: most contexts (imports, jobs) never change a card."""
+        if self._stub is None:
+            self._stub = wallet_pb2_grpc.WalletServiceStub(grpcclient.channel(self.addr))
+        return self._stub
+
+    async def set_card_status(self, states: Sequence[wallet_pb2.CardState]) -> None:
+        """Raises kit errors (``Unavailable`` when wallet does not answer) translated from the
+        status: a block must not commit unless this returned."""
+        try:
+            await self.stub.SetCardStatus(
+                wallet_pb2.SetCardStatusRequest(cards=states),
+                metadata=grpcclient.metadata(self.token.get()),
+                timeout=5,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc) from None
 
 
 @dataclass
@@ -23,6 +62,7 @@ class MembersContext:
     outbox: Table
     keyring: Keyring
     settings: Settings
+    wallet: WalletClient
 
     def today(self) -> date:
         return datetime.now(CHAIN_TZ).date()

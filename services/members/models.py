@@ -120,6 +120,8 @@ cards = Table(
     Column("expires_on", Date),
     Column("replaced_by", String(20)),
     Column("replaces", String(20)),
+    # Grows with every status change: wallet keeps the newest state it was told (push or event).
+    Column("version", BigInteger, nullable=False, server_default="1"),
     _ts("status_changed_at"),
     _ts("created_at"),
     Index("ix_cards_member_id", "member_id"),

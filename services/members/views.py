@@ -94,4 +94,5 @@ def card_view(card, owner, holders: list[tuple[str, str]], ctype) -> pb.Card:  #
         joining_fee=ctype.joining_fee,
         annual_fee=ctype.annual_fee,
         replacement_fee=ctype.replacement_fee,
+        version=card.version,
     )

@@ -9,7 +9,7 @@ from chainclub.wallet.v1 import wallet_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2_grpc
 from kit.grpcserver import current_principal, service_info
 from kit.runtime import Runtime
-from services.wallet import adjustments, batch, bonus, reports, rules, service, summary
+from services.wallet import adjustments, batch, bonus, cards, reports, rules, service, summary
 from services.wallet.context import MembersClient, WalletContext
 
 Ctx = grpc.aio.ServicerContext
@@ -49,6 +49,9 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
 
     async def CloseAccount(self, request: pb.CloseAccountRequest, context: Ctx) -> pb.Transaction:
         return await service.close_account(self.ctx, current_principal(), request)
+
+    async def SetCardStatus(self, request: pb.SetCardStatusRequest, context: Ctx) -> pb.SetCardStatusResponse:
+        return await cards.set_card_status(self.ctx, current_principal(), request)
 
     async def GetBalance(self, request: pb.GetBalanceRequest, context: Ctx) -> pb.Balance:
         return await service.get_balance(self.ctx, current_principal(), request)

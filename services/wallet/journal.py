@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit import idempotency as idem
 from kit.errors import ChainclubError
-from kit.telemetry import current_traceparent
+from kit.outbox import pending_rows
 from services.wallet.context import WalletContext
 from services.wallet.domain import Posting, balanced, member_ledger
 from services.wallet.models import accounts, idempotency, postings, transactions
@@ -183,9 +183,8 @@ async def post(session: AsyncSession, **fields: Any) -> pb.Transaction:
 # A payment or top-up is BEGIN, one statement that claims the request id, locks (or opens) the
 # account and reads the active rules, then — after the checks, in Python — one statement that
 # writes the transaction, its postings, the buckets, the event and the request's result, and
-# COMMIT. Same rows, same locks, same order of checks as ``run_once`` + ``post``; the event's
-# NOTIFY is sent after the commit (``WalletContext.wake_relay``), which keeps commits from
-# queueing on PostgreSQL's notification lock.
+# COMMIT. Same rows, same locks, same order of checks as ``run_once`` + ``post``; the event is
+# handed to the outbox relay after the commit (``kit.outbox.pending_rows``).
 
 _RISK_RULES_JSON = """(SELECT json_agg(r) FROM (
         SELECT id, name, kind, threshold, window_seconds, action, applies_to, start_minute, end_minute, scope
@@ -206,15 +205,25 @@ _CLAIM = """
 
 _ACCOUNT_COLUMNS = "id, card_no, member_no, home_store_path, principal, bonus, status"
 
+# For a payment: the card as wallet holds it (``services.wallet.cards``) comes along, share-locked
+# before its account is locked, so a block members pushes meanwhile waits for this payment to
+# commit: once the block has returned, no payment that read the card before it is still to
+# commit. The account is the card's (card_id IS NULL: a card wallet has not heard of).
 CLAIM_AND_LOCK = text(
     f"""
     WITH {_CLAIM},
+    card AS (
+        SELECT card_no, account_id, member_no, status, card_type, card_type_home_scope FROM cards
+        WHERE card_no = :card_no AND EXISTS (SELECT FROM claim) FOR SHARE
+    ),
     locked AS (
         SELECT {_ACCOUNT_COLUMNS} FROM accounts
-        WHERE id = CAST(:account_id AS uuid) AND EXISTS (SELECT FROM claim) FOR UPDATE
+        WHERE id = (SELECT account_id FROM card) FOR UPDATE
     )
-    SELECT c.claimed, a.*, {_RISK_RULES_JSON} AS risk_rules
-    FROM (SELECT count(*) AS claimed FROM claim) c LEFT JOIN locked a ON true
+    SELECT c.claimed, a.*, {_RISK_RULES_JSON} AS risk_rules, k.card_no AS card_id, k.account_id AS card_account_id,
+        k.member_no AS card_member_no, k.status AS card_status, k.card_type AS card_type,
+        k.card_type_home_scope AS card_type_home_scope
+    FROM (SELECT count(*) AS claimed FROM claim) c LEFT JOIN card k ON true LEFT JOIN locked a ON true
     """
 )
 
@@ -280,18 +289,32 @@ def write_statement(outbox: str) -> TextClause:
             WHERE id = CAST(:account_id AS uuid)
         ),
         event AS (
-            INSERT INTO {outbox} (event_id, subject, type, payload, org_path, traceparent)
-            VALUES (CAST(:event_id AS uuid), :subject, :event_type, :payload, :org_path, :traceparent)
+            INSERT INTO {outbox} (event_id, subject, type, payload, org_path, traceparent, created_at)
+            VALUES (CAST(:event_id AS uuid), :subject, :event_type, :payload, :org_path, :traceparent,
+                :event_created_at)
         )
         UPDATE idempotency SET result = :result WHERE request_id = :request_id
         """
     )
 
 
+@dataclass(frozen=True)
+class StoredCard:
+    """A card as wallet holds it (``CLAIM_AND_LOCK`` reads it with the account)."""
+
+    card_no: str
+    account_id: uuid.UUID
+    member_no: str
+    status: str
+    card_type: str
+    card_type_home_scope: str
+
+
 @dataclass
 class Claim:
     claimed: bool
     account: Any  # the locked accounts row (None: no account, or not claimed)
+    card: StoredCard | None  # CLAIM_AND_LOCK only (None: not heard of, or not claimed)
     created: bool  # the account was opened by this statement
     risk_rules: list[dict[str, Any]]
     bonus_rules: list[dict[str, Any]]
@@ -313,9 +336,20 @@ async def claim(
 
 def _claim_of(row: Any) -> Claim:
     m = row._mapping
+    card = None
+    if m.get("card_id") is not None:
+        card = StoredCard(
+            m["card_id"],
+            m["card_account_id"],
+            m["card_member_no"],
+            m["card_status"],
+            m["card_type"],
+            m["card_type_home_scope"],
+        )
     return Claim(
         claimed=bool(row.claimed),
         account=row if row.id is not None else None,
+        card=card,
         created=bool(m.get("created", False)),
         risk_rules=_json(m["risk_rules"]) or [],
         bonus_rules=_json(m.get("bonus_rules")) or [],
@@ -340,8 +374,11 @@ async def write(
     event: Message,
     org_path: str,
 ) -> pb.Transaction:
-    """Write ``planned`` with its event and store its reply as the request's result."""
+    """Write ``planned`` with its event and store its reply as the request's result. The
+    event goes to the relay once the transaction commits: ``session`` is a connection of
+    ``Database.begin()``."""
     v = planned.values
+    (row,) = pending_rows(session, [(subject, event, org_path)])
     await session.execute(
         ctx.write_statement,
         {
@@ -350,12 +387,13 @@ async def write(
             "amounts": [e.amount for e in planned.entries],
             "new_principal": planned.principal,
             "new_bonus": planned.bonus,
-            "event_id": uuid.uuid4(),
-            "subject": subject,
-            "event_type": event.DESCRIPTOR.full_name,
-            "payload": event.SerializeToString(),
-            "org_path": org_path,
-            "traceparent": current_traceparent(),
+            "event_id": row["event_id"],
+            "subject": row["subject"],
+            "event_type": row["type"],
+            "payload": row["payload"],
+            "org_path": row["org_path"],
+            "traceparent": row["traceparent"],
+            "event_created_at": row["created_at"],
             "result": planned.txn.SerializeToString(),
         },
     )
@@ -383,7 +421,7 @@ async def run_claimed(
     failure: ChainclubError | None = None
     # A Core connection rather than an ORM session: nothing here needs one, and the rare
     # paths (replays, refusals, risk statistics and alerts) only ever call ``execute``.
-    async with ctx.db.engine.begin() as session:
+    async with ctx.db.begin() as session:
         claimed = await claim(session, statement, request_id=request_id, kind=kind, digest=digest, **params)
         if not claimed.claimed:
             return await replay(session, request_id, kind, digest)
@@ -401,5 +439,4 @@ async def run_claimed(
             txn = await write(ctx, session, planned, subject=subject, event=event, org_path=org_path)
     if failure is not None:
         raise failure
-    ctx.wake_relay()
     return txn

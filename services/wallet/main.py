@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from chainclub.wallet.v1 import wallet_pb2, wallet_pb2_grpc
+from kit.bus import ConsumerSpec
 from kit.config import Settings
-from kit.runtime import Runtime, ServiceSpec, serve
+from kit.runtime import ConsumerDef, Runtime, ServiceSpec, serve
 from services.wallet.api import WalletApi, context_for
 from services.wallet.batch import mark_interrupted
+from services.wallet.cards import SUBJECTS, members_routes
 from services.wallet.models import tables
 
 SERVICE_NAME = wallet_pb2.DESCRIPTOR.services_by_name["WalletService"].full_name
@@ -21,6 +23,12 @@ def spec() -> ServiceSpec:
         name="wallet",
         tables=tables,
         servicers=[(wallet_pb2_grpc.add_WalletServiceServicer_to_server, WalletApi, SERVICE_NAME)],
+        consumers=[
+            # wallet's copy of the cards (members pushes blocks; the events bring the rest)
+            ConsumerDef(
+                ConsumerSpec(durable="wallet-members", stream="MEMBERS", subjects=SUBJECTS), members_routes
+            )
+        ],
         background=[interrupted_batches],
     )
 

@@ -47,6 +47,23 @@ accounts = Table(
     CheckConstraint("bonus >= 0", name="bonus_non_negative"),
 )
 
+# What a payment needs of a card, copied from members (pushed for blocks before they commit
+# there, and from its events): a payment reads it in its claim statement, not from members.
+# ``version`` is members' and only grows: an older state never overwrites a newer one.
+cards = Table(
+    "cards",
+    metadata,
+    Column("card_no", String(20), primary_key=True),
+    Column("account_id", UUID(as_uuid=True), nullable=False),
+    Column("member_no", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("home_store_path", Text, nullable=False),
+    Column("card_type", String(32), nullable=False),
+    Column("card_type_home_scope", Text, nullable=False, server_default=""),
+    Column("version", BigInteger, nullable=False),
+    _ts("updated_at"),
+)
+
 transactions = Table(
     "transactions",
     metadata,

@@ -16,7 +16,7 @@ from chainclub.events.v1 import wallet_pb2 as ev
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
 from kit.errors import ChainclubError, InvalidArgument, NotFound
-from services.wallet import access, domain, journal, rules
+from services.wallet import access, cards, domain, journal, rules
 from services.wallet.context import WalletContext
 from services.wallet.domain import (
     Posting,
@@ -160,14 +160,34 @@ async def preview_top_up(ctx: WalletContext, p: Principal, req: pb.PreviewTopUpR
     )  # fmt: skip
 
 
+class _UnknownCard(Exception):
+    """Raised inside a payment's claim for a card wallet has not heard of: its transaction
+    rolls back (nothing claimed) and the payment runs again after ``cards.learn``."""
+
+
 async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePaymentRequest) -> pb.Transaction:
+    """Pays from the card's account. The card's status and scope come from wallet's own copy
+    (``services.wallet.cards``), read in the claim statement under the account lock — members
+    is not asked. A card wallet has not heard of (issued before wallet kept cards, or its event
+    is late) is asked of members once and kept, then the payment runs."""
     access.require(p, access.MOVERS, "take payments")
     domain.check_amount(req.amount)
     acting = acting_path(p, req.acting_store_path)
-    card = await ctx.members.card(p, req.card_no)  # checked on every payment: a blocked card never pays
-    rules.check_card_scope(card, acting, p)
+    try:
+        return await _capture(ctx, p, req, acting)
+    except _UnknownCard:
+        await cards.learn(ctx, p, req.card_no)
+    return await _capture(ctx, p, req, acting)
 
+
+async def _capture(
+    ctx: WalletContext, p: Principal, req: pb.CapturePaymentRequest, acting: str
+) -> pb.Transaction:
     async def decide(session: journal.Executor, claim: journal.Claim, outcome: Outcome):  # type: ignore[no-untyped-def]
+        card = claim.card
+        if card is None:
+            raise _UnknownCard(req.card_no)
+        rules.check_card_scope(card, acting, p)
         domain.check_card_usable(card.status)
         account = claim.account
         if account is None or account.status != "open":
@@ -199,7 +219,7 @@ async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePayme
         )  # fmt: skip
         return planned, "wallet.payment.captured", event, account.home_store_path
 
-    params = {"account_id": _account_id(card)}
+    params = {"card_no": req.card_no}
     return await journal.run_claimed(ctx, "payment", req, journal.CLAIM_AND_LOCK, params, decide)
 
 

@@ -1,5 +1,6 @@
 """The members service (a real grpc.aio server) and a real gateway in front of it, on the
-session's PostgreSQL and NATS, each with databases of their own."""
+session's PostgreSQL and NATS, each with databases of their own; a wallet beside them, which
+members tells of every card block before it commits."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from kit.config import Settings
 from kit.runtime import Service
 from kit.testing import Infra
 from services.members.main import spec
+from services.wallet.main import spec as wallet_spec
 from tests.support import serving_gateway, settings_for
 
 
@@ -105,12 +107,15 @@ async def world(infra: Infra) -> AsyncIterator[World]:
     settings = settings_for(infra, "m")
     service = Service(spec(), settings)
     await service.start(settings.members_addr)
+    wallet = Service(wallet_spec(), settings)
+    await wallet.start(settings.wallet_addr)
     try:
         async with serving_gateway(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
             w = World(url, settings, http, service)
             w.admin = await w.login("admin", "admin")
             yield w
     finally:
+        await wallet.stop()
         await service.stop()
 
 

@@ -48,7 +48,7 @@ class MemberAnonymized(_message.Message):
     def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ...) -> None: ...
 
 class CardIssued(_message.Message):
-    __slots__ = ("card_no", "member_no", "card_type", "home_store_path", "account_id", "joining_fee", "holder_member_nos")
+    __slots__ = ("card_no", "member_no", "card_type", "home_store_path", "account_id", "joining_fee", "holder_member_nos", "card_type_home_scope", "version")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +56,8 @@ class CardIssued(_message.Message):
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     JOINING_FEE_FIELD_NUMBER: _ClassVar[int]
     HOLDER_MEMBER_NOS_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_HOME_SCOPE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     member_no: str
     card_type: str
@@ -63,10 +65,12 @@ class CardIssued(_message.Message):
     account_id: str
     joining_fee: int
     holder_member_nos: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., joining_fee: _Optional[int] = ..., holder_member_nos: _Optional[_Iterable[str]] = ...) -> None: ...
+    card_type_home_scope: str
+    version: int
+    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., joining_fee: _Optional[int] = ..., holder_member_nos: _Optional[_Iterable[str]] = ..., card_type_home_scope: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class CardStatusChanged(_message.Message):
-    __slots__ = ("card_no", "member_no", "from_status", "to_status", "home_store_path", "acting_store_path", "actor", "reason")
+    __slots__ = ("card_no", "member_no", "from_status", "to_status", "home_store_path", "acting_store_path", "actor", "reason", "version", "account_id", "card_type", "card_type_home_scope")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     FROM_STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +79,10 @@ class CardStatusChanged(_message.Message):
     ACTING_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_HOME_SCOPE_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     member_no: str
     from_status: str
@@ -83,10 +91,14 @@ class CardStatusChanged(_message.Message):
     acting_store_path: str
     actor: str
     reason: str
-    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., from_status: _Optional[str] = ..., to_status: _Optional[str] = ..., home_store_path: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    version: int
+    account_id: str
+    card_type: str
+    card_type_home_scope: str
+    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., from_status: _Optional[str] = ..., to_status: _Optional[str] = ..., home_store_path: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., version: _Optional[int] = ..., account_id: _Optional[str] = ..., card_type: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ...) -> None: ...
 
 class CardReplaced(_message.Message):
-    __slots__ = ("old_card_no", "new_card_no", "member_no", "home_store_path", "account_id", "replacement_fee", "fee_payment", "acting_store_path", "actor")
+    __slots__ = ("old_card_no", "new_card_no", "member_no", "home_store_path", "account_id", "replacement_fee", "fee_payment", "acting_store_path", "actor", "card_type", "card_type_home_scope", "new_card_version")
     OLD_CARD_NO_FIELD_NUMBER: _ClassVar[int]
     NEW_CARD_NO_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +108,9 @@ class CardReplaced(_message.Message):
     FEE_PAYMENT_FIELD_NUMBER: _ClassVar[int]
     ACTING_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_HOME_SCOPE_FIELD_NUMBER: _ClassVar[int]
+    NEW_CARD_VERSION_FIELD_NUMBER: _ClassVar[int]
     old_card_no: str
     new_card_no: str
     member_no: str
@@ -105,4 +120,7 @@ class CardReplaced(_message.Message):
     fee_payment: str
     acting_store_path: str
     actor: str
-    def __init__(self, old_card_no: _Optional[str] = ..., new_card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., replacement_fee: _Optional[int] = ..., fee_payment: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+    card_type: str
+    card_type_home_scope: str
+    new_card_version: int
+    def __init__(self, old_card_no: _Optional[str] = ..., new_card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., replacement_fee: _Optional[int] = ..., fee_payment: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ..., card_type: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ..., new_card_version: _Optional[int] = ...) -> None: ...

@@ -233,7 +233,7 @@ class CardHolder(_message.Message):
     def __init__(self, member_no: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
 
 class Card(_message.Message):
-    __slots__ = ("card_no", "card_type", "status", "member_no", "holders", "account_id", "home_store_path", "issued_on", "expires_on", "replaced_by", "replaces", "discount_bps", "member_home_store_path", "card_type_home_scope", "max_balance", "max_single_top_up", "joining_fee", "annual_fee", "replacement_fee")
+    __slots__ = ("card_no", "card_type", "status", "member_no", "holders", "account_id", "home_store_path", "issued_on", "expires_on", "replaced_by", "replaces", "discount_bps", "member_home_store_path", "card_type_home_scope", "max_balance", "max_single_top_up", "joining_fee", "annual_fee", "replacement_fee", "version")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -253,6 +253,7 @@ class Card(_message.Message):
     JOINING_FEE_FIELD_NUMBER: _ClassVar[int]
     ANNUAL_FEE_FIELD_NUMBER: _ClassVar[int]
     REPLACEMENT_FEE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     card_type: str
     status: str
@@ -272,7 +273,8 @@ class Card(_message.Message):
     joining_fee: int
     annual_fee: int
     replacement_fee: int
-    def __init__(self, card_no: _Optional[str] = ..., card_type: _Optional[str] = ..., status: _Optional[str] = ..., member_no: _Optional[str] = ..., holders: _Optional[_Iterable[_Union[CardHolder, _Mapping]]] = ..., account_id: _Optional[str] = ..., home_store_path: _Optional[str] = ..., issued_on: _Optional[str] = ..., expires_on: _Optional[str] = ..., replaced_by: _Optional[str] = ..., replaces: _Optional[str] = ..., discount_bps: _Optional[int] = ..., member_home_store_path: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ..., max_balance: _Optional[int] = ..., max_single_top_up: _Optional[int] = ..., joining_fee: _Optional[int] = ..., annual_fee: _Optional[int] = ..., replacement_fee: _Optional[int] = ...) -> None: ...
+    version: int
+    def __init__(self, card_no: _Optional[str] = ..., card_type: _Optional[str] = ..., status: _Optional[str] = ..., member_no: _Optional[str] = ..., holders: _Optional[_Iterable[_Union[CardHolder, _Mapping]]] = ..., account_id: _Optional[str] = ..., home_store_path: _Optional[str] = ..., issued_on: _Optional[str] = ..., expires_on: _Optional[str] = ..., replaced_by: _Optional[str] = ..., replaces: _Optional[str] = ..., discount_bps: _Optional[int] = ..., member_home_store_path: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ..., max_balance: _Optional[int] = ..., max_single_top_up: _Optional[int] = ..., joining_fee: _Optional[int] = ..., annual_fee: _Optional[int] = ..., replacement_fee: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
 
 class GetCardRequest(_message.Message):
     __slots__ = ("card_no",)

@@ -577,3 +577,35 @@ class Liability(_message.Message):
     total: int
     accounts: int
     def __init__(self, org_path: _Optional[str] = ..., principal: _Optional[int] = ..., bonus: _Optional[int] = ..., total: _Optional[int] = ..., accounts: _Optional[int] = ...) -> None: ...
+
+class CardState(_message.Message):
+    __slots__ = ("card_no", "account_id", "member_no", "status", "home_store_path", "card_type", "card_type_home_scope", "version")
+    CARD_NO_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CARD_TYPE_HOME_SCOPE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    card_no: str
+    account_id: str
+    member_no: str
+    status: str
+    home_store_path: str
+    card_type: str
+    card_type_home_scope: str
+    version: int
+    def __init__(self, card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., member_no: _Optional[str] = ..., status: _Optional[str] = ..., home_store_path: _Optional[str] = ..., card_type: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class SetCardStatusRequest(_message.Message):
+    __slots__ = ("cards",)
+    CARDS_FIELD_NUMBER: _ClassVar[int]
+    cards: _containers.RepeatedCompositeFieldContainer[CardState]
+    def __init__(self, cards: _Optional[_Iterable[_Union[CardState, _Mapping]]] = ...) -> None: ...
+
+class SetCardStatusResponse(_message.Message):
+    __slots__ = ("applied",)
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    applied: int
+    def __init__(self, applied: _Optional[int] = ...) -> None: ...

@@ -78,6 +78,11 @@ class WalletServiceStub:
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CloseAccountRequest.SerializeToString,
                 response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
                 _registered_method=True)
+        self.SetCardStatus = channel.unary_unary(
+                '/chainclub.wallet.v1.WalletService/SetCardStatus',
+                request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetCardStatusRequest.SerializeToString,
+                response_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetCardStatusResponse.FromString,
+                _registered_method=True)
         self.GetBalance = channel.unary_unary(
                 '/chainclub.wallet.v1.WalletService/GetBalance',
                 request_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.GetBalanceRequest.SerializeToString,
@@ -264,6 +269,16 @@ class WalletServiceServicer:
 
     def CloseAccount(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCardStatus(self, request, context):
+        """Members tells wallet a card's status (only role service): a block before it commits in
+        members (a failed call leaves the card unblocked there, and it never paid meanwhile), an
+        unblock after. Each card carries members' version of it; an older version than the one
+        wallet holds changes nothing, so a repeated or late call is harmless.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -477,6 +492,11 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     servicer.CloseAccount,
                     request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CloseAccountRequest.FromString,
                     response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.SerializeToString,
+            ),
+            'SetCardStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCardStatus,
+                    request_deserializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetCardStatusRequest.FromString,
+                    response_serializer=chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetCardStatusResponse.SerializeToString,
             ),
             'GetBalance': grpc.unary_unary_rpc_method_handler(
                     servicer.GetBalance,
@@ -828,6 +848,33 @@ class WalletService:
             '/chainclub.wallet.v1.WalletService/CloseAccount',
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.CloseAccountRequest.SerializeToString,
             chainclub_dot_wallet_dot_v1_dot_wallet__pb2.Transaction.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCardStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chainclub.wallet.v1.WalletService/SetCardStatus',
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetCardStatusRequest.SerializeToString,
+            chainclub_dot_wallet_dot_v1_dot_wallet__pb2.SetCardStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,156 @@
+"""Wallet's copy of what a payment needs of each card (status, account, type scope), so a
+payment reads it in its own claim statement instead of asking members.
+
+It is kept exact by members, with members' version of the card (it grows with every change):
+- a block (lost, frozen, replaced, expired, cancelled) is pushed by members with
+  ``SetCardStatus`` *before* it commits there: when wallet cannot be told, the block fails
+  and the card is unchanged in members; once the block request returned, wallet holds it;
+- an unblock is pushed *after* members committed it: until wallet hears it (the push, or the
+  event if the push failed) the card stays blocked here — the safe side;
+- members' card events (issued, status changed, replaced) fill in the rest, and bring late
+  unblocks.
+Every write keeps the newest version: an older state (a late event, a repeated push) changes
+nothing. A card wallet has never heard of is asked of members once (``learn``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
+
+from chainclub.events.v1 import members_pb2 as mev
+from chainclub.members.v1 import members_pb2
+from chainclub.wallet.v1 import wallet_pb2 as pb
+from kit.auth import Principal
+from kit.errors import InvalidArgument
+from kit.events import Event
+from kit.inbox import Route
+from kit.runtime import Runtime
+from services.wallet import access
+from services.wallet.context import WalletContext
+from services.wallet.journal import Executor
+from services.wallet.models import cards
+
+STATUSES = frozenset({"active", "lost", "frozen", "replaced", "expired", "cancelled"})
+
+
+def _row(state: pb.CardState) -> dict[str, object]:
+    return {
+        "card_no": state.card_no,
+        "account_id": uuid.UUID(state.account_id),
+        "member_no": state.member_no,
+        "status": state.status,
+        "home_store_path": state.home_store_path,
+        "card_type": state.card_type,
+        "card_type_home_scope": state.card_type_home_scope,
+        "version": state.version,
+    }
+
+
+def _newest(states: Iterable[pb.CardState]) -> list[pb.CardState]:
+    """One state per card (its newest), in card number order: one statement may touch a row
+    once, and concurrent batches lock their cards in the same order."""
+    newest: dict[str, pb.CardState] = {}
+    for s in states:
+        if s.card_no not in newest or newest[s.card_no].version < s.version:
+            newest[s.card_no] = s
+    return [newest[no] for no in sorted(newest)]
+
+
+async def store(session: Executor, states: Iterable[pb.CardState]) -> int:
+    """Write the states that are newer than what wallet holds; returns how many changed."""
+    rows = [_row(s) for s in _newest(states)]
+    if not rows:
+        return 0
+    stmt = insert(cards).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[cards.c.card_no],
+        set_={c: stmt.excluded[c] for c in rows[0] if c != "card_no"} | {"updated_at": func.now()},
+        where=cards.c.version < stmt.excluded.version,
+    ).returning(cards.c.card_no)
+    return len((await session.execute(stmt)).all())
+
+
+def _check(state: pb.CardState) -> None:
+    if not state.card_no:
+        raise InvalidArgument("card_no is required", field="card_no")
+    if state.status not in STATUSES:
+        raise InvalidArgument(f"status must be one of {', '.join(sorted(STATUSES))}", field="status")
+    if state.version <= 0:
+        raise InvalidArgument("version must be positive", field="version")
+    try:
+        uuid.UUID(state.account_id)
+    except ValueError:
+        raise InvalidArgument("account_id must be a UUID", field="account_id") from None
+
+
+async def set_card_status(
+    ctx: WalletContext, p: Principal, req: pb.SetCardStatusRequest
+) -> pb.SetCardStatusResponse:
+    """Members' push: committed here before it answers, so a block members goes on to commit
+    is already what every later payment reads."""
+    access.require(p, access.SERVICES, "set card status")
+    for state in req.cards:
+        _check(state)
+    async with ctx.db.transaction() as session:
+        applied = await store(session, req.cards)
+    return pb.SetCardStatusResponse(applied=applied)
+
+
+def state_of(card: members_pb2.Card) -> pb.CardState:
+    return pb.CardState(
+        card_no=card.card_no, account_id=card.account_id, member_no=card.member_no, status=card.status,
+        home_store_path=card.member_home_store_path, card_type=card.card_type,
+        card_type_home_scope=card.card_type_home_scope, version=card.version,
+    )  # fmt: skip
+
+
+async def learn(ctx: WalletContext, p: Principal, card_no: str) -> None:
+    """The fallback for a card wallet has not heard of (issued before wallet kept cards, or
+    its event not here yet): ask members once and keep the answer (raises members' refusal,
+    e.g. ``NotFound``). An answer older than what arrived meanwhile changes nothing."""
+    card = await ctx.members.card(p, card_no)
+    async with ctx.db.transaction() as session:
+        await store(session, [state_of(card)])
+
+
+# --- members' events --------------------------------------------------------------------------
+# An event without a version predates versions and cannot be ordered: it is skipped (a card
+# wallet then does not know is asked of members when it pays).
+
+
+def members_routes(rt: Runtime) -> dict[str, Route]:
+    async def issued(session: Executor, event: Event, msg: mev.CardIssued) -> None:
+        if msg.version:
+            await store(session, [pb.CardState(
+                card_no=msg.card_no, account_id=msg.account_id, member_no=msg.member_no, status="active",
+                home_store_path=msg.home_store_path, card_type=msg.card_type,
+                card_type_home_scope=msg.card_type_home_scope, version=msg.version,
+            )])  # fmt: skip
+
+    async def status_changed(session: Executor, event: Event, msg: mev.CardStatusChanged) -> None:
+        if msg.version and msg.account_id:
+            await store(session, [pb.CardState(
+                card_no=msg.card_no, account_id=msg.account_id, member_no=msg.member_no, status=msg.to_status,
+                home_store_path=msg.home_store_path, card_type=msg.card_type,
+                card_type_home_scope=msg.card_type_home_scope, version=msg.version,
+            )])  # fmt: skip
+
+    async def replaced(session: Executor, event: Event, msg: mev.CardReplaced) -> None:
+        if msg.new_card_version:
+            await store(session, [pb.CardState(
+                card_no=msg.new_card_no, account_id=msg.account_id, member_no=msg.member_no, status="active",
+                home_store_path=msg.home_store_path, card_type=msg.card_type,
+                card_type_home_scope=msg.card_type_home_scope, version=msg.new_card_version,
+            )])  # fmt: skip
+
+    return {
+        "members.card.issued": Route(mev.CardIssued, issued),
+        "members.card.status_changed": Route(mev.CardStatusChanged, status_changed),
+        "members.card.replaced": Route(mev.CardReplaced, replaced),
+    }
+
+
+SUBJECTS = ("members.card.issued", "members.card.status_changed", "members.card.replaced")
