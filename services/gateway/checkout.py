@@ -49,6 +49,7 @@ from services.gateway.checkout_requests import (  # noqa: F401 - re-exported: th
     checkout_id_for,
     identify_card,
     price_lines,
+    quick_quote,
     quote,
     quote_json,
     quote_request,
@@ -245,6 +246,11 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
                 state, cid, "released", Unavailable("the checkout was interrupted; nothing was charged")
             )
 
+    quoted = lpb.QuotedCheckout.FromString(row.quoted) if row.quoted is not None else None
+    if status == "started" and quoted is not None:
+        q = quote_json(quoted.quote)  # priced at the start, nothing to hold: on to the payment
+        status = "reserved"
+
     if status == "started":
         card = None
         try:
@@ -328,7 +334,9 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
     for attempt in range(CONFIRM_ATTEMPTS):
         try:
             purchase = await state.clients.call(
-                state.clients.loyalty.Confirm, lpb.ConfirmRequest(checkout_id=str(cid), tenders=tenders), p
+                state.clients.loyalty.Confirm,
+                lpb.ConfirmRequest(checkout_id=str(cid), tenders=tenders, quoted=quoted),
+                p,
             )
             return await _complete(state, p, row, purchase, payment, q)
         except ChainclubError as exc:
@@ -419,50 +427,58 @@ async def create(
         lines = await price_lines(state, p, body.lines)
     except ChainclubError:
         # A retry of a checkout made before (its product since withdrawn, say) replays it.
-        existing = await _row(state, cid)
-        if existing is None:
+        if await _row(state, cid) is None:
             raise
-        if existing.body_hash != digest:
-            raise ChainclubError(
-                "this Idempotency-Key was used for another checkout", reason="idempotency_key_reused"
-            ) from None
-        return await drive(state, p, cid)
-    values = {
-        "card_no": body.card_no,
-        "lines": lines,
-        "coupon_code": body.coupon_code,
-        "points_to_use": body.points_to_use,
-        "payments": [pay.model_dump() for pay in body.payments],
-    }
-    async with state.db.transaction() as session:
-        inserted = (
-            await session.execute(
-                insert(checkouts)
-                .values(
-                    checkout_id=cid,
-                    body_hash=digest,
-                    status="started",
-                    actor=p.sub,
-                    actor_role=p.role,
-                    store_path=p.scope,
-                    card_no=body.card_no or "",
-                    request=values,
-                    stored_value=stored_value,
-                    # The request that creates the checkout holds its lease from the start.
-                    lease_until=func.now() + text(f"interval '{LEASE_SECONDS} seconds'"),
-                    attempts=1,
-                )
-                .on_conflict_do_nothing()
-                .returning(*checkouts.c)
-            )
-        ).first()
-        if inserted is not None:
-            await audit.record(session, request, p, "checkout.start", "checkout", str(cid), p.scope,
-                               {"card_no": body.card_no, "payments": values["payments"]})  # fmt: skip
-    if inserted is not None:
-        return await _run(state, p, inserted, recover=False)
-    # A concurrent request with the same key won the insert: wait for its outcome.
+        return await _existing(state, p, cid, digest)
+    payments = [pay.model_dump() for pay in body.payments]
+    values = {"card_no": body.card_no, "lines": lines, "coupon_code": body.coupon_code,
+              "points_to_use": body.points_to_use, "payments": payments}  # fmt: skip
+    start: dict[str, Any] = {
+        "checkout_id": cid, "body_hash": digest, "status": "started", "actor": p.sub, "actor_role": p.role,
+        "store_path": p.scope, "card_no": body.card_no or "", "request": values, "stored_value": stored_value,
+        # The request that creates the checkout holds its lease from the start.
+        "lease_until": func.now() + text(f"interval '{LEASE_SECONDS} seconds'"), "attempts": 1,
+    }  # fmt: skip
+    audit_detail = {"card_no": body.card_no, "payments": payments}
+    failure: ChainclubError | None = None
+    if not body.coupon_code and not body.points_to_use:
+        # Nothing to hold: priced now (identify, Quote), and the price is kept with the start.
+        try:
+            quoted = await quick_quote(state, p, lines, body.card_no)
+        except ChainclubError as exc:
+            if exc.reason in TRANSIENT:
+                raise
+            failure, start["status"] = exc, "failed"
+        else:
+            start.update(quoted=quoted.SerializeToString(), member_no=quoted.request.member_no)
+            due, paid = quoted.quote.total_due, sum(pay["amount"] for pay in payments)
+            if paid != due:
+                failure, start["status"] = ChainclubError(
+                    f"payments add up to {paid} fen but total_due is {due} fen",
+                    reason="payment_mismatch", field="payments", total_due=due,
+                ), "released"  # fmt: skip
+        if failure is not None:  # kept: a retry with the same key replays the refusal
+            start.update(error=_error_json(failure), lease_until=None)
+    started = (
+        insert(checkouts).values(**start).on_conflict_do_nothing().returning(*checkouts.c).cte("started")
+    )
+    statement = select(started).add_cte(
+        audit.along(started, request, p, "checkout.start", "checkout", str(cid), p.scope, audit_detail)
+    )
+    async with state.db.autocommit() as conn:  # one statement: the checkout and its audit row
+        inserted = (await conn.execute(statement)).first()
+    if inserted is None:  # a request with the same key came first: its outcome
+        return await _existing(state, p, cid, digest)
+    if failure is not None:
+        raise failure
+    return await _run(state, p, inserted, recover=False)
+
+
+async def _existing(state: GatewayState, p: Principal, cid: uuid.UUID, digest: str) -> dict[str, Any]:
+    """The checkout a request with this key made before: its outcome, or a wait for it."""
     existing = await _row(state, cid)
+    if existing is None:
+        raise NotFound(f"no checkout {cid}")
     if existing.body_hash != digest:
         raise ChainclubError(
             "this Idempotency-Key was used for another checkout", reason="idempotency_key_reused"

@@ -177,6 +177,18 @@ def quote_request(store_path: str, lines: list[dict], card: dict | None, coupon_
     )
 
 
+async def quick_quote(
+    state: GatewayState, p: Principal, lines: list[dict], card_no: str | None
+) -> lpb.QuotedCheckout:
+    """A checkout that holds nothing (no coupon, no points), priced: the card identified and
+    loyalty's quote, which loyalty confirms the purchase from."""
+    card = await identify_card(state, p, card_no) if card_no else None
+    req = quote_request(p.scope, lines, card, None, 0)
+    return lpb.QuotedCheckout(
+        request=req, quote=await state.clients.call(state.clients.loyalty.Quote, req, p)
+    )
+
+
 def quote_json(q: lpb.PriceQuote) -> dict[str, Any]:
     return {
         "lines": [

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -153,6 +154,9 @@ checkouts = Table(
     Column("member_no", String(32), nullable=False, server_default=""),
     Column("request", JSONB, nullable=False),  # priced lines, coupon, points, payments, card
     Column("quote", JSONB),  # the reserved quote
+    # A checkout that holds nothing (no coupon, no points): loyalty's QuotedCheckout, written
+    # with the start; loyalty records the purchase from it, and a retry or the resumer too.
+    Column("quoted", LargeBinary),
     Column("total_due", BigInteger),
     Column("stored_value", BigInteger, nullable=False, server_default="0"),
     Column("payment", JSONB),  # the wallet transaction of the stored-value part

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from chainclub.loyalty.v1 import loyalty_pb2 as lpb
 from chainclub.wallet.v1 import wallet_pb2 as wpb
+from kit.errors import ChainclubError
 from services.gateway import checkout as saga
 from services.gateway.models import checkouts
 from tests.checkout.conftest import CheckoutWorld
@@ -130,3 +131,73 @@ async def test_a_checkout_that_never_paid_is_released_and_its_points_come_back(
     r = await w.checkout(body, key=key)
     assert r.status_code == 503 and r.json()["code"] == "unavailable"
     assert await w.balance(m["card_no"]) == 10_000
+
+
+async def interrupted_quick(w: CheckoutWorld, body: dict, key: str, *, upto: str) -> uuid.UUID:
+    """A checkout that holds nothing, as ``create`` runs it (priced, then its start written
+    with the quote), up to and including ``upto`` (start, pay or confirm); then the gateway died."""
+    state, p = w.gw, principal_for(w, w.clerk)
+    parsed = saga.CheckoutBody.model_validate(body)
+    cid = saga.checkout_id_for(w.key_hash(w.clerk, key))
+    lines = await saga.price_lines(state, p, parsed.lines)
+    quoted = await saga.quick_quote(state, p, lines, body["card_no"])
+    stored = sum(x["amount"] for x in body["payments"] if x["method"] == "stored_value")
+    request = {"card_no": body["card_no"], "lines": lines, "coupon_code": None, "points_to_use": 0,
+               "payments": body["payments"]}  # fmt: skip
+    async with state.db.transaction() as session:
+        await session.execute(insert(checkouts).values(
+            checkout_id=cid, body_hash=saga.body_hash(parsed), status="started", actor=p.sub, actor_role=p.role,
+            store_path=p.scope, card_no=body["card_no"], request=request, stored_value=stored, attempts=1,
+            quoted=quoted.SerializeToString(), member_no=quoted.request.member_no,
+        ))  # fmt: skip
+    if upto == "start":
+        return cid
+    txn = await state.clients.call(state.clients.wallet.CapturePayment, wpb.CapturePaymentRequest(
+        request_id=str(cid), card_no=body["card_no"], amount=stored, acting_store_path=p.scope,
+        reference=str(cid)), p)  # fmt: skip
+    if upto == "pay":
+        return cid
+    tenders = [lpb.Tender(method="stored_value", amount=stored, reference=txn.transaction_id)]
+    await state.clients.call(
+        state.clients.loyalty.Confirm,
+        lpb.ConfirmRequest(checkout_id=str(cid), tenders=tenders, quoted=quoted),
+        p,
+    )
+    return cid
+
+
+@pytest.mark.parametrize("upto", ["pay", "confirm"])
+async def test_a_quick_checkout_paid_before_the_gateway_died_is_completed_once(
+    checkout_world: CheckoutWorld, upto: str
+) -> None:
+    """No reservation: the resumer confirms from the quote kept with the start."""
+    w = checkout_world
+    m, body, q = await sale(w, 2_900, 10_000)
+    key = uuid.uuid4().hex
+    cid = await interrupted_quick(w, body, key, upto=upto)
+    row = await _resumed(w, cid, "completed")
+    assert row.receipt["total_due"] == q["total_due"] and row.receipt["points_earned"] == q["points_to_earn"]
+    r = await w.checkout(body, key=key)
+    assert r.status_code == 201 and r.json() == row.receipt
+    assert await w.balance(m["card_no"]) == 10_000 - q["total_due"]  # charged once
+    assert await w.points(m["member_no"]) == q["points_to_earn"]  # earned once
+
+
+async def test_a_quick_checkout_that_never_paid_is_released_and_cannot_be_recorded_later(
+    checkout_world: CheckoutWorld,
+) -> None:
+    w = checkout_world
+    m, body, _ = await sale(w, 1_100, 10_000)
+    key = uuid.uuid4().hex
+    cid = await interrupted_quick(w, body, key, upto="start")
+    await _resumed(w, cid, "released")
+    r = await w.checkout(body, key=key)
+    assert r.status_code == 503 and r.json()["code"] == "unavailable"
+    # The release left loyalty a tombstone: a confirm that comes late records nothing.
+    state, p = w.gw, principal_for(w, w.clerk)
+    row = await _row(w, str(cid))
+    late = lpb.ConfirmRequest(checkout_id=str(cid), quoted=lpb.QuotedCheckout.FromString(row.quoted))
+    with pytest.raises(ChainclubError) as exc:
+        await state.clients.call(state.clients.loyalty.Confirm, late, p)
+    assert exc.value.reason == "conflict"
+    assert await w.balance(m["card_no"]) == 10_000 and await w.points(m["member_no"]) == 0
