@@ -4,8 +4,10 @@ session factory. Each service owns one database and nothing else touches it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
 import asyncpg
 from sqlalchemy import MetaData, event
@@ -18,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
+
+log = logging.getLogger("kit.db")
 
 # Constraint names Alembic can refer to, the same in every service.
 NAMING = {
@@ -117,6 +122,20 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """``engine.begin()`` — a Core connection in one transaction, committed on success and
+        rolled back on any exception — whose ``after_commit`` hooks run once it committed."""
+        hooks: list[Callable[[], None]] = []
+        async with self.engine.connect() as conn:
+            token = _core_transaction.set((conn, hooks))
+            try:
+                async with conn.begin():
+                    yield conn
+            finally:
+                _core_transaction.reset(token)
+        _run_hooks(hooks)
+
+    @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection]:
         """A connection whose every statement commits by itself: for a unit of work that is
         one statement, without the BEGIN and COMMIT round trips asyncpg spends on a transaction."""
@@ -125,6 +144,75 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# --- after-commit hooks -------------------------------------------------------------------------
+# What must leave the process only once a state change is durable (the outbox relay's hand-over)
+# is registered on the transaction and run right after its COMMIT, never after a rollback.
+
+_HOOKS = "kit.db.after_commit"  # Session.info: [(the SessionTransaction registered in, hook)]
+_core_transaction: ContextVar[tuple[AsyncConnection, list[Callable[[], None]]] | None] = ContextVar(
+    "kit.db.core_transaction", default=None
+)
+
+
+def after_commit(executor: AsyncSession | AsyncConnection, hook: Callable[[], None]) -> None:
+    """Run ``hook()`` right after the transaction ``executor`` is in has committed; never when
+    it rolls back, nor when the savepoint it was registered in rolls back. A hook must be
+    quick and not touch the database (it runs inside the commit's call); one that raises is
+    logged. A session may be in any transaction (``Database.transaction()``, ``begin()``,
+    ``begin_nested()``); a Core connection must be one of ``Database.begin()``, outside a
+    savepoint — a plain ``engine.begin()`` has no way to say when it committed."""
+    if isinstance(executor, AsyncSession):
+        sync = executor.sync_session
+        transaction = sync.get_nested_transaction() or sync.get_transaction()
+        if transaction is None:
+            raise RuntimeError("after_commit needs a session in a transaction")
+        sync.info.setdefault(_HOOKS, []).append((transaction, hook))
+        return
+    current = _core_transaction.get()
+    if current is None or current[0] is not executor:
+        raise RuntimeError("after_commit needs a session or a connection of Database.begin()")
+    if executor.in_nested_transaction():
+        raise RuntimeError("after_commit on a Core connection cannot follow a savepoint")
+    current[1].append(hook)
+
+
+def _run_hooks(hooks: list[Callable[[], None]]) -> None:
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:  # the commit stands; what the hook would have done is done otherwise
+            log.exception("an after-commit hook failed")
+
+
+def _within(transaction: SessionTransaction | None, boundary: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is boundary:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_commit")
+def _session_committed(session: Session) -> None:
+    # Fired for a savepoint's RELEASE too: only the outermost commit (no savepoint left open) counts.
+    if session.get_nested_transaction() is None and _HOOKS in session.info:
+        _run_hooks([hook for _, hook in session.info.pop(_HOOKS)])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _session_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    hooks = session.info.get(_HOOKS)
+    if hooks:
+        session.info[_HOOKS] = [(t, hook) for t, hook in hooks if not _within(t, previous_transaction)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _session_transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    # Closed without a commit (after a commit the hooks have run already): nothing is handed on.
+    if transaction.parent is None:
+        session.info.pop(_HOOKS, None)
 
 
 def in_scope(column, scope: str):  # type: ignore[no-untyped-def]
