@@ -1,0 +1,224 @@
+"""Wallet's own copy of the cards (services/wallet/cards.py): a payment reads the card's status
+from it, never from members. Members pushes a block before it commits (wallet down: the block
+fails and the card is unchanged), an unblock after; members' events fill in the rest and a late
+or repeated one never overwrites a newer state; a card wallet never heard of is asked of members
+once. A world of its own (members, wallet, gateway), so its services can be stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import grpc
+import httpx
+import pytest
+from sqlalchemy import text
+
+from chainclub.events.v1 import members_pb2 as mev
+from chainclub.wallet.v1 import wallet_pb2 as pb
+from kit.events import cloudevent_headers
+from kit.runtime import Service
+from kit.testing import Infra, eventually
+from services.members.main import spec as members_spec
+from services.wallet.main import spec as wallet_spec
+from tests.support import consumed, serving_gateway, settings_for
+from tests.wallet.conftest import WalletWorld
+from tests.wallet.helpers import buckets, execute, fails, funded, pay, shop
+
+pytestmark = pytest.mark.integration
+
+FAILED = grpc.StatusCode.FAILED_PRECONDITION
+
+
+@pytest.fixture(scope="module")
+async def w(infra: Infra) -> AsyncIterator[WalletWorld]:
+    settings = settings_for(infra, "wc")
+    members = Service(members_spec(), settings)
+    await members.start(settings.members_addr)
+    wallet = Service(wallet_spec(), settings)
+    await wallet.start(settings.wallet_addr)
+    world = WalletWorld("", settings, None, members)  # type: ignore[arg-type]
+    world.wallet_service = wallet
+    world.channel = grpc.aio.insecure_channel(settings.wallet_addr)
+    try:
+        async with serving_gateway(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+            world.url, world.http = url, http
+            world.admin = await world.login("admin", "admin")
+            yield world
+    finally:
+        await world.channel.close()
+        await world.wallet_service.stop()
+        await world.service.stop()
+
+
+async def stored(w: WalletWorld, card_no: str) -> tuple[str, int] | None:
+    """(status, version) of the card in wallet's database (None: wallet has not heard of it)."""
+    async with w.wallet_service.runtime.db.sessions() as session:  # type: ignore[union-attr]
+        row = (
+            await session.execute(
+                text("SELECT status, version FROM cards WHERE card_no = :c"), {"c": card_no}
+            )
+        ).first()
+    return (row.status, row.version) if row else None
+
+
+async def members_status(w: WalletWorld, s, card_no: str) -> str:  # type: ignore[no-untyped-def]
+    r = await w.call("GET", f"/api/v1/cards/{card_no}", s.clerk)
+    assert r.status_code == 200, r.text
+    return r.json()["status"]
+
+
+async def act(w: WalletWorld, s, card_no: str, action: str) -> None:  # type: ignore[no-untyped-def]
+    r = await w.call("POST", f"/api/v1/cards/{card_no}/{action}", s.clerk)
+    assert r.status_code == 200, r.text
+
+
+async def restart_wallet(w: WalletWorld) -> None:
+    """Wallet's process back on its address (a new channel: the old one may be backing off)."""
+    w.wallet_service = Service(wallet_spec(), w.settings)
+    await w.wallet_service.start(w.settings.wallet_addr)
+    await w.channel.close()  # type: ignore[union-attr]
+    w.channel = grpc.aio.insecure_channel(w.settings.wallet_addr)
+
+
+async def test_an_issued_card_reaches_wallet_by_its_event(w):
+    s = await shop(w)
+    card = await w.card(s.clerk)
+    assert await eventually(lambda: stored(w, card), what="the card issued event in wallet") == ("active", 1)
+
+
+async def test_report_lost_then_pay_at_once_is_refused(w):
+    s = await shop(w)
+    card = await funded(w, s, 5_000)
+    await act(w, s, card, "report-loss")
+    assert await stored(w, card) == ("lost", 2)  # pushed before members committed it
+    err = await fails(pay(w, s.grpc_clerk, card, 100))
+    assert (err.code, err.reason, err.detail) == (FAILED, "card_lost", "the card is reported lost")
+    assert await buckets(w, s.clerk, card) == (5_000, 0)
+
+
+async def test_an_unblock_reaches_wallet_and_the_card_pays_again(w):
+    s = await shop(w)
+    card = await funded(w, s, 5_000)
+    await act(w, s, card, "freeze")
+    err = await fails(pay(w, s.grpc_clerk, card, 100))
+    assert (err.reason, err.detail) == ("card_frozen", "the card is frozen")
+    await act(w, s, card, "unfreeze")
+    assert await stored(w, card) == ("active", 3)  # told right after members committed
+    assert (await pay(w, s.grpc_clerk, card, 100)).balance.total == 4_900
+
+
+async def test_an_older_status_never_overwrites_a_newer_one(w):
+    s = await shop(w)
+    card = await funded(w, s, 5_000)
+    for action in ("freeze", "unfreeze", "report-loss"):  # versions 2, 3, 4
+        await act(w, s, card, action)
+    assert await stored(w, card) == ("lost", 4)
+    balance = await w.wallet.GetBalance(
+        pb.GetBalanceRequest(card_no=card), metadata=w.md(s.grpc_clerk), timeout=10
+    )
+    account = balance.account_id
+    # A late event of version 3 (active), as a redelivery or a slow relay would bring it.
+    late = mev.CardStatusChanged(
+        card_no=card, member_no="", from_status="frozen", to_status="active", home_store_path=s.path,
+        acting_store_path=s.path, actor="test", version=3, account_id=account, card_type="std",
+    )  # fmt: skip
+    bus = w.wallet_service.runtime.bus  # type: ignore[union-attr]
+    event_id = str(uuid.uuid4())
+    headers = cloudevent_headers(
+        event_id=event_id, subject="members.card.status_changed", type_=late.DESCRIPTOR.full_name,
+        source="chainclub/members", time=datetime.now(UTC), traceparent=None,
+    )  # fmt: skip
+    ack = await bus.js.publish(
+        "members.card.status_changed", late.SerializeToString(), headers=headers, timeout=5
+    )
+    await consumed(bus.js, "MEMBERS", "wallet-members", ack.seq)
+    assert await stored(w, card) == ("lost", 4)
+    # The same through the push: an older (or equal) version changes nothing.
+    old = pb.CardState(card_no=card, account_id=account, member_no="x", status="active", home_store_path=s.path,
+                       card_type="std", version=3)  # fmt: skip
+    reply = await w.wallet.SetCardStatus(
+        pb.SetCardStatusRequest(cards=[old]), metadata=w.md(w.token_for("service", "HQ")), timeout=10
+    )
+    assert reply.applied == 0
+    assert await stored(w, card) == ("lost", 4)
+    assert (await fails(pay(w, s.grpc_clerk, card, 100))).reason == "card_lost"
+
+
+async def test_only_a_service_may_set_a_card_status(w):
+    s = await shop(w)
+    card = await funded(w, s, 1_000)
+    state = pb.CardState(card_no=card, account_id=str(uuid.uuid4()), member_no="x", status="active",
+                         home_store_path=s.path, card_type="std", version=99)  # fmt: skip
+    for role, scope in (("clerk", s.path), ("hq_admin", "HQ")):
+        err = await fails(
+            w.wallet.SetCardStatus(
+                pb.SetCardStatusRequest(cards=[state]), metadata=w.md(w.token_for(role, scope)), timeout=10
+            )
+        )
+        assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "forbidden")
+    bad = pb.CardState(card_no=card, account_id="nope", status="active", version=5)
+    err = await fails(
+        w.wallet.SetCardStatus(
+            pb.SetCardStatusRequest(cards=[bad]), metadata=w.md(w.token_for("service", "HQ")), timeout=10
+        )
+    )
+    assert (err.reason, err.extra.get("field")) == ("invalid_argument", "account_id")
+    assert await stored(w, card) == ("active", 1)
+
+
+async def test_a_card_wallet_never_heard_of_is_asked_of_members_once(w):
+    s = await shop(w)
+    card = await funded(w, s, 3_000)
+    lost = await funded(w, s, 3_000)
+    await act(w, s, lost, "report-loss")
+    for c in (card, lost):
+        await eventually(lambda c=c: stored(w, c), what="the card in wallet")
+    # As cards issued before wallet kept them (or whose event is still on its way):
+    await execute(w, "DELETE FROM cards WHERE card_no = ANY(:cs)", cs=[card, lost])
+    assert (await pay(w, s.grpc_clerk, card, 1_000)).balance.total == 2_000
+    assert await stored(w, card) == ("active", 1)
+    assert (await fails(pay(w, s.grpc_clerk, lost, 1_000))).reason == "card_lost"
+    assert await stored(w, lost) == ("lost", 2)
+
+
+async def test_payments_need_no_members(w):
+    s = await shop(w)
+    card = await funded(w, s, 4_000)
+    frozen = await funded(w, s, 4_000)
+    await act(w, s, frozen, "freeze")
+    await w.service.stop()
+    try:
+        assert (await pay(w, s.grpc_clerk, card, 1_500)).balance.total == 2_500
+        assert (await fails(pay(w, s.grpc_clerk, frozen, 100))).reason == "card_frozen"
+    finally:
+        w.service = Service(members_spec(), w.settings)
+        await w.service.start(w.settings.members_addr)
+
+
+async def test_wallet_down_the_report_fails_and_the_card_is_unchanged(w):
+    s = await shop(w)
+    card = await funded(w, s, 5_000)
+    await w.wallet_service.stop()  # type: ignore[union-attr]
+    try:
+        r = await w.call("POST", f"/api/v1/cards/{card}/report-loss", s.clerk)
+        assert r.status_code == 503, r.text
+        assert r.json()["code"] == "unavailable"
+        assert await members_status(w, s, card) == "active"  # nothing changed in members
+    finally:
+        await restart_wallet(w)
+    assert await stored(w, card) == ("active", 1)
+    # Wallet back: the report succeeds (once members' channel reconnected) and the card is refused.
+    deadline = time.monotonic() + 30
+    while (r := await w.call("POST", f"/api/v1/cards/{card}/report-loss", s.clerk)).status_code != 200:
+        assert r.status_code == 503, r.text
+        assert time.monotonic() < deadline, "members never reached wallet again"
+        await asyncio.sleep(0.2)  # members' channel to wallet reconnects with a backoff
+    assert await members_status(w, s, card) == "lost"
+    assert await stored(w, card) == ("lost", 2)
+    err = await fails(pay(w, s.grpc_clerk, card, 100))
+    assert (err.code, err.reason) == (FAILED, "card_lost")
+    assert await buckets(w, s.clerk, card) == (5_000, 0)
