@@ -74,6 +74,7 @@ class Service:
         self.port = 0
         self._health = None
         self._relay: Relay | None = None
+        self._relay_task: asyncio.Task[None] | None = None
         self._consumers: list[Consumer] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._jobs: list[asyncio.Task[Any]] = []  # periodic jobs: cancelled at stop
@@ -107,7 +108,7 @@ class Service:
                 batch=s.relay_batch,
                 poll_seconds=s.relay_poll_seconds,
             )
-            self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{name}-relay"))
+            self._relay_task = asyncio.create_task(self._relay.run(), name=f"{name}-relay")
         for cdef in self.spec.consumers:
             consumer = Consumer(
                 cdef.spec,
@@ -150,17 +151,25 @@ class Service:
         await asyncio.gather(*self._jobs, return_exceptions=True)
         for consumer in self._consumers:
             consumer.stop()
-        if self._relay is not None:
+        await _finish(self._tasks)
+        # last: the relay publishes what the calls and handlers above committed, and marks it
+        if self._relay is not None and self._relay_task is not None:
             self._relay.stop()
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=10)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await _finish([self._relay_task])
         if self.runtime is not None:
             await self.runtime.bus.close()
             await self.runtime.db.dispose()
         await flush_tracing()  # the last calls' and events' spans, before the process ends
+
+
+async def _finish(tasks: Sequence[asyncio.Task[Any]], timeout: float = 10.0) -> None:
+    """Wait for tasks told to stop; cancel those still running after ``timeout``."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def serve(spec: ServiceSpec, settings: Settings) -> None:
