@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import CTE, Select, literal, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
@@ -48,36 +48,6 @@ async def record(
             ip=client_ip(request),
             request_id=request_id(request),
         )
-    )
-
-
-def along(
-    rows: CTE,
-    request: Request,
-    actor: Principal,
-    action: str,
-    target_type: str,
-    target_id: str,
-    org_path: str,
-    detail: dict[str, Any] | None = None,
-) -> CTE:
-    """The audit row of a change made by a data-modifying CTE, as a CTE of the same statement:
-    written when ``rows`` returns a row, not otherwise (``select(...).add_cte(along(...))``)."""
-    values = {
-        "actor": actor.sub, "actor_role": actor.role, "action": action, "target_type": target_type,
-        "target_id": target_id, "org_path": org_path, "detail": detail or {}, "ip": client_ip(request),
-        "request_id": request_id(request),
-    }  # fmt: skip
-    columns = list(values)
-    return (
-        audit_log.insert()
-        .from_select(
-            columns,
-            select(*(literal(values[c], audit_log.c[c].type).label(c) for c in columns))
-            .select_from(rows)
-            .limit(1),
-        )
-        .cte(f"audit_{action.replace('.', '_')}")
     )
 
 

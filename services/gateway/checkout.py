@@ -22,14 +22,12 @@ import uuid
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 
 from chainclub.loyalty.v1 import loyalty_pb2 as lpb
 from chainclub.wallet.v1 import wallet_pb2 as wpb
 from kit.auth import Principal
 from kit.errors import ChainclubError, Conflict, InvalidArgument, NotFound, Unavailable
-from services.gateway import audit
+from services.gateway import checkout_log
 from services.gateway.checkout_requests import (  # noqa: F401 - re-exported: the saga API
     ACTIVE,
     CARD_STATES,
@@ -57,53 +55,13 @@ from services.gateway.checkout_requests import (  # noqa: F401 - re-exported: th
     saga_refund_request_id,
     share,
 )
-from services.gateway.models import checkouts
 from services.gateway.state import GatewayState
 
 log = logging.getLogger("gateway.checkout")
 
 
-# --- the saga log --------------------------------------------------------------------------
-async def _save(state: GatewayState, checkout_id: uuid.UUID, *, release: bool = False, **values: Any):  # type: ignore[no-untyped-def]
-    """Persist a step (and keep or give up the lease) in its own committed transaction;
-    returns the row as saved. One statement: it commits by itself."""
-    lease = None if release else func.now() + text(f"interval '{LEASE_SECONDS} seconds'")
-    async with state.db.autocommit() as session:
-        return (
-            await session.execute(
-                update(checkouts)
-                .where(checkouts.c.checkout_id == checkout_id)
-                .values(**values, lease_until=lease, updated_at=func.now())
-                .returning(*checkouts.c)
-            )
-        ).first()
-
-
-async def _claim(state: GatewayState, checkout_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    """Take the lease on an unfinished checkout; None when it is finished or someone runs it."""
-    async with state.db.autocommit() as session:
-        return (
-            await session.execute(
-                update(checkouts)
-                .where(
-                    checkouts.c.checkout_id == checkout_id,
-                    checkouts.c.status.in_(ACTIVE),
-                    or_(checkouts.c.lease_until.is_(None), checkouts.c.lease_until < func.now()),
-                )
-                .values(
-                    lease_until=func.now() + text(f"interval '{LEASE_SECONDS} seconds'"),
-                    attempts=checkouts.c.attempts + 1,
-                )
-                .returning(*checkouts.c)
-            )
-        ).first()
-
-
-async def _row(state: GatewayState, checkout_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    async with state.db.autocommit() as session:
-        return (
-            await session.execute(select(checkouts).where(checkouts.c.checkout_id == checkout_id))
-        ).first()
+# --- the saga log (services/gateway/checkout_log.py) ----------------------------------------
+_save, _claim, _row = checkout_log.save, checkout_log.claim, checkout_log.row
 
 
 def _error_json(err: ChainclubError) -> dict[str, Any]:
@@ -177,8 +135,7 @@ async def _complete(
         "balance": await _balance(state, p, row, payment),
         "tier": purchase.tier or q.get("tier"),
     }
-    await _save(state, row.checkout_id, release=True, status="completed", receipt=receipt, error=None, quote=q,
-                total_due=q["total_due"], member_no=member_no, payment=payment)  # fmt: skip
+    await checkout_log.complete(state, row.checkout_id, receipt, q, member_no, payment)
     return receipt
 
 
@@ -434,10 +391,8 @@ async def create(
     values = {"card_no": body.card_no, "lines": lines, "coupon_code": body.coupon_code,
               "points_to_use": body.points_to_use, "payments": payments}  # fmt: skip
     start: dict[str, Any] = {
-        "checkout_id": cid, "body_hash": digest, "status": "started", "actor": p.sub, "actor_role": p.role,
-        "store_path": p.scope, "card_no": body.card_no or "", "request": values, "stored_value": stored_value,
-        # The request that creates the checkout holds its lease from the start.
-        "lease_until": func.now() + text(f"interval '{LEASE_SECONDS} seconds'"), "attempts": 1,
+        "checkout_id": cid, "body_hash": digest, "status": "started", "card_no": body.card_no or "",
+        "request": values, "stored_value": stored_value,
     }  # fmt: skip
     audit_detail = {"card_no": body.card_no, "payments": payments}
     failure: ChainclubError | None = None
@@ -458,15 +413,8 @@ async def create(
                     reason="payment_mismatch", field="payments", total_due=due,
                 ), "released"  # fmt: skip
         if failure is not None:  # kept: a retry with the same key replays the refusal
-            start.update(error=_error_json(failure), lease_until=None)
-    started = (
-        insert(checkouts).values(**start).on_conflict_do_nothing().returning(*checkouts.c).cte("started")
-    )
-    statement = select(started).add_cte(
-        audit.along(started, request, p, "checkout.start", "checkout", str(cid), p.scope, audit_detail)
-    )
-    async with state.db.autocommit() as conn:  # one statement: the checkout and its audit row
-        inserted = (await conn.execute(statement)).first()
+            start["error"] = _error_json(failure)
+    inserted = await checkout_log.start(state, request, p, start, audit_detail)
     if inserted is None:  # a request with the same key came first: its outcome
         return await _existing(state, p, cid, digest)
     if failure is not None:
