@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 
 from bench import anchors, cpu, machine, work
@@ -25,7 +26,8 @@ from bench.seed import Seeded, seed
 from bench.stack import Stack, say
 from bench.wallet import FUND_BONUS, FUND_PRINCIPAL, fund
 from kit.auth import KeySet
-from kit.db import Database
+from kit.config import Settings
+from kit.db import Database, asyncpg_dsn
 from services.wallet.reports import reconcile
 
 CLAIMS = {"sub": "bench-cashier", "role": "clerk", "scope": "HQ/B/S001", "org_unit": "S001"}
@@ -48,6 +50,29 @@ class Options:
     pgbench_clients: int = 8
     pgbench_threads: int = 2
     pgbench_scale: int = 10
+
+
+async def open_points_accounts(settings: Settings, seeded: Seeded) -> float:
+    """Loyalty's points account of each seeded member, at its home store (COPY): what the
+    ``members.member.registered`` events would have opened. Returns the seconds it took."""
+    started = time.perf_counter()
+    members = await asyncpg.connect(asyncpg_dsn(settings.database_url_for("members")), timeout=30)
+    try:
+        rows = await members.fetch(
+            "SELECT member_no, home_store_path FROM members WHERE member_no = any($1::text[])",
+            seeded.member_nos,
+        )
+    finally:
+        await members.close()
+    conn = await asyncpg.connect(asyncpg_dsn(settings.database_url_for("loyalty")), timeout=30)
+    try:
+        await conn.copy_records_to_table(
+            "points_accounts", records=[tuple(r) for r in rows], columns=["member_no", "home_store_path"]
+        )
+        await conn.execute("ANALYZE points_accounts")
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
 
 
 async def run_paced(
@@ -205,6 +230,8 @@ async def measure(
         f"funded {len(seeded):,} accounts with {FUND_PRINCIPAL} + {FUND_BONUS} bonus fen each in {funded:.1f}s "
         "(balanced journal transactions, COPY)"
     )
+    opened = await open_points_accounts(settings, seeded)
+    say(f"opened {len(seeded):,} points accounts in {opened:.1f}s (as members' registration events would)")
     base_url = f"http://{settings.host}:{settings.gateway_port}"
     await stack.wait_gateway(gateway, base_url, services=("members", "wallet", "loyalty"))
     say(f"gateway ready on {base_url}")

@@ -59,12 +59,20 @@ class Options:
 async def fund(settings: Settings, seeded: Seeded) -> float:
     """One stored-value account per seeded card, funded by a balanced journal transaction
     (a batch top-up written straight into the wallet database with COPY), so the wallet's
-    reconciliation holds from the start. Returns the seconds it took."""
+    reconciliation holds from the start, and wallet's copy of each card, as members' card
+    events would have filled it. Returns the seconds it took."""
     started = time.perf_counter()
     members = await asyncpg.connect(asyncpg_dsn(settings.database_url_for("members")), timeout=30)
     try:
         rows = await members.fetch(
             f"SELECT card_no, account_id, home_store_path FROM {cards.name} WHERE card_no = any($1::text[])",
+            seeded.card_nos,
+        )
+        # What members' card events would have brought wallet (its copy of each card).
+        copies = await members.fetch(
+            "SELECT c.card_no, c.account_id, c.member_no, c.status, c.home_store_path, c.card_type,"
+            " coalesce(t.home_scope, '') FROM cards c LEFT JOIN card_types t ON t.code = c.card_type"
+            " WHERE c.card_no = any($1::text[])",
             seeded.card_nos,
         )
     finally:
@@ -108,6 +116,12 @@ async def fund(settings: Settings, seeded: Seeded) -> float:
                 records=posting_rows,
                 columns=["transaction_id", "ledger", "amount", "created_at"],
             )
+            await conn.copy_records_to_table(
+                "cards",
+                records=[(*c, 0) for c in copies],
+                columns=["card_no", "account_id", "member_no", "status", "home_store_path", "card_type",
+                         "card_type_home_scope", "version"],
+            )  # fmt: skip
         for table in (accounts, transactions, postings):
             await conn.execute(f"ANALYZE {table.name}")
     finally:

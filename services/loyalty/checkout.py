@@ -162,7 +162,7 @@ async def _confirm_quoted(
     """A checkout that reserved nothing (quick_checkout); one known before is replayed, and a
     reserved one is confirmed as a reservation (a cancelled one refused)."""
     checkout_store(p, req.quoted.request.store_path)
-    async with ctx.db.transaction() as session:
+    async with ctx.db.begin() as session:  # a Core connection: nothing here needs the ORM
         done = await quick_checkout.confirm_quoted(ctx, session, req.checkout_id, req.quoted, tenders)
         if done is not None:
             return done

@@ -6,13 +6,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession
+from google.protobuf.message import Message
+from sqlalchemy import Table, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kit.config import Settings
 from kit.db import Database
-from kit.outbox import add_event
+from kit.outbox import add_event, pending_rows
 from services.loyalty.config_cache import ConfigCache
+
+OUTBOX_COLUMNS = ("event_id", "subject", "type", "payload", "org_path", "traceparent", "created_at")
+OUTBOX_ROWS = text(
+    f"""
+    INSERT INTO outbox ({", ".join(OUTBOX_COLUMNS)})
+    SELECT * FROM unnest(CAST(:event_id AS uuid[]), CAST(:subject AS text[]), CAST(:type AS text[]),
+        CAST(:payload AS bytea[]), CAST(:org_path AS text[]), CAST(:traceparent AS text[]),
+        CAST(:created_at AS timestamptz[]))
+    """
+)
 
 
 @dataclass
@@ -31,3 +42,12 @@ class LoyaltyContext:
 
     async def emit(self, session: AsyncSession, subject: str, message, org_path: str) -> None:  # type: ignore[no-untyped-def]
         await add_event(session, self.outbox, subject, message, org_path=org_path)
+
+    async def emit_all(
+        self, session: AsyncSession | AsyncConnection, events: list[tuple[str, Message, str]]
+    ) -> None:
+        """Several events — ``(subject, message, org path)`` each — in one statement."""
+        if not events:
+            return
+        rows = pending_rows(session, events)
+        await session.execute(OUTBOX_ROWS, {column: [r[column] for r in rows] for column in OUTBOX_COLUMNS})

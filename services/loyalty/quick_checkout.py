@@ -19,8 +19,9 @@ import json
 import uuid
 from datetime import timedelta
 
+from google.protobuf.message import Message
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chainclub.events.v1 import loyalty_pb2 as ev
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
@@ -154,9 +155,9 @@ async def confirm_quoted(
         return None
     home = (account.home_store_path or req.store_path) if account is not None else ""
     balance = (account.balance + earn) if account is not None else 0
+    events: list[tuple[str, Message, str]] = []
     if earn:
-        await ctx.emit(
-            session,
+        events.append((
             "loyalty.points.earned",
             ev.PointsChanged(
                 member_no=member_no, kind="earn", points=earn, balance=balance, reference=checkout_id,
@@ -164,7 +165,7 @@ async def confirm_quoted(
                 home_store_path=home, at=ts(now),
             ),
             home,
-        )  # fmt: skip
+        ))  # fmt: skip
     if account is not None and account.referrer_member_no:
         await campaigns.reward_referral(ctx, session, account, checkout_id, now)
     if review:
@@ -177,8 +178,7 @@ async def confirm_quoted(
             await session.execute(
                 purchases.update().where(purchases.c.checkout_id == checkout_id).values(tier=tier)
             )
-    await ctx.emit(
-        session,
+    events.append((
         "loyalty.purchase.recorded",
         ev.PurchaseRecorded(
             checkout_id=checkout_id, member_no=member_no, card_no=req.card_no, store_path=req.store_path,
@@ -187,7 +187,8 @@ async def confirm_quoted(
             home_store_path=home,
         ),
         req.store_path,
-    )  # fmt: skip
+    ))  # fmt: skip
+    await ctx.emit_all(session, events)
     return pb.Purchase(
         checkout_id=checkout_id, member_no=member_no, card_no=req.card_no, store_path=req.store_path,
         status="completed", quote=q, tenders=[pb.Tender(**t) for t in tenders], points_earned=earn,
@@ -200,7 +201,7 @@ def _rank(config, code: str) -> int:  # type: ignore[no-untyped-def]
     return tier.rank if tier is not None else -1
 
 
-async def known(session: AsyncSession, checkout_id: str):  # type: ignore[no-untyped-def]
+async def known(session: AsyncSession | AsyncConnection, checkout_id: str):  # type: ignore[no-untyped-def]
     """Why nothing was written: (purchase row, None) when recorded before, else (None, the
     reservation row, locked)."""
     done = (await session.execute(select(purchases).where(purchases.c.checkout_id == checkout_id))).first()
