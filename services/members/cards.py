@@ -3,7 +3,6 @@ and HQ's card type definitions."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -16,15 +15,22 @@ from chainclub.events.v1 import members_pb2 as ev
 from chainclub.members.v1 import members_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2
 from kit.auth import Principal
-from kit.errors import ChainclubError, Forbidden, InvalidArgument, NotFound
-from services.members import access, domain
+from kit.errors import Forbidden, InvalidArgument, NotFound
+from services.members import access, card_sync, domain
 from services.members.context import MembersContext
-from services.members.models import card_events, card_holders, card_no_seq, card_types, cards, members
+from services.members.models import (
+    card_events,
+    card_holders,
+    card_no_seq,
+    card_types,
+    card_version_seq,
+    cards,
+    members,
+)
 from services.members.queries import card_type_for_issue, in_path, member_in_scope
 from services.members.views import card_view
 
 FEE_PAYMENTS = ("cash", "stored_value")
-log = logging.getLogger("members.cards")
 
 
 async def issue(
@@ -42,6 +48,7 @@ async def issue(
 ):  # type: ignore[no-untyped-def]
     """A new active card (and, for family/group cards, its extra holders)."""
     card_no = domain.card_no_from(await ctx.next_value(session, card_no_seq))
+    version = await ctx.next_value(session, card_version_seq)
     today = ctx.today()
     account = account_id or uuid.uuid4()
     await session.execute(
@@ -55,6 +62,7 @@ async def issue(
             issued_on=today,
             expires_on=domain.expiry_for(today, ctype.validity_months),
             replaces=replaces,
+            version=version,
         )
     )
     for holder_id, _ in holders:
@@ -72,7 +80,7 @@ async def issue(
                 joining_fee=ctype.joining_fee,
                 holder_member_nos=[no for _, no in holders],
                 card_type_home_scope=ctype.home_scope,
-                version=1,
+                version=version,
             ),
             home_store_path,
         )
@@ -191,29 +199,8 @@ async def change_status(ctx: MembersContext, p: Principal, req: pb.ChangeCardSta
             session, (await session.execute(select(cards).where(cards.c.card_no == card.card_no))).one()
         )
     if to == "active":
-        await _tell_wallet_unblocked(ctx, state)
+        await card_sync.tell_unblocked(ctx, state)
     return view
-
-
-async def _tell_wallet_unblocked(ctx: MembersContext, state: wallet_pb2.CardState) -> None:
-    """An unblock reaches wallet after it committed here; until then the card stays blocked
-    there (the safe side). When wallet does not answer, the card's event brings it later."""
-    try:
-        await ctx.wallet.set_card_status([state])
-    except ChainclubError as exc:
-        log.warning(
-            "wallet did not hear that card %s is active again (%s); its event will tell it",
-            state.card_no,
-            exc,
-        )
-
-
-def _wallet_state(card, member, type_home_scope: str, status: str, version: int) -> wallet_pb2.CardState:  # type: ignore[no-untyped-def]
-    return wallet_pb2.CardState(
-        card_no=card.card_no, account_id=str(card.account_id), member_no=member.member_no, status=status,
-        home_store_path=member.home_store_path, card_type=card.card_type, card_type_home_scope=type_home_scope,
-        version=version,
-    )  # fmt: skip
 
 
 async def _transition(
@@ -225,7 +212,7 @@ async def _transition(
         await session.execute(
             update(cards)
             .where(cards.c.card_no == card.card_no)
-            .values(status=to, status_changed_at=datetime.now(UTC), version=cards.c.version + 1)
+            .values(status=to, status_changed_at=datetime.now(UTC), version=card_sync.next_version())
             .returning(cards.c.version)
         )
     ).scalar_one()
@@ -246,7 +233,7 @@ async def _transition(
         ),
         member.home_store_path,
     )  # fmt: skip
-    return _wallet_state(card, member, type_home_scope, to, version)
+    return card_sync.wallet_state(card, member, type_home_scope, to, version)
 
 
 async def replace(ctx: MembersContext, p: Principal, req: pb.ReplaceCardRequest) -> pb.Card:
@@ -370,6 +357,13 @@ async def upsert_card_type(ctx: MembersContext, p: Principal, req: pb.CardType) 
             await session.execute(
                 update(card_types).where(card_types.c.code != req.code).values(is_default=False)
             )
+        before = (
+            await session.execute(
+                select(card_types.c.home_scope).where(card_types.c.code == req.code).with_for_update()
+            )
+        ).scalar()
+        if before is not None and before != req.home_scope:  # the cards of the type work elsewhere now
+            await card_sync.tell_type_scope(ctx, session, req.code, req.home_scope)
         stmt = insert(card_types).values(code=req.code, **values)
         await session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
         row = (await session.execute(select(card_types).where(card_types.c.code == req.code))).one()

@@ -29,6 +29,9 @@ tables = messaging_tables(metadata)
 
 member_no_seq = Sequence("member_no_seq", start=100000001, metadata=metadata)  # 9 digits + check digit
 card_no_seq = Sequence("card_no_seq", start=1, metadata=metadata)
+# A card's version: every change takes the next value, never reused (not even after a rollback),
+# so a state wallet was told by a transaction that then failed never shares a later one's version.
+card_version_seq = Sequence("card_version_seq", start=2, metadata=metadata)
 
 
 def _ts(name: str) -> Column:
@@ -120,7 +123,7 @@ cards = Table(
     Column("expires_on", Date),
     Column("replaced_by", String(20)),
     Column("replaces", String(20)),
-    # Grows with every status change: wallet keeps the newest state it was told (push or event).
+    # From card_version_seq at every change: wallet keeps the newest state it was told.
     Column("version", BigInteger, nullable=False, server_default="1"),
     _ts("status_changed_at"),
     _ts("created_at"),

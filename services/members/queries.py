@@ -64,9 +64,11 @@ async def view(ctx: MembersContext, session: AsyncSession, p: Principal, row) ->
 
 
 async def card_type_for_issue(session: AsyncSession, code: str, home_store_path: str):  # type: ignore[no-untyped-def]
+    """The type of a card about to be issued, share-locked: a change of its scope (told to
+    wallet with every card of the type) waits for the new card, or the card for the change."""
     query = select(card_types).where(card_types.c.active.is_(True))
     query = query.where(card_types.c.code == code) if code else query.where(card_types.c.is_default.is_(True))
-    row = (await session.execute(query)).first()
+    row = (await session.execute(query.with_for_update(read=True))).first()
     if row is None:
         raise InvalidArgument(
             f"unknown card type {code!r}" if code else "no default card type is configured", field="card_type"

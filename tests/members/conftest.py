@@ -29,6 +29,7 @@ class World:
     http: httpx.AsyncClient
     service: Service
     admin: str = ""
+    wallet_service: Service | None = None
     _tokens: dict[str, str] = field(default_factory=dict)
 
     async def call(self, method: str, path: str, token: str | None = None, **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
@@ -111,7 +112,7 @@ async def world(infra: Infra) -> AsyncIterator[World]:
     await wallet.start(settings.wallet_addr)
     try:
         async with serving_gateway(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
-            w = World(url, settings, http, service)
+            w = World(url, settings, http, service, wallet_service=wallet)
             w.admin = await w.login("admin", "admin")
             yield w
     finally:

@@ -1,19 +1,29 @@
 """docs/design.md §7 invariant 7: a lost or frozen card cannot pay from the moment the request to
-block it returns. Wallet asks the members service for the card (GetCard) on every payment,
-so the status GetCard reports right after the block returned must already be the blocked one,
-whatever the events are doing."""
+block it returns. A payment reads the card from wallet's own copy, which members tells of a
+block before the block commits: right after the block returned, both members (GetCard) and
+wallet's copy must already say blocked, whatever the events are doing; an unblock is told
+right after it commits."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+from sqlalchemy import text
 
 from tests.members.helpers import assert_problem, members_grpc
 
 pytestmark = pytest.mark.integration
 
 CARDS = 20
+
+
+async def in_wallet(world, card_no: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The card's status in wallet's copy (None: wallet has not heard of it)."""
+    async with world.wallet_service.runtime.db.sessions() as session:
+        return (
+            await session.execute(text("SELECT status FROM cards WHERE card_no = :c"), {"c": card_no})
+        ).scalar()
 
 
 @pytest.fixture
@@ -24,22 +34,22 @@ async def clerk(world):
 async def test_status_is_visible_to_wallet_as_soon_as_each_request_returns(world, clerk):
     members = await asyncio.gather(*(world.register(clerk) for _ in range(CARDS)))
     cards = [m["card"]["card_no"] for m in members]
-    async with members_grpc(world) as wallet:
+    async with members_grpc(world) as client:
 
-        async def block_and_unblock(card_no: str, block: str, unblock: str) -> list[str]:
+        async def block_and_unblock(card_no: str, block: str, unblock: str) -> list[tuple[str, str | None]]:
             seen = []
             r = await world.call("POST", f"/api/v1/cards/{card_no}/{block}", clerk)
             assert r.status_code == 200, r.text
-            seen.append((await wallet.get_card(card_no)).status)
+            seen.append(((await client.get_card(card_no)).status, await in_wallet(world, card_no)))
             r = await world.call("POST", f"/api/v1/cards/{card_no}/{unblock}", clerk)
             assert r.status_code == 200, r.text
-            seen.append((await wallet.get_card(card_no)).status)
+            seen.append(((await client.get_card(card_no)).status, await in_wallet(world, card_no)))
             return seen
 
         lost = await asyncio.gather(*(block_and_unblock(c, "report-loss", "cancel-loss") for c in cards))
-        assert lost == [["lost", "active"]] * CARDS
+        assert lost == [[("lost", "lost"), ("active", "active")]] * CARDS
         frozen = await asyncio.gather(*(block_and_unblock(c, "freeze", "unfreeze") for c in cards))
-        assert frozen == [["frozen", "active"]] * CARDS
+        assert frozen == [[("frozen", "frozen"), ("active", "active")]] * CARDS
 
 
 async def test_block_from_another_region_is_visible_at_once(world, clerk):
@@ -49,6 +59,7 @@ async def test_block_from_another_region_is_visible_at_once(world, clerk):
         r = await world.call("POST", f"/api/v1/cards/{m['card']['card_no']}/report-loss", elsewhere)
         assert r.status_code == 200, r.text
         assert (await wallet.get_card(m["card"]["card_no"])).status == "lost"
+        assert await in_wallet(world, m["card"]["card_no"]) == "lost"
     r = await world.call("POST", "/api/v1/members/identify", clerk, json={"card_no": m["card"]["card_no"]})
     assert r.json()["card"]["status"] == "lost"
 

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from chainclub.events.v1 import members_pb2 as mev
+from chainclub.members.v1 import members_pb2, members_pb2_grpc
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.events import cloudevent_headers
 from kit.runtime import Service
@@ -26,7 +27,7 @@ from services.members.main import spec as members_spec
 from services.wallet.main import spec as wallet_spec
 from tests.support import consumed, serving_gateway, settings_for
 from tests.wallet.conftest import WalletWorld
-from tests.wallet.helpers import buckets, execute, fails, funded, pay, shop
+from tests.wallet.helpers import buckets, card_type_grpc, execute, fails, funded, issue, pay, shop
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +66,17 @@ async def stored(w: WalletWorld, card_no: str) -> tuple[str, int] | None:
     return (row.status, row.version) if row else None
 
 
+async def in_members(w: WalletWorld, card_no: str) -> tuple[str, int]:
+    """(status, version) of the card in members (its GetCard)."""
+    async with grpc.aio.insecure_channel(w.settings.members_addr) as channel:
+        card = await members_pb2_grpc.MembersServiceStub(channel).GetCard(
+            members_pb2.GetCardRequest(card_no=card_no),
+            metadata=w.md(w.token_for("service", "HQ")),
+            timeout=10,
+        )
+    return card.status, card.version
+
+
 async def members_status(w: WalletWorld, s, card_no: str) -> str:  # type: ignore[no-untyped-def]
     r = await w.call("GET", f"/api/v1/cards/{card_no}", s.clerk)
     assert r.status_code == 200, r.text
@@ -87,14 +99,17 @@ async def restart_wallet(w: WalletWorld) -> None:
 async def test_an_issued_card_reaches_wallet_by_its_event(w):
     s = await shop(w)
     card = await w.card(s.clerk)
-    assert await eventually(lambda: stored(w, card), what="the card issued event in wallet") == ("active", 1)
+    issued = await in_members(w, card)
+    assert issued[0] == "active"
+    assert await eventually(lambda: stored(w, card), what="the card issued event in wallet") == issued
 
 
 async def test_report_lost_then_pay_at_once_is_refused(w):
     s = await shop(w)
     card = await funded(w, s, 5_000)
     await act(w, s, card, "report-loss")
-    assert await stored(w, card) == ("lost", 2)  # pushed before members committed it
+    assert (await stored(w, card))[0] == "lost"  # pushed before members committed it
+    assert await stored(w, card) == await in_members(w, card)
     err = await fails(pay(w, s.grpc_clerk, card, 100))
     assert (err.code, err.reason, err.detail) == (FAILED, "card_lost", "the card is reported lost")
     assert await buckets(w, s.clerk, card) == (5_000, 0)
@@ -107,24 +122,28 @@ async def test_an_unblock_reaches_wallet_and_the_card_pays_again(w):
     err = await fails(pay(w, s.grpc_clerk, card, 100))
     assert (err.reason, err.detail) == ("card_frozen", "the card is frozen")
     await act(w, s, card, "unfreeze")
-    assert await stored(w, card) == ("active", 3)  # told right after members committed
+    assert (await stored(w, card))[0] == "active"  # told right after members committed
+    assert await stored(w, card) == await in_members(w, card)
     assert (await pay(w, s.grpc_clerk, card, 100)).balance.total == 4_900
 
 
 async def test_an_older_status_never_overwrites_a_newer_one(w):
     s = await shop(w)
     card = await funded(w, s, 5_000)
-    for action in ("freeze", "unfreeze", "report-loss"):  # versions 2, 3, 4
+    seen = []
+    for action in ("freeze", "unfreeze", "report-loss"):
         await act(w, s, card, action)
-    assert await stored(w, card) == ("lost", 4)
+        seen.append(await stored(w, card))
+    (_, frozen), (_, unfrozen), newest = seen
+    assert frozen < unfrozen < newest[1] and newest == ("lost", newest[1]) == await in_members(w, card)
     balance = await w.wallet.GetBalance(
         pb.GetBalanceRequest(card_no=card), metadata=w.md(s.grpc_clerk), timeout=10
     )
     account = balance.account_id
-    # A late event of version 3 (active), as a redelivery or a slow relay would bring it.
+    # A late event of the unfreeze (active), as a redelivery or a slow relay would bring it.
     late = mev.CardStatusChanged(
         card_no=card, member_no="", from_status="frozen", to_status="active", home_store_path=s.path,
-        acting_store_path=s.path, actor="test", version=3, account_id=account, card_type="std",
+        acting_store_path=s.path, actor="test", version=unfrozen, account_id=account, card_type="std",
     )  # fmt: skip
     bus = w.wallet_service.runtime.bus  # type: ignore[union-attr]
     event_id = str(uuid.uuid4())
@@ -136,23 +155,48 @@ async def test_an_older_status_never_overwrites_a_newer_one(w):
         "members.card.status_changed", late.SerializeToString(), headers=headers, timeout=5
     )
     await consumed(bus.js, "MEMBERS", "wallet-members", ack.seq)
-    assert await stored(w, card) == ("lost", 4)
+    assert await stored(w, card) == newest
     # The same through the push: an older (or equal) version changes nothing.
     old = pb.CardState(card_no=card, account_id=account, member_no="x", status="active", home_store_path=s.path,
-                       card_type="std", version=3)  # fmt: skip
+                       card_type="std", version=unfrozen)  # fmt: skip
     reply = await w.wallet.SetCardStatus(
         pb.SetCardStatusRequest(cards=[old]), metadata=w.md(w.token_for("service", "HQ")), timeout=10
     )
     assert reply.applied == 0
-    assert await stored(w, card) == ("lost", 4)
+    assert await stored(w, card) == newest
     assert (await fails(pay(w, s.grpc_clerk, card, 100))).reason == "card_lost"
+
+
+async def test_a_card_type_scope_change_reaches_wallet_before_it_returns(w):
+    home = await shop(w)
+    away = await shop(w)
+    ctype = await card_type_grpc(w, home_scope=f"HQ/{home.region}")
+    card = await issue(w, home.clerk, (await w.register(home.clerk))["member_no"], ctype)
+    assert (await w.top_up(home.clerk, card, 2_000)).status_code == 201
+    assert (await fails(pay(w, away.grpc_clerk, card, 500))).reason == "forbidden"
+
+    async def scope(home_scope: str) -> None:
+        async with grpc.aio.insecure_channel(w.settings.members_addr) as channel:
+            await members_pb2_grpc.MembersServiceStub(channel).UpsertCardType(
+                members_pb2.CardType(code=ctype, name=f"type {ctype}", kind="personal", active=True, max_holders=1,
+                                     home_scope=home_scope),
+                metadata=w.md(w.token_for("hq_admin", "HQ")), timeout=10,
+            )  # fmt: skip
+
+    await scope("")  # usable chain-wide now
+    assert (await pay(w, away.grpc_clerk, card, 500)).balance.total == 1_500
+    await scope(f"HQ/{home.region}")  # and narrowed again
+    err = await fails(pay(w, away.grpc_clerk, card, 500))
+    assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "forbidden")
+    assert await stored(w, card) == await in_members(w, card)
+    assert (await pay(w, home.grpc_clerk, card, 500)).balance.total == 1_000
 
 
 async def test_only_a_service_may_set_a_card_status(w):
     s = await shop(w)
     card = await funded(w, s, 1_000)
     state = pb.CardState(card_no=card, account_id=str(uuid.uuid4()), member_no="x", status="active",
-                         home_store_path=s.path, card_type="std", version=99)  # fmt: skip
+                         home_store_path=s.path, card_type="std", version=2**62)  # fmt: skip
     for role, scope in (("clerk", s.path), ("hq_admin", "HQ")):
         err = await fails(
             w.wallet.SetCardStatus(
@@ -167,7 +211,7 @@ async def test_only_a_service_may_set_a_card_status(w):
         )
     )
     assert (err.reason, err.extra.get("field")) == ("invalid_argument", "account_id")
-    assert await stored(w, card) == ("active", 1)
+    assert await stored(w, card) == await in_members(w, card)
 
 
 async def test_a_card_wallet_never_heard_of_is_asked_of_members_once(w):
@@ -180,9 +224,10 @@ async def test_a_card_wallet_never_heard_of_is_asked_of_members_once(w):
     # As cards issued before wallet kept them (or whose event is still on its way):
     await execute(w, "DELETE FROM cards WHERE card_no = ANY(:cs)", cs=[card, lost])
     assert (await pay(w, s.grpc_clerk, card, 1_000)).balance.total == 2_000
-    assert await stored(w, card) == ("active", 1)
+    assert await stored(w, card) == await in_members(w, card)
     assert (await fails(pay(w, s.grpc_clerk, lost, 1_000))).reason == "card_lost"
-    assert await stored(w, lost) == ("lost", 2)
+    assert await stored(w, lost) == await in_members(w, lost)
+    assert (await stored(w, lost))[0] == "lost"
 
 
 async def test_payments_need_no_members(w):
@@ -198,6 +243,15 @@ async def test_payments_need_no_members(w):
         w.service = Service(members_spec(), w.settings)
         await w.service.start(w.settings.members_addr)
 
+    async def reached() -> bool:  # the gateway's and wallet's channels to members reconnect with a backoff
+        codes = [
+            (await w.call("GET", path, s.clerk)).status_code
+            for path in (f"/api/v1/cards/{card}", f"/api/v1/cards/{card}/balance")
+        ]
+        return codes == [200, 200]
+
+    await eventually(reached, timeout=30, what="members reached again")
+
 
 async def test_wallet_down_the_report_fails_and_the_card_is_unchanged(w):
     s = await shop(w)
@@ -210,7 +264,9 @@ async def test_wallet_down_the_report_fails_and_the_card_is_unchanged(w):
         assert await members_status(w, s, card) == "active"  # nothing changed in members
     finally:
         await restart_wallet(w)
-    assert await stored(w, card) == ("active", 1)
+    before = await in_members(w, card)
+    assert before[0] == "active"
+    assert await eventually(lambda: stored(w, card), what="the card in wallet") == before
     # Wallet back: the report succeeds (once members' channel reconnected) and the card is refused.
     deadline = time.monotonic() + 30
     while (r := await w.call("POST", f"/api/v1/cards/{card}/report-loss", s.clerk)).status_code != 200:
@@ -218,7 +274,8 @@ async def test_wallet_down_the_report_fails_and_the_card_is_unchanged(w):
         assert time.monotonic() < deadline, "members never reached wallet again"
         await asyncio.sleep(0.2)  # members' channel to wallet reconnects with a backoff
     assert await members_status(w, s, card) == "lost"
-    assert await stored(w, card) == ("lost", 2)
+    assert await stored(w, card) == await in_members(w, card)
+    assert (await stored(w, card))[0] == "lost"
     err = await fails(pay(w, s.grpc_clerk, card, 100))
     assert (err.code, err.reason) == (FAILED, "card_lost")
     assert await buckets(w, s.clerk, card) == (5_000, 0)

@@ -1,0 +1,70 @@
+"""Keeping wallet's copy of the cards exact: wallet refuses a payment from its own copy of the
+card (status, type scope), so members tells it of every change, with the card's version.
+
+- A block (lost, frozen, replaced, expired, cancelled) and a change of a card type's scope are
+  told *before* they commit here: when wallet does not answer, the change fails (the caller
+  sees ``unavailable``) and nothing changed — a blocked card never paid after its block returned.
+- An unblock is told *after* it committed: until wallet hears it, the card stays blocked there
+  (the safe side); when wallet does not answer, the card's event brings it later.
+Versions come from ``card_version_seq``, never reused: a state wallet was told by a
+transaction that then failed here cannot hide a later change of the same card."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chainclub.wallet.v1 import wallet_pb2
+from kit.errors import ChainclubError
+from services.members.context import MembersContext
+from services.members.models import card_version_seq, cards, members
+
+log = logging.getLogger("members.card_sync")
+
+BATCH = 1000  # card states per call to wallet
+
+
+def wallet_state(card, member, type_home_scope: str, status: str, version: int) -> wallet_pb2.CardState:  # type: ignore[no-untyped-def]
+    return wallet_pb2.CardState(
+        card_no=card.card_no, account_id=str(card.account_id), member_no=member.member_no, status=status,
+        home_store_path=member.home_store_path, card_type=card.card_type, card_type_home_scope=type_home_scope,
+        version=version,
+    )  # fmt: skip
+
+
+def next_version():  # type: ignore[no-untyped-def]
+    """The value a changed card row takes as its version."""
+    return card_version_seq.next_value()
+
+
+async def tell_unblocked(ctx: MembersContext, state: wallet_pb2.CardState) -> None:
+    """After the commit; a failure is logged, not raised: the unblock is done here, and the
+    card's event tells wallet later."""
+    try:
+        await ctx.wallet.set_card_status([state])
+    except ChainclubError as exc:
+        log.warning(
+            "wallet did not hear that card %s is active again (%s); its event will", state.card_no, exc
+        )
+
+
+async def tell_type_scope(ctx: MembersContext, session: AsyncSession, code: str, home_scope: str) -> int:
+    """A card type's scope changed (HQ narrows or widens where its cards work): every card of
+    it takes a new version and wallet is told, in batches, before the change commits."""
+    rows = (
+        await session.execute(
+            update(cards)
+            .where(cards.c.card_type == code, members.c.id == cards.c.member_id)
+            .values(version=next_version())
+            .returning(
+                cards.c.card_no, cards.c.account_id, cards.c.card_type, cards.c.status, cards.c.version,
+                members.c.member_no, members.c.home_store_path,
+            )
+        )
+    ).all()  # fmt: skip
+    states = [wallet_state(r, r, home_scope, r.status, r.version) for r in rows]
+    for start in range(0, len(states), BATCH):
+        await ctx.wallet.set_card_status(states[start : start + BATCH])
+    return len(states)
