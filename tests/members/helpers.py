@@ -1,5 +1,6 @@
 """Helpers of the members integration tests: random ids (tests share one database), problem
-checks, and a direct gRPC client of the members service (what wallet calls on every payment)."""
+checks, and a direct gRPC client of the members service (what wallet calls for top-ups and for a
+card it has not heard of)."""
 
 from __future__ import annotations
 

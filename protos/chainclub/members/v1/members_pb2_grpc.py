@@ -225,7 +225,10 @@ class MembersServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ChangeCardStatus(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """A block (report_loss, freeze, cancel) and ReplaceCard tell wallet before they commit:
+        when wallet does not answer they fail with unavailable and change nothing. An unblock
+        tells wallet after it committed (until then the card stays blocked for payments).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
