@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     metrics_base_port: int = 9100  # `chainclub dev`: members 9101, wallet 9102, ...; 0 = none
     nats_port: int = 4222  # the embedded NATS of `chainclub dev`
     grpc_grace_seconds: float = 10.0
+    # The processes' event loop (`chainclub serve` / `dev`): uvloop, or asyncio's own.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     # Tokens: an Ed25519 private key (PEM) signs; JWKS JSON lists extra verification keys
     # (rotation). Unset in dev/test = a fixed development key, refused in production.
