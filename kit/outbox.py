@@ -275,7 +275,10 @@ class Relay:
             self._handed.clear()
             events, self._queue = self._queue, []
             if events:
-                await self.publish(events)
+                try:
+                    await self.publish(events)
+                except Exception:  # they stay unsent: the poller takes them
+                    log.exception("outbox: publishing %d handed-over events failed", len(events))
             if self._stop.is_set():
                 return
 
