@@ -13,11 +13,12 @@ options; ``identify --members 2000 --seconds 2``, ``wallet --cards 500 --seconds
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from bench import anchors, checkout, identify, machine, wallet
 from bench.stack import Stack, say
+from kit.cli import run_loop
+from kit.config import get_settings
 
 
 def _positive_int(text: str) -> int:
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         return 2
     try:
-        return asyncio.run(job)
+        # The load generator runs on the services' event loop (CHAINCLUB_EVENT_LOOP).
+        return run_loop(job, get_settings())
     except KeyboardInterrupt:
         print("\n[bench] interrupted; everything it started is stopped", file=sys.stderr)
         return 130

@@ -12,6 +12,9 @@ import sys
 
 import grpc
 
+from kit.cli import run_loop
+from kit.config import get_settings
+
 SERVICE = "bench.Echo"
 METHOD = f"/{SERVICE}/Echo"
 
@@ -38,4 +41,4 @@ async def serve(port: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(int(sys.argv[1])))
+    run_loop(serve(int(sys.argv[1])), get_settings())  # the services' event loop

@@ -70,9 +70,9 @@ async def fund(settings: Settings, seeded: Seeded) -> float:
         )
         # What members' card events would have brought wallet (its copy of each card).
         copies = await members.fetch(
-            "SELECT c.card_no, c.account_id, c.member_no, c.status, c.home_store_path, c.card_type,"
-            " coalesce(t.home_scope, '') FROM cards c LEFT JOIN card_types t ON t.code = c.card_type"
-            " WHERE c.card_no = any($1::text[])",
+            "SELECT c.card_no, c.account_id, m.member_no, c.status, m.home_store_path, c.card_type,"
+            " coalesce(t.home_scope, '') FROM cards c JOIN members m ON m.id = c.member_id"
+            " LEFT JOIN card_types t ON t.code = c.card_type WHERE c.card_no = any($1::text[])",
             seeded.card_nos,
         )
     finally:

@@ -12,6 +12,7 @@ few seconds, so the graceful stop paths call ``flush_tracing``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from collections.abc import Mapping, MutableMapping
@@ -84,7 +85,10 @@ async def flush_tracing(timeout: float = 5.0) -> bool:
         return False
 
 
+@functools.cache
 def tracer(name: str) -> trace.Tracer:
+    """The tracer of ``name``, made once (every RPC and event asks for it). One got before
+    ``setup_tracing`` is a proxy that turns to the installed provider's once there is one."""
     return trace.get_tracer(name)
 
 

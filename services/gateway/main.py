@@ -117,8 +117,10 @@ def create_app(settings: Settings) -> FastAPI:
         telemetry={"operation_spans": False, "metrics": False},
     )
     problems.install(app)
-    # member_io before members: its /imports and /export.xlsx are not member numbers
+    # Routes are matched in order, one by one: the counter's checkout first (it serves every
+    # sale); member_io before members: its /imports and /export.xlsx are not member numbers.
     for module in (
+        checkout,
         docs,
         health,
         auth,
@@ -130,7 +132,6 @@ def create_app(settings: Settings) -> FastAPI:
         members,
         cards,
         wallet,
-        checkout,
         loyalty,
         analytics,
         reports,
