@@ -6,6 +6,8 @@ card (status, type scope), so members tells it of every change, with the card's 
   sees ``unavailable``) and nothing changed — a blocked card never paid after its block returned.
 - An unblock is told *after* it committed: until wallet hears it, the card stays blocked there
   (the safe side); when wallet does not answer, the card's event brings it later.
+- The call carries members' own service token, or the changing staff member's when this
+  process cannot sign (``WalletClient``).
 Versions come from ``card_version_seq``, never reused: a state wallet was told by a
 transaction that then failed here cannot hide a later change of the same card."""
 
@@ -17,6 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.wallet.v1 import wallet_pb2
+from kit.auth import Principal
 from kit.errors import ChainclubError
 from services.members.context import MembersContext
 from services.members.models import card_version_seq, cards, members
@@ -39,18 +42,20 @@ def next_version():  # type: ignore[no-untyped-def]
     return card_version_seq.next_value()
 
 
-async def tell_unblocked(ctx: MembersContext, state: wallet_pb2.CardState) -> None:
+async def tell_unblocked(ctx: MembersContext, p: Principal, state: wallet_pb2.CardState) -> None:
     """After the commit; a failure is logged, not raised: the unblock is done here, and the
     card's event tells wallet later."""
     try:
-        await ctx.wallet.set_card_status([state])
+        await ctx.wallet.set_card_status(p, [state])
     except ChainclubError as exc:
         log.warning(
             "wallet did not hear that card %s is active again (%s); its event will", state.card_no, exc
         )
 
 
-async def tell_type_scope(ctx: MembersContext, session: AsyncSession, code: str, home_scope: str) -> int:
+async def tell_type_scope(
+    ctx: MembersContext, session: AsyncSession, p: Principal, code: str, home_scope: str
+) -> int:
     """A card type's scope changed (HQ narrows or widens where its cards work): every card of
     it takes a new version and wallet is told, in batches, before the change commits."""
     rows = (
@@ -66,5 +71,5 @@ async def tell_type_scope(ctx: MembersContext, session: AsyncSession, code: str,
     ).all()  # fmt: skip
     states = [wallet_state(r, r, home_scope, r.status, r.version) for r in rows]
     for start in range(0, len(states), BATCH):
-        await ctx.wallet.set_card_status(states[start : start + BATCH])
+        await ctx.wallet.set_card_status(p, states[start : start + BATCH])
     return len(states)

@@ -194,12 +194,12 @@ async def change_status(ctx: MembersContext, p: Principal, req: pb.ChangeCardSta
             ctx, session, p, card, member, ctype.home_scope, to, req.acting_store_path or p.scope, req.reason
         )
         if to != "active":
-            await ctx.wallet.set_card_status([state])  # a block: wallet holds it before it commits here
+            await ctx.wallet.set_card_status(p, [state])  # a block: wallet holds it before it commits here
         view = await _card_view(
             session, (await session.execute(select(cards).where(cards.c.card_no == card.card_no))).one()
         )
     if to == "active":
-        await card_sync.tell_unblocked(ctx, state)
+        await card_sync.tell_unblocked(ctx, p, state)
     return view
 
 
@@ -265,7 +265,7 @@ async def replace(ctx: MembersContext, p: Principal, req: pb.ReplaceCardRequest)
         state = await _transition(
             ctx, session, p, card, member, ctype.home_scope, "replaced", acting, f"replaced by {new.card_no}"
         )
-        await ctx.wallet.set_card_status([state])  # the old card never pays again: before the commit
+        await ctx.wallet.set_card_status(p, [state])  # the old card never pays again: before the commit
         await session.execute(
             update(cards).where(cards.c.card_no == card.card_no).values(replaced_by=new.card_no)
         )
@@ -285,7 +285,9 @@ async def replace(ctx: MembersContext, p: Principal, req: pb.ReplaceCardRequest)
 
 async def expire_due(ctx: MembersContext, p: Principal) -> int:
     """Active cards past their expiry become expired (run by the scheduler); wallet is told of
-    the batch before it commits (when it does not answer, the batch waits for the next run)."""
+    the batch before it commits (when it does not answer, the batch waits for the next run).
+    A process that cannot sign a token of its own leaves it to the cards' events: an expiry
+    is a date, not a block a member asked for."""
     today = ctx.today()
     states = []
     async with ctx.db.transaction() as session:
@@ -308,8 +310,8 @@ async def expire_due(ctx: MembersContext, p: Principal) -> int:
                     ctx, session, p, card, member, card.type_home_scope, "expired", "HQ", "validity ended"
                 )
             )
-        if states:
-            await ctx.wallet.set_card_status(states)
+        if states and ctx.wallet.can_tell(p):
+            await ctx.wallet.set_card_status(p, states)
     return len(states)
 
 
@@ -363,7 +365,7 @@ async def upsert_card_type(ctx: MembersContext, p: Principal, req: pb.CardType) 
             )
         ).scalar()
         if before is not None and before != req.home_scope:  # the cards of the type work elsewhere now
-            await card_sync.tell_type_scope(ctx, session, req.code, req.home_scope)
+            await card_sync.tell_type_scope(ctx, session, p, req.code, req.home_scope)
         stmt = insert(card_types).values(code=req.code, **values)
         await session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
         row = (await session.execute(select(card_types).where(card_types.c.code == req.code))).one()

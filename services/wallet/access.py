@@ -14,7 +14,7 @@ RULE_MAKERS = MANAGERS
 HQ = frozenset({"hq_admin"})
 RISK_READERS = MANAGERS | {"auditor"}
 RISK_HANDLERS = MANAGERS
-SERVICES = frozenset({"service"})  # other services of the suite, with their own tokens
+CARD_TELLERS = frozenset({"service", "hq_admin"})  # any card state to wallet's copy (staff: blocks)
 
 
 def require(p: Principal, roles: frozenset[str], what: str) -> None:

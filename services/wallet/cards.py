@@ -24,7 +24,7 @@ from chainclub.events.v1 import members_pb2 as mev
 from chainclub.members.v1 import members_pb2
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
-from kit.errors import InvalidArgument
+from kit.errors import Forbidden, InvalidArgument
 from kit.events import Event
 from kit.inbox import Route
 from kit.runtime import Runtime
@@ -86,12 +86,23 @@ def _check(state: pb.CardState) -> None:
         raise InvalidArgument("account_id must be a UUID", field="account_id") from None
 
 
+def _check_teller(p: Principal, states: Iterable[pb.CardState]) -> None:
+    """Members tells with its own service token, or forwards the token of the staff member who
+    changed the card: staff may tell blocks only (which any counter may cause: reporting a loss
+    works chain-wide); an unblock or a type's scope is members' own word (or HQ's)."""
+    if p.role in access.CARD_TELLERS:
+        return
+    access.require(p, access.COUNTER, "set card status")
+    if any(s.status == "active" for s in states):
+        raise Forbidden(f"role {p.role} may tell wallet of a card block only")
+
+
 async def set_card_status(
     ctx: WalletContext, p: Principal, req: pb.SetCardStatusRequest
 ) -> pb.SetCardStatusResponse:
     """Members' push: committed here before it answers, so a block members goes on to commit
     is already what every later payment reads."""
-    access.require(p, access.SERVICES, "set card status")
+    _check_teller(p, req.cards)
     for state in req.cards:
         _check(state)
     async with ctx.db.transaction() as session:

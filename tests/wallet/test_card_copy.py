@@ -20,9 +20,12 @@ from sqlalchemy import text
 from chainclub.events.v1 import members_pb2 as mev
 from chainclub.members.v1 import members_pb2, members_pb2_grpc
 from chainclub.wallet.v1 import wallet_pb2 as pb
+from kit.auth import KeySet
 from kit.events import cloudevent_headers
 from kit.runtime import Service
 from kit.testing import Infra, eventually
+from services.members.api import context_for as members_context
+from services.members.cards import change_status
 from services.members.main import spec as members_spec
 from services.wallet.main import spec as wallet_spec
 from tests.support import consumed, serving_gateway, settings_for
@@ -192,26 +195,59 @@ async def test_a_card_type_scope_change_reaches_wallet_before_it_returns(w):
     assert (await pay(w, home.grpc_clerk, card, 500)).balance.total == 1_000
 
 
-async def test_only_a_service_may_set_a_card_status(w):
+async def test_staff_may_tell_wallet_of_a_block_only(w):
     s = await shop(w)
     card = await funded(w, s, 1_000)
-    state = pb.CardState(card_no=card, account_id=str(uuid.uuid4()), member_no="x", status="active",
-                         home_store_path=s.path, card_type="std", version=2**62)  # fmt: skip
-    for role, scope in (("clerk", s.path), ("hq_admin", "HQ")):
-        err = await fails(
-            w.wallet.SetCardStatus(
-                pb.SetCardStatusRequest(cards=[state]), metadata=w.md(w.token_for(role, scope)), timeout=10
-            )
+    account = (
+        await w.wallet.GetBalance(pb.GetBalanceRequest(card_no=card), metadata=w.md(s.grpc_clerk))
+    ).account_id
+    _, version = await in_members(w, card)
+
+    def tell(role: str, scope: str, status: str, **fields):  # type: ignore[no-untyped-def]
+        values = {"card_no": card, "account_id": account, "member_no": "x", "status": status,
+                  "home_store_path": s.path, "card_type": "std", "version": version + 1, **fields}  # fmt: skip
+        state = pb.CardState(**values)
+        return w.wallet.SetCardStatus(
+            pb.SetCardStatusRequest(cards=[state]), metadata=w.md(w.token_for(role, scope)), timeout=10
         )
+
+    for role, scope, status in (
+        ("clerk", s.path, "active"),
+        ("auditor", "HQ", "lost"),
+        ("distributor", s.path, "lost"),
+    ):
+        err = await fails(tell(role, scope, status))
         assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "forbidden")
-    bad = pb.CardState(card_no=card, account_id="nope", status="active", version=5)
-    err = await fails(
-        w.wallet.SetCardStatus(
-            pb.SetCardStatusRequest(cards=[bad]), metadata=w.md(w.token_for("service", "HQ")), timeout=10
-        )
-    )
+    err = await fails(tell("service", "HQ", "lost", account_id="nope"))
     assert (err.reason, err.extra.get("field")) == ("invalid_argument", "account_id")
     assert await stored(w, card) == await in_members(w, card)
+    assert (await tell("clerk", s.path, "lost")).applied == 1  # a block: any counter may
+    assert await stored(w, card) == ("lost", version + 1)
+    assert (await fails(pay(w, s.grpc_clerk, card, 100))).reason == "card_lost"
+
+
+async def test_members_without_a_key_of_its_own_tells_blocks_with_the_staff_token(w):
+    """A members process holding only the public keys (as production may run it): the block is
+    told with the clerk's token before it commits, the unblock is refused to that token and
+    reaches wallet by the card's event — the card stays blocked until then."""
+    s = await shop(w)
+    card = await funded(w, s, 2_000)
+    ctx = members_context(w.service.runtime)
+    ctx.wallet.token = None  # cannot sign
+    clerk = KeySet.from_settings(w.settings).verify(s.grpc_clerk)
+    await change_status(ctx, clerk, members_pb2.ChangeCardStatusRequest(card_no=card, action="report_loss"))
+    assert await stored(w, card) == await in_members(w, card)
+    assert (await stored(w, card))[0] == "lost"
+    assert (await fails(pay(w, s.grpc_clerk, card, 100))).reason == "card_lost"
+    await change_status(ctx, clerk, members_pb2.ChangeCardStatusRequest(card_no=card, action="cancel_loss"))
+    unblocked = await in_members(w, card)
+    assert unblocked[0] == "active"
+
+    async def heard() -> bool:
+        return await stored(w, card) == unblocked
+
+    await eventually(heard, what="the unblock by its event")
+    assert (await pay(w, s.grpc_clerk, card, 100)).balance.total == 1_900
 
 
 async def test_a_card_wallet_never_heard_of_is_asked_of_members_once(w):

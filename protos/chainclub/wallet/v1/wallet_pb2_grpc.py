@@ -274,10 +274,12 @@ class WalletServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SetCardStatus(self, request, context):
-        """Members tells wallet a card's status (only role service): a block before it commits in
-        members (a failed call leaves the card unblocked there, and it never paid meanwhile), an
-        unblock after. Each card carries members' version of it; an older version than the one
-        wallet holds changes nothing, so a repeated or late call is harmless.
+        """Members tells wallet a card's status: a block before it commits in members (a failed call
+        leaves the card unblocked there, and it never paid meanwhile), an unblock after. Each card
+        carries members' version of it; an older version than the one wallet holds changes
+        nothing, so a repeated or late call is harmless. Role service (members' own token) or
+        hq_admin; counter staff (their token forwarded by a members process that cannot sign its
+        own) may tell blocks only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
