@@ -253,7 +253,8 @@ async def measure(
         call = _checkout_call(client, seeded, due, rng)
         await call()  # fail fast, before timing anything
         say(f"counting the work of {COUNTED} checkouts (waits for the counters to settle)")
-        counted = await work.WorkMeter(settings.database_url or "", settings.db_prefix).measure(call, COUNTED)
+        meter = work.WorkMeter(settings.database_url or "", settings.db_prefix, stack.metrics_ports)
+        counted = await meter.measure(call, COUNTED)
         peak = await run_load(
             "HTTP checkout, max (closed loop)",
             call,

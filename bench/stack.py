@@ -113,6 +113,7 @@ class Stack:
         self.embedded_pg = None
         self.nats: NatsServer | None = None
         self.children: list[Child] = []
+        self.metrics_ports: dict[str, int] = {}  # process -> its Prometheus port (RPCs served)
         self.prefix = f"bench{uuid.uuid4().hex[:8]}_"
         # Connections each service keeps (kit.db adds some overflow): set it to what the load
         # needs, as a deployment would, or connections are opened and closed per request.
@@ -245,8 +246,12 @@ class Stack:
         return await child.start()
 
     async def serve(self, name: str, s: Settings) -> Child:
-        """``python -m kit.cli serve <name>`` with the environment of ``s``."""
-        return await self.spawn(name, [sys.executable, "-m", "kit.cli", "serve", name], self.env_for(s))
+        """``python -m kit.cli serve <name>`` with the environment of ``s`` and a Prometheus
+        port of its own (the RPCs it serves are counted from there)."""
+        env = self.env_for(s)
+        self.metrics_ports[name] = free_port()
+        env["CHAINCLUB_METRICS_PORT"] = str(self.metrics_ports[name])
+        return await self.spawn(name, [sys.executable, "-m", "kit.cli", "serve", name], env)
 
     async def serve_grpc(self, names: tuple[str, ...], s: Settings) -> list[Child]:
         """Start the gRPC services ``names`` (e.g. members, wallet, loyalty) together and wait

@@ -236,7 +236,7 @@ async def measure(
     token = KeySet.from_settings(settings).sign(CLAIMS, 4 * 3600)
     rng = random.Random(11)
     results: list[Result] = []
-    meter = work.WorkMeter(settings.database_url or "", settings.db_prefix)
+    meter = work.WorkMeter(settings.database_url or "", settings.db_prefix, stack.metrics_ports)
     counted: list[tuple[str, work.Work]] = []
 
     async def count(cases: list[tuple[str, Callable[[], Awaitable[None]]]]) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 
 from kit.db import asyncpg_dsn, with_database
 
@@ -26,6 +27,7 @@ TX_CONTROL = r"^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|SAVEPOINT|RELEASE|
 # ten seconds once idle (PostgreSQL's PGSTAT_IDLE_INTERVAL): read them later than that.
 QUIET_SECONDS = 11.0
 IDLE_SECONDS = 22.0
+RPC_METRIC = "chainclub_grpc_requests_total"  # kit/grpcserver.py: calls served, by method and outcome
 TOP_STATEMENTS = 15  # the statements a request runs most, listed under its counts  # the services' own background rate (relays and jobs polling), read first
 
 
@@ -58,6 +60,7 @@ class Work:
     statements: dict[str, float] | None
     control: dict[str, float] | None
     queries: list[tuple[str, str, float]] = field(default_factory=list)  # (service, statement, per request)
+    rpcs: dict[str, float] = field(default_factory=dict)  # process -> gRPC calls it served, per request
 
     @property
     def total_transactions(self) -> float:
@@ -72,9 +75,26 @@ class WorkMeter:
     """Reads the counters of the databases named ``<prefix>*`` through the server's
     ``postgres`` database (which the count itself leaves out)."""
 
-    def __init__(self, database_url: str, prefix: str) -> None:
+    def __init__(self, database_url: str, prefix: str, metrics_ports: dict[str, int] | None = None) -> None:
         self.dsn = asyncpg_dsn(with_database(database_url, "postgres"))
         self.prefix = prefix
+        self.metrics_ports = metrics_ports or {}
+
+    async def _rpcs(self) -> dict[str, float]:
+        """gRPC calls each process has served so far (health checks left out)."""
+        out: dict[str, float] = {}
+        async with httpx.AsyncClient(timeout=5) as client:
+            for name, port in self.metrics_ports.items():
+                try:
+                    text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+                except httpx.HTTPError:
+                    continue
+                out[name] = sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith(f"{RPC_METRIC}{{") and "grpc.health" not in line
+                )
+        return out
 
     async def _read(self, conn: asyncpg.Connection) -> Counters:
         like = self.prefix.replace("_", r"\_") + "%"
@@ -133,7 +153,9 @@ class WorkMeter:
                 async with gate:
                     await call()
 
+            rpcs_before = await self._rpcs()
             await asyncio.gather(*(one() for _ in range(n)))
+            rpcs_after = await self._rpcs()
             await asyncio.sleep(QUIET_SECONDS)
             after, t2 = await self._read(conn), time.monotonic()
         finally:
@@ -160,7 +182,12 @@ class WorkMeter:
                 if work >= 0.2:
                     queries.append((key[0].removeprefix(self.prefix), " ".join(key[1].split()), work))
         queries.sort(key=lambda q: (-q[2], q[0]))
-        return Work(n, per("transactions") or {}, per("statements"), per("control"), queries)
+        rpcs = {
+            name: (count - rpcs_before.get(name, 0)) / n
+            for name, count in rpcs_after.items()
+            if count - rpcs_before.get(name, 0) > 0
+        }
+        return Work(n, per("transactions") or {}, per("statements"), per("control"), queries, rpcs)
 
 
 def report(rows: list[tuple[str, Work]]) -> None:
@@ -172,6 +199,9 @@ def report(rows: list[tuple[str, Work]]) -> None:
     for name, w in rows:
         tx = ", ".join(f"{k} {v:.1f}" for k, v in sorted(w.transactions.items()))
         print(f"  {name:34} {w.total_transactions:5.1f} transactions ({tx})")
+        if w.rpcs:
+            calls = ", ".join(f"{k} {v:.1f}" for k, v in sorted(w.rpcs.items()))
+            print(f"  {'':34} {sum(w.rpcs.values()):5.1f} gRPC calls served ({calls})")
         if w.statements is None:
             print(f"  {'':34} statements: not measured (pg_stat_statements is not loaded on this server)")
         else:

@@ -17,6 +17,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.trace import SpanKind
+from prometheus_client import Counter
 
 from kit.auth import KeySet, Principal
 from kit.db import is_retryable
@@ -29,6 +30,9 @@ log = logging.getLogger("kit.grpc")
 principal_var: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal", default=None)
 
 PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+# Unary calls served, by method and outcome (the error's reason, "ok" otherwise).
+RPCS = Counter("chainclub_grpc_requests_total", "gRPC calls served", ["method", "outcome"])
 
 
 def current_principal() -> Principal:
@@ -98,16 +102,21 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 attributes={"rpc.system": "grpc", "rpc.method": method},
             ):
                 tokens = []
+                outcome = "ok"
                 try:
                     tokens = self._enter(metadata)
                     return await inner(request, context)
                 except ChainclubError as err:
+                    outcome = err.reason
                     await abort_with(context, err)
                 except grpc.aio.AbortError:
+                    outcome = "aborted"
                     raise
                 except Exception as exc:
+                    outcome = "internal"
                     await _abort_unexpected(context, method, exc)
                 finally:
+                    RPCS.labels(method, outcome).inc()
                     for var, token in reversed(tokens):
                         var.reset(token)
 
