@@ -127,12 +127,12 @@ class Database:
         rolled back on any exception — whose ``after_commit`` hooks run once it committed."""
         hooks: list[Callable[[], None]] = []
         async with self.engine.connect() as conn:
-            token = _core_transaction.set((conn, hooks))
+            token = _core_transactions.set((*_core_transactions.get(), (conn, hooks)))
             try:
                 async with conn.begin():
                     yield conn
             finally:
-                _core_transaction.reset(token)
+                _core_transactions.reset(token)
         _run_hooks(hooks)
 
     @asynccontextmanager
@@ -151,8 +151,9 @@ class Database:
 # is registered on the transaction and run right after its COMMIT, never after a rollback.
 
 _HOOKS = "kit.db.after_commit"  # Session.info: [(the SessionTransaction registered in, hook)]
-_core_transaction: ContextVar[tuple[AsyncConnection, list[Callable[[], None]]] | None] = ContextVar(
-    "kit.db.core_transaction", default=None
+# The connections of the Database.begin() blocks the current task is in, with their hooks.
+_core_transactions: ContextVar[tuple[tuple[AsyncConnection, list[Callable[[], None]]], ...]] = ContextVar(
+    "kit.db.core_transactions", default=()
 )
 
 
@@ -170,12 +171,12 @@ def after_commit(executor: AsyncSession | AsyncConnection, hook: Callable[[], No
             raise RuntimeError("after_commit needs a session in a transaction")
         sync.info.setdefault(_HOOKS, []).append((transaction, hook))
         return
-    current = _core_transaction.get()
-    if current is None or current[0] is not executor:
+    hooks = next((h for conn, h in _core_transactions.get() if conn is executor), None)
+    if hooks is None:
         raise RuntimeError("after_commit needs a session or a connection of Database.begin()")
     if executor.in_nested_transaction():
         raise RuntimeError("after_commit on a Core connection cannot follow a savepoint")
-    current[1].append(hook)
+    hooks.append(hook)
 
 
 def _run_hooks(hooks: list[Callable[[], None]]) -> None:
