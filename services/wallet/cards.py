@@ -2,9 +2,10 @@
 payment reads it in its own claim statement instead of asking members.
 
 It is kept exact by members, with members' version of the card (it grows with every change):
-- a block (lost, frozen, replaced, expired, cancelled) is pushed by members with
-  ``SetCardStatus`` *before* it commits there: when wallet cannot be told, the block fails
-  and the card is unchanged in members; once the block request returned, wallet holds it;
+- a block (lost, frozen, replaced, expired, cancelled), and a change of a card type's scope,
+  is pushed by members with ``SetCardStatus`` *before* it commits there: when wallet cannot
+  be told, the change fails and the card is unchanged in members; once the block request
+  returned, wallet holds it;
 - an unblock is pushed *after* members committed it: until wallet hears it (the push, or the
   event if the push failed) the card stays blocked here — the safe side;
 - members' card events (issued, status changed, replaced) fill in the rest, and bring late
