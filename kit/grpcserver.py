@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 
 from kit.auth import KeySet, Principal
+from kit.config import Settings
 from kit.db import is_retryable
 from kit.errors import ChainclubError, Unauthenticated, Unavailable, to_grpc_status
 from kit.logs import request_id_var
@@ -179,15 +180,23 @@ async def create_server(
     return server, port, health_servicer
 
 
-def service_info(runtime: Any) -> Any:
+class Identified(Protocol):
+    """What ``service_info`` reads of a service's context: its name, settings, schema."""
+
+    name: str
+    settings: Settings
+    schema_revision: str
+
+
+def service_info(ctx: Identified) -> Any:
     """The ``ServiceInfo`` every service answers with (name, version, schema, caller)."""
     from chainclub.common.v1 import common_pb2
 
     caller = current_principal()
     return common_pb2.ServiceInfo(
-        service=runtime.name,
-        version=runtime.settings.version,
-        schema_revision=runtime.schema_revision,
+        service=ctx.name,
+        version=ctx.settings.version,
+        schema_revision=ctx.schema_revision,
         caller_sub=caller.sub,
         caller_role=caller.role,
         caller_scope=caller.scope,

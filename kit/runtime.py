@@ -1,7 +1,10 @@
 """The life of one service process: settings, logging, database + migrations, NATS,
 outbox relay, consumers, gRPC server, metrics — and a graceful SIGTERM.
 
-A service's ``main.py`` builds a ``ServiceSpec`` (its composition root) and calls ``serve``.
+A service's ``main.py`` is its composition root: it builds a ``ServiceSpec`` naming the
+service's context factory, servicers, consumer routes and jobs, and calls ``serve``.
+``Service.start`` builds the context once and hands that one object to every servicer,
+consumer and job of the process, so per-process state (caches, client channels) exists once.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import grpc
 from prometheus_client import Counter, start_http_server
@@ -30,12 +33,14 @@ from kit.telemetry import flush_tracing, setup_tracing
 
 log = logging.getLogger("kit.runtime")
 
+C = TypeVar("C")  # a service's context: what its use cases need
+
 STARTS = Counter("chainclub_process_starts_total", "Process starts", ["service"])
 
 
 @dataclass
 class Runtime:
-    """What a running service holds; handed to its servicers and consumers."""
+    """What a started process holds; the service's context factory builds its context from it."""
 
     name: str
     settings: Settings
@@ -47,29 +52,31 @@ class Runtime:
 
 
 @dataclass
-class ConsumerDef:
+class ConsumerDef(Generic[C]):
     spec: ConsumerSpec
-    routes: Callable[[Runtime], dict[str, Route]]
+    routes: Callable[[C], dict[str, Route]]  # the handlers, given the process's context
 
 
 @dataclass
-class ServiceSpec:
+class ServiceSpec(Generic[C]):
     name: str
     tables: MessagingTables
-    # (add_XServicer_to_server, factory(runtime) -> servicer, full service name)
-    servicers: Sequence[tuple[Callable[[Any, grpc.aio.Server], None], Callable[[Runtime], Any], str]]
-    consumers: Sequence[ConsumerDef] = field(default_factory=list)
+    # (add_XServicer_to_server, factory(context) -> servicer, full service name)
+    servicers: Sequence[tuple[Callable[[Any, grpc.aio.Server], None], Callable[[C], Any], str]]
+    context: Callable[[Runtime], C] = lambda rt: rt  # type: ignore[assignment,return-value]  # built once per process, after migrations
+    consumers: Sequence[ConsumerDef[C]] = field(default_factory=list)
     produces: bool = True  # has a stream of its own
-    background: Sequence[Callable[[Runtime], Any]] = field(default_factory=list)  # async jobs
+    background: Sequence[Callable[[C], Any]] = field(default_factory=list)  # async jobs
 
 
-class Service:
+class Service(Generic[C]):
     """A started service; ``stop()`` is the graceful path SIGTERM takes."""
 
-    def __init__(self, spec: ServiceSpec, settings: Settings) -> None:
+    def __init__(self, spec: ServiceSpec[C], settings: Settings) -> None:
         self.spec = spec
         self.settings = settings
         self.runtime: Runtime | None = None
+        self._context: C | None = None
         self.server: grpc.aio.Server | None = None
         self.port = 0
         self._health = None
@@ -97,6 +104,7 @@ class Service:
         bus.start()
         rt = Runtime(name, s, db, bus, KeySet.from_settings(s), self.spec.tables, revision)
         self.runtime = rt
+        ctx = self._context = self.spec.context(rt)
 
         if self.spec.produces:
             self._tasks.append(asyncio.create_task(self._provision(bus, StreamSpec.for_service(name))))
@@ -112,7 +120,7 @@ class Service:
         for cdef in self.spec.consumers:
             consumer = Consumer(
                 cdef.spec,
-                cdef.routes(rt),
+                cdef.routes(ctx),
                 db=db,
                 bus=bus,
                 inbox=self.spec.tables.inbox,
@@ -121,14 +129,21 @@ class Service:
             self._consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=cdef.spec.durable))
         for job in self.spec.background:
-            self._jobs.append(asyncio.create_task(job(rt)))
+            self._jobs.append(asyncio.create_task(job(ctx)))
 
-        registrations = [(add, factory(rt), full) for add, factory, full in self.spec.servicers]
+        registrations = [(add, factory(ctx), full) for add, factory, full in self.spec.servicers]
         self.server, self.port, self._health = await create_server(
             addr or s.service_addr(name), rt.keys, registrations
         )
         log.info("%s serving gRPC on port %d (schema %s)", name, self.port, revision)
         return self.port
+
+    @property
+    def context(self) -> C:
+        """The one context of this process (tests use it to share the service's caches)."""
+        if self._context is None:
+            raise RuntimeError(f"{self.spec.name} is not started")
+        return self._context
 
     async def _provision(self, bus: Bus, stream: StreamSpec) -> None:
         while True:
@@ -172,7 +187,7 @@ async def _finish(tasks: Sequence[asyncio.Task[Any]], timeout: float = 10.0) -> 
     await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def serve(spec: ServiceSpec, settings: Settings) -> None:
+async def serve(spec: ServiceSpec[Any], settings: Settings) -> None:
     """Run until SIGTERM/SIGINT, then stop gracefully."""
     setup_logging(spec.name, settings.log_level, settings.log_json)
     setup_tracing(spec.name, settings)

@@ -13,19 +13,12 @@ from chainclub.events.v1 import members_pb2 as mev
 from chainclub.events.v1 import wallet_pb2 as wev
 from kit.events import Event
 from kit.inbox import Later, Route
-from kit.runtime import Runtime
 from services.loyalty import campaigns, checkout, coupons, points
 from services.loyalty.context import LoyaltyContext
 from services.loyalty.models import points_accounts, purchases, reservations
 
 
-def context_for(rt: Runtime) -> LoyaltyContext:
-    return LoyaltyContext(rt.db, rt.tables.outbox, rt.settings)
-
-
-def wallet_routes(rt: Runtime) -> dict[str, Route]:
-    ctx = context_for(rt)
-
+def wallet_routes(ctx: LoyaltyContext) -> dict[str, Route]:
     async def top_up_completed(session: AsyncSession, event: Event, msg: wev.TopUpCompleted) -> None:
         if msg.bonus_points <= 0 or not msg.member_no:
             return
@@ -87,9 +80,7 @@ def wallet_routes(rt: Runtime) -> dict[str, Route]:
     }
 
 
-def members_routes(rt: Runtime) -> dict[str, Route]:
-    ctx = context_for(rt)
-
+def members_routes(ctx: LoyaltyContext) -> dict[str, Route]:
     async def member_registered(session: AsyncSession, event: Event, msg: mev.MemberRegistered) -> None:
         await points.ensure_account(session, msg.member_no, msg.home_store_path)
         await session.execute(

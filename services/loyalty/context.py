@@ -1,4 +1,6 @@
-"""What the loyalty use cases need: the database, the outbox, the settings and the clock."""
+"""What the loyalty use cases need: the database, the outbox, the settings and the clock.
+One per process, built by ``services.loyalty.main`` and shared by the servicer, the consumers
+and the jobs (so the pricing cache below exists once)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ class LoyaltyContext:
     db: Database
     outbox: Table
     settings: Settings
+    name: str = "loyalty"  # the process's service name and schema, for ``service_info``
+    schema_revision: str = ""
     pricing: ConfigCache = field(default_factory=ConfigCache)  # one per process
 
     def now(self) -> datetime:

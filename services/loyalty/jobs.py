@@ -24,9 +24,7 @@ from kit import grpcclient
 from kit.auth import KeySet
 from kit.config import Settings
 from kit.grpcclient import ServiceToken
-from kit.runtime import Runtime
 from services.loyalty import campaigns, checkout, domain
-from services.loyalty.consumers import context_for
 from services.loyalty.context import LoyaltyContext
 from services.loyalty.expiry import announce_expiring, announce_expiring_coupons, expire_points
 from services.loyalty.journal import ts
@@ -284,17 +282,16 @@ async def run_all(ctx: LoyaltyContext, now: datetime, *, daily: bool = True) -> 
             log.exception("loyalty job %s failed; next run as scheduled", name)
 
 
-async def run_jobs(rt: Runtime) -> None:
+async def run_jobs(ctx: LoyaltyContext) -> None:
     """Background job of the loyalty process: the reservation job every
     ``loyalty_jobs_interval_seconds``, the date jobs once a day (and at start)."""
-    ctx = context_for(rt)
     last_day: date | None = None
     while True:
         now = ctx.now()
         today = ctx.local_date(now)
         await run_all(ctx, now, daily=today != last_day)
         last_day = today
-        await asyncio.sleep(rt.settings.loyalty_jobs_interval_seconds)
+        await asyncio.sleep(ctx.settings.loyalty_jobs_interval_seconds)
 
 
 __all__ = [

@@ -43,7 +43,6 @@ from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.auth import Principal
 from kit.db import in_scope
 from kit.errors import InvalidArgument, OutOfScope
-from kit.runtime import Runtime
 from services.loyalty import access
 from services.loyalty.context import LoyaltyContext
 from services.loyalty.journal import ts
@@ -220,11 +219,8 @@ async def last_computed(ctx: LoyaltyContext) -> datetime | None:
         return (await session.execute(select(func.max(member_segments.c.computed_at)))).scalar_one()
 
 
-async def segments_job(rt: Runtime) -> None:
+async def segments_job(ctx: LoyaltyContext) -> None:
     """Background job of the service: recompute once a night (chain time)."""
-    from services.loyalty.consumers import context_for
-
-    ctx = context_for(rt)
     while True:
         try:
             if recompute_due(await last_computed(ctx), ctx.now(), ctx.settings.chain_timezone):

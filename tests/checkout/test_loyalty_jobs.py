@@ -19,7 +19,6 @@ from chainclub.loyalty.v1 import loyalty_pb2_grpc
 from chainclub.wallet.v1 import wallet_pb2 as wpb
 from chainclub.wallet.v1 import wallet_pb2_grpc
 from services.loyalty import jobs
-from services.loyalty.consumers import context_for
 from services.loyalty.models import reservations
 from tests.checkout.conftest import CheckoutWorld
 from tests.support import consumed
@@ -84,7 +83,7 @@ async def test_expired_reservations_ask_wallet(checkout_world: CheckoutWorld) ->
             await loyalty.Reserve(pb.ReserveRequest(checkout_id=cid, quote=quote, ttl_seconds=1), metadata=md)
         assert await status(w, paid) == "pending"
 
-        ctx = context_for(w.loyalty_service.runtime)  # type: ignore[union-attr]
+        ctx = w.loyalty_service.context  # type: ignore[union-attr]
         counts = await jobs.expire_reservations(ctx, ctx.now() + timedelta(minutes=5))
         assert counts["confirmed"] >= 1 and counts["expired"] >= 1 and counts["failed"] == 0
         assert await status(w, paid) == "confirmed"

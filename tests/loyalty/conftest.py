@@ -54,9 +54,8 @@ class LoyaltyWorld:
     async def give_points(self, member_no: str, points: int) -> None:
         """Points as a top-up bonus would bring them (the use case the consumer calls)."""
         from services.loyalty import points as points_uc
-        from services.loyalty.consumers import context_for
 
-        ctx = context_for(self.service.runtime)
+        ctx = self.service.context
         async with self.db.transaction() as session:
             account = await points_uc.ensure_account(session, member_no, STORE)
             await points_uc.add_lot(

@@ -18,7 +18,6 @@ from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2
 from services.loyalty import expiry, jobs
 from services.loyalty import points as points_uc
-from services.loyalty.consumers import context_for
 from services.loyalty.models import (
     coupons,
     points_accounts,
@@ -37,7 +36,7 @@ def checkout_id() -> str:
 
 
 def ctx_of(w):  # type: ignore[no-untyped-def]
-    return context_for(w.service.runtime)
+    return w.service.context
 
 
 async def events(w, subject: str, member_no: str) -> list[ev.PointsChanged | ev.TierChanged]:  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ import pytest
 
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from services.loyalty import points as points_uc
-from services.loyalty.consumers import context_for
 from tests.loyalty.conftest import random_member_no
 
 pytestmark = pytest.mark.integration
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.integration
 async def holding(w, home: str, *lots: tuple[int, int]) -> str:  # type: ignore[no-untyped-def]
     """A member of ``home`` holding ``(points, days until they expire)`` lots."""
     member_no = random_member_no()
-    ctx = context_for(w.service.runtime)
+    ctx = w.service.context
     today = ctx.local_date(ctx.now())
     async with w.db.transaction() as s:
         account = await points_uc.ensure_account(s, member_no, home)
@@ -42,7 +41,7 @@ async def test_the_liability_sums_points_per_home_store_and_what_expires_soon(lo
 
     manager = w.md("region_manager", region)
     got = await w.stub.GetPointsLiability(pb.GetPointsLiabilityRequest(), metadata=manager)
-    ctx = context_for(w.service.runtime)
+    ctx = w.service.context
     assert (got.org_path, got.as_of) == (region, ctx.local_date(ctx.now()).isoformat())
     figures = [
         (s.store_path, s.members, s.outstanding, s.expiring_30_days, s.expiring_90_days) for s in got.stores

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.errors import from_rpc_error
 from services.loyalty import points as points_uc
-from services.loyalty.consumers import context_for
 from services.loyalty.models import points_accounts, points_lots, redemptions
 from tests.loyalty.conftest import STORE, random_member_no
 
@@ -72,7 +71,7 @@ async def test_redemption_is_idempotent_and_spends_the_oldest_lots_first(loyalty
     w = loyalty_world
     r = await reward(w, stock=10, cost=150)
     m = random_member_no()
-    ctx = context_for(w.service.runtime)
+    ctx = w.service.context
     today = ctx.local_date(ctx.now())
     async with w.db.transaction() as s:
         acct = await points_uc.ensure_account(s, m, STORE)

@@ -20,7 +20,6 @@ from kit.errors import from_rpc_error
 from kit.testing import Infra, eventually
 from services.loyalty import jobs
 from services.loyalty import points as points_uc
-from services.loyalty.consumers import context_for
 from services.loyalty.models import coupons, points_accounts, points_entries
 from tests.loyalty.conftest import STORE, LoyaltyWorld, random_member_no, serving_loyalty
 from tests.loyalty.test_checkout import publish
@@ -304,7 +303,7 @@ async def test_referral_rule_grants_once_per_new_member_and_nothing_while_inacti
 
 async def test_tier_birthday_points_and_gift_once_a_year(world):
     w = world
-    ctx = context_for(w.service.runtime)
+    ctx = w.service.context
     gift = await template(w, "生日礼券")
     tier = await w.stub.UpsertTier(
         pb.Tier(code="vip", name="VIP", rank=7, birthday_points=88, birthday_gift_template_id=gift.id),

@@ -13,7 +13,6 @@ from sqlalchemy import update
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.errors import from_rpc_error
 from services.loyalty import segments
-from services.loyalty.consumers import context_for
 from services.loyalty.models import purchases
 from tests.loyalty.conftest import random_member_no
 
@@ -133,7 +132,7 @@ async def test_recompute_as_of_a_later_day(loyalty_world) -> None:  # type: igno
     store = "HQ/SG" + uuid.uuid4().hex[:6].upper() + "/S1"
     m = random_member_no()
     await buy(w, store, m, 3_000, 40)
-    ctx = context_for(w.service.runtime)
+    ctx = w.service.context
     await segments.recompute(ctx, ctx.now() + timedelta(days=200))
     got = await w.stub.MembersInSegment(
         pb.MembersInSegmentRequest(segment="churned", store_path=store), metadata=w.hq
