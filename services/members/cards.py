@@ -81,6 +81,7 @@ async def issue(
                 holder_member_nos=[no for _, no in holders],
                 card_type_home_scope=ctype.home_scope,
                 version=version,
+                terms=card_sync.event_terms(ctype),
             ),
             home_store_path,
         )
@@ -277,6 +278,7 @@ async def replace(ctx: MembersContext, p: Principal, req: pb.ReplaceCardRequest)
                 home_store_path=member.home_store_path, account_id=str(card.account_id),
                 replacement_fee=ctype.replacement_fee, fee_payment=fee_payment, acting_store_path=acting, actor=p.sub,
                 card_type=ctype.code, card_type_home_scope=ctype.home_scope, new_card_version=new.version,
+                terms=card_sync.event_terms(ctype),
             ),
             member.home_store_path,
         )  # fmt: skip
@@ -359,13 +361,16 @@ async def upsert_card_type(ctx: MembersContext, p: Principal, req: pb.CardType) 
             await session.execute(
                 update(card_types).where(card_types.c.code != req.code).values(is_default=False)
             )
+        told = ("home_scope", *card_sync.TERMS)  # what wallet holds of the type with each card
         before = (
             await session.execute(
-                select(card_types.c.home_scope).where(card_types.c.code == req.code).with_for_update()
+                select(*(card_types.c[c] for c in told))
+                .where(card_types.c.code == req.code)
+                .with_for_update()
             )
-        ).scalar()
-        if before is not None and before != req.home_scope:  # the cards of the type work elsewhere now
-            await card_sync.tell_type_scope(ctx, session, p, req.code, req.home_scope)
+        ).first()
+        if before is not None and tuple(before) != tuple(values[c] for c in told):
+            await card_sync.tell_type_change(ctx, session, p, SimpleNamespace(code=req.code, **values))
         stmt = insert(card_types).values(code=req.code, **values)
         await session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
         row = (await session.execute(select(card_types).where(card_types.c.code == req.code))).one()

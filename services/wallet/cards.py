@@ -1,5 +1,6 @@
-"""Wallet's copy of what a payment needs of each card (status, account, type scope), so a
-payment reads it in its own claim statement instead of asking members.
+"""Wallet's copy of what its use cases need of each card (status, account, owner, type scope,
+the type's limits and fees), so a payment or a top-up reads it in its own claim statement, and
+a fee or a read in one statement, instead of asking members.
 
 It is kept exact by members, with members' version of the card (it grows with every change):
 - a block (lost, frozen, replaced, expired, cancelled), and a change of a card type's scope,
@@ -11,33 +12,52 @@ It is kept exact by members, with members' version of the card (it grows with ev
 - members' card events (issued, status changed, replaced) fill in the rest, and bring late
   unblocks.
 Every write keeps the newest version: an older state (a late event, a repeated push) changes
-nothing. A card wallet has never heard of is asked of members once (``learn``)."""
+nothing. The type's terms (limits, fees) come with a type change's push, a new card's event and
+members' answer; a status change leaves them as they are. A card wallet has never heard of, or
+whose terms it has not heard yet, is asked of members once (``learn``)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from chainclub.events.v1 import members_pb2 as mev
 from chainclub.members.v1 import members_pb2
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.auth import Principal
-from kit.errors import Forbidden, InvalidArgument
+from kit.errors import Forbidden, InvalidArgument, Unavailable
 from kit.events import Event
 from kit.inbox import Route
 from kit.runtime import Runtime
 from services.wallet import access
 from services.wallet.context import WalletContext
-from services.wallet.journal import Executor
+from services.wallet.journal import TERMS, Executor, StoredCard
 from services.wallet.models import cards
 
 STATUSES = frozenset({"active", "lost", "frozen", "replaced", "expired", "cancelled"})
+_STATE = (
+    "account_id",
+    "member_no",
+    "status",
+    "home_store_path",
+    "card_type",
+    "card_type_home_scope",
+    "version",
+)
+
+
+def _terms(terms: pb.CardTerms | mev.CardTypeTerms) -> pb.CardTerms:
+    return pb.CardTerms(
+        max_balance=terms.max_balance, max_single_top_up=terms.max_single_top_up, joining_fee=terms.joining_fee,
+        annual_fee=terms.annual_fee, replacement_fee=terms.replacement_fee,
+    )  # fmt: skip
 
 
 def _row(state: pb.CardState) -> dict[str, object]:
+    known = state.HasField("terms")
     return {
         "card_no": state.card_no,
         "account_id": uuid.UUID(state.account_id),
@@ -47,7 +67,7 @@ def _row(state: pb.CardState) -> dict[str, object]:
         "card_type": state.card_type,
         "card_type_home_scope": state.card_type_home_scope,
         "version": state.version,
-    }
+    } | {t: getattr(state.terms, t) if known else None for t in TERMS}
 
 
 def _newest(states: Iterable[pb.CardState]) -> list[pb.CardState]:
@@ -61,15 +81,21 @@ def _newest(states: Iterable[pb.CardState]) -> list[pb.CardState]:
 
 
 async def store(session: Executor, states: Iterable[pb.CardState]) -> int:
-    """Write the states that are newer than what wallet holds; returns how many changed."""
+    """Write the states that are newer than what wallet holds; returns how many changed. A
+    state without terms keeps the terms held. Terms fill a card held without any whatever the
+    version: its terms never changed since wallet holds it (a type change pushes its cards'
+    terms, and no write drops them)."""
     rows = [_row(s) for s in _newest(states)]
     if not rows:
         return 0
     stmt = insert(cards).values(rows)
+    new = stmt.excluded
+    newer = cards.c.version < new.version
+    fills = cards.c.max_balance.is_(None) & new.max_balance.is_not(None)
+    set_ = {c: case((newer, new[c]), else_=cards.c[c]) for c in _STATE}
+    set_ |= {t: case((newer | fills, func.coalesce(new[t], cards.c[t])), else_=cards.c[t]) for t in TERMS}
     stmt = stmt.on_conflict_do_update(
-        index_elements=[cards.c.card_no],
-        set_={c: stmt.excluded[c] for c in rows[0] if c != "card_no"} | {"updated_at": func.now()},
-        where=cards.c.version < stmt.excluded.version,
+        index_elements=[cards.c.card_no], set_=set_ | {"updated_at": func.now()}, where=newer | fills
     ).returning(cards.c.card_no)
     return len((await session.execute(stmt)).all())
 
@@ -115,17 +141,39 @@ def state_of(card: members_pb2.Card) -> pb.CardState:
     return pb.CardState(
         card_no=card.card_no, account_id=card.account_id, member_no=card.member_no, status=card.status,
         home_store_path=card.member_home_store_path, card_type=card.card_type,
-        card_type_home_scope=card.card_type_home_scope, version=card.version,
+        card_type_home_scope=card.card_type_home_scope, version=card.version, terms=_terms(card),
     )  # fmt: skip
 
 
 async def learn(ctx: WalletContext, p: Principal, card_no: str) -> None:
-    """The fallback for a card wallet has not heard of (issued before wallet kept cards, or
-    its event not here yet): ask members once and keep the answer (raises members' refusal,
-    e.g. ``NotFound``). An answer older than what arrived meanwhile changes nothing."""
+    """The fallback for a card wallet has not heard of, or not of its terms (issued before
+    wallet kept cards, or its event not here yet): ask members once and keep the answer (raises
+    members' refusal, e.g. ``NotFound``). An answer older than what arrived meanwhile changes
+    nothing but terms wallet did not have."""
     card = await ctx.members.card(p, card_no)
     async with ctx.db.transaction() as session:
         await store(session, [state_of(card)])
+
+
+_CARD = select(*(cards.c[name] for name in StoredCard.COLUMNS)).where(cards.c.card_no == bindparam("card_no"))
+
+
+async def card_of(ctx: WalletContext, p: Principal, card_no: str) -> StoredCard:
+    """The card and its terms as wallet holds them, in one statement; asked of members first
+    when wallet has not heard of them (``learn``: members' ``NotFound`` for no such card)."""
+    card = await _read(ctx, card_no)
+    if card is None or not card.terms_known:
+        await learn(ctx, p, card_no)
+        card = await _read(ctx, card_no)
+    if card is None or not card.terms_known:  # learnt, and gone or changed meanwhile: ask again
+        raise Unavailable(f"card {card_no!r} is changing: try again")
+    return card
+
+
+async def _read(ctx: WalletContext, card_no: str) -> StoredCard | None:
+    async with ctx.db.autocommit() as conn:
+        row = (await conn.execute(_CARD, {"card_no": card_no})).first()
+    return None if row is None else StoredCard(*row)
 
 
 # --- members' events --------------------------------------------------------------------------
@@ -140,6 +188,7 @@ def members_routes(rt: Runtime) -> dict[str, Route]:
                 card_no=msg.card_no, account_id=msg.account_id, member_no=msg.member_no, status="active",
                 home_store_path=msg.home_store_path, card_type=msg.card_type,
                 card_type_home_scope=msg.card_type_home_scope, version=msg.version,
+                terms=_terms(msg.terms) if msg.HasField("terms") else None,
             )])  # fmt: skip
 
     async def status_changed(session: Executor, event: Event, msg: mev.CardStatusChanged) -> None:
@@ -156,6 +205,7 @@ def members_routes(rt: Runtime) -> dict[str, Route]:
                 card_no=msg.new_card_no, account_id=msg.account_id, member_no=msg.member_no, status="active",
                 home_store_path=msg.home_store_path, card_type=msg.card_type,
                 card_type_home_scope=msg.card_type_home_scope, version=msg.new_card_version,
+                terms=_terms(msg.terms) if msg.HasField("terms") else None,
             )])  # fmt: skip
 
     return {

@@ -205,48 +205,60 @@ _CLAIM = """
 
 _ACCOUNT_COLUMNS = "id, card_no, member_no, home_store_path, principal, bonus, status"
 
-# For a payment: the card as wallet holds it (``services.wallet.cards``) comes along, share-locked
-# before its account is locked, so a block members pushes meanwhile waits for this payment to
-# commit: once the block has returned, no payment that read the card before it is still to
-# commit. The account is the card's (card_id IS NULL: a card wallet has not heard of).
+TERMS = ("max_balance", "max_single_top_up", "joining_fee", "annual_fee", "replacement_fee")
+
+# The card as wallet holds it (``services.wallet.cards``), under names apart from the account's.
+CARD_COLUMNS = (
+    "card_no", "account_id", "member_no", "status", "home_store_path", "card_type", "card_type_home_scope", *TERMS,
+)  # fmt: skip
+_CARD_FIELDS = ", ".join(f"k.{c} AS card_{c}" for c in CARD_COLUMNS)
+
+# For a payment: the card comes along, share-locked before its account is locked, so a block
+# members pushes meanwhile waits for this payment to commit: once the block has returned, no
+# payment that read the card before it is still to commit. The account is the card's
+# (card_card_no IS NULL: a card wallet has not heard of).
 CLAIM_AND_LOCK = text(
     f"""
     WITH {_CLAIM},
     card AS (
-        SELECT card_no, account_id, member_no, status, card_type, card_type_home_scope FROM cards
-        WHERE card_no = :card_no AND EXISTS (SELECT FROM claim) FOR SHARE
+        SELECT * FROM cards WHERE card_no = :card_no AND EXISTS (SELECT FROM claim) FOR SHARE
     ),
     locked AS (
         SELECT {_ACCOUNT_COLUMNS} FROM accounts
         WHERE id = (SELECT account_id FROM card) FOR UPDATE
     )
-    SELECT c.claimed, a.*, {_RISK_RULES_JSON} AS risk_rules, k.card_no AS card_id, k.account_id AS card_account_id,
-        k.member_no AS card_member_no, k.status AS card_status, k.card_type AS card_type,
-        k.card_type_home_scope AS card_type_home_scope
+    SELECT c.claimed, a.*, {_RISK_RULES_JSON} AS risk_rules, {_CARD_FIELDS}
     FROM (SELECT count(*) AS claimed FROM claim) c LEFT JOIN card k ON true LEFT JOIN locked a ON true
     """
 )
 
-# For a top-up: the account is opened on first use (only for a card that may take value),
-# and the bonus rules and the top-up policy come along.
+# For a top-up: the card comes along share-locked as for a payment, its account is opened on
+# first use (only for an active card whose terms wallet holds: anything else is refused, or
+# asked of members and run again) and locked, and the bonus rules and the top-up policy come
+# along.
 CLAIM_AND_OPEN = text(
     f"""
     WITH {_CLAIM},
+    card AS (
+        SELECT * FROM cards WHERE card_no = :card_no AND EXISTS (SELECT FROM claim) FOR SHARE
+    ),
+    usable AS (
+        SELECT account_id, card_no, member_no, home_store_path FROM card
+        WHERE status = 'active' AND max_balance IS NOT NULL
+    ),
     opened AS (
         INSERT INTO accounts (id, card_no, member_no, home_store_path)
-        SELECT CAST(:account_id AS uuid), :card_no, :member_no, :home
-        WHERE CAST(:usable AS boolean) AND EXISTS (SELECT FROM claim)
+        SELECT account_id, card_no, member_no, home_store_path FROM usable
         ON CONFLICT DO NOTHING
         RETURNING {_ACCOUNT_COLUMNS}, true AS created
     ),
     locked AS (
         SELECT {_ACCOUNT_COLUMNS}, false AS created FROM accounts
-        WHERE id = CAST(:account_id AS uuid) AND CAST(:usable AS boolean) AND EXISTS (SELECT FROM claim)
-        FOR UPDATE
+        WHERE id = (SELECT account_id FROM usable) FOR UPDATE
     )
     SELECT c.claimed, a.*, {_RISK_RULES_JSON} AS risk_rules, {_BONUS_RULES_JSON} AS bonus_rules,
-        {_POLICY_JSON} AS policy
-    FROM (SELECT count(*) AS claimed FROM claim) c
+        {_POLICY_JSON} AS policy, {_CARD_FIELDS}
+    FROM (SELECT count(*) AS claimed FROM claim) c LEFT JOIN card k ON true
     LEFT JOIN (SELECT * FROM opened UNION ALL SELECT * FROM locked) a ON true
     """
 )
@@ -255,9 +267,10 @@ CLAIM_AND_OPEN = text(
 PEEK_TOP_UP = text(
     f"""
     SELECT false AS claimed, a.*, {_RISK_RULES_JSON} AS risk_rules, {_BONUS_RULES_JSON} AS bonus_rules,
-        {_POLICY_JSON} AS policy
+        {_POLICY_JSON} AS policy, {_CARD_FIELDS}
     FROM (SELECT 1) one
-    LEFT JOIN (SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id = CAST(:account_id AS uuid)) a ON true
+    LEFT JOIN cards k ON k.card_no = :card_no
+    LEFT JOIN (SELECT {_ACCOUNT_COLUMNS} FROM accounts) a ON a.id = k.account_id
     """
 )
 
@@ -300,21 +313,34 @@ def write_statement(outbox: str) -> TextClause:
 
 @dataclass(frozen=True)
 class StoredCard:
-    """A card as wallet holds it (``CLAIM_AND_LOCK`` reads it with the account)."""
+    """A card as wallet holds it (the claim statements read it with the account); its type's
+    terms are None while wallet has not heard of them."""
+
+    COLUMNS = CARD_COLUMNS
 
     card_no: str
     account_id: uuid.UUID
     member_no: str
     status: str
+    home_store_path: str
     card_type: str
     card_type_home_scope: str
+    max_balance: int | None
+    max_single_top_up: int | None
+    joining_fee: int | None
+    annual_fee: int | None
+    replacement_fee: int | None
+
+    @property
+    def terms_known(self) -> bool:
+        return self.max_balance is not None
 
 
 @dataclass
 class Claim:
     claimed: bool
     account: Any  # the locked accounts row (None: no account, or not claimed)
-    card: StoredCard | None  # CLAIM_AND_LOCK only (None: not heard of, or not claimed)
+    card: StoredCard | None  # None: not heard of, or not claimed
     created: bool  # the account was opened by this statement
     risk_rules: list[dict[str, Any]]
     bonus_rules: list[dict[str, Any]]
@@ -337,15 +363,8 @@ async def claim(
 def _claim_of(row: Any) -> Claim:
     m = row._mapping
     card = None
-    if m.get("card_id") is not None:
-        card = StoredCard(
-            m["card_id"],
-            m["card_account_id"],
-            m["card_member_no"],
-            m["card_status"],
-            m["card_type"],
-            m["card_type_home_scope"],
-        )
+    if m.get("card_card_no") is not None:
+        card = StoredCard(*(m[f"card_{c}"] for c in StoredCard.COLUMNS))
     return Claim(
         claimed=bool(row.claimed),
         account=row if row.id is not None else None,
@@ -357,11 +376,11 @@ def _claim_of(row: Any) -> Claim:
     )
 
 
-async def peek_top_up(session: Executor, account_id: uuid.UUID) -> Claim:
-    """What a top-up of the account would read (``CLAIM_AND_OPEN``: the account, the rules,
-    the policy), read only: ``claimed`` is False and the account (None: not opened yet) is
-    not locked."""
-    row = (await session.execute(PEEK_TOP_UP, {"account_id": str(account_id)})).one()
+async def peek_top_up(session: Executor, card_no: str) -> Claim:
+    """What a top-up of the card would read (``CLAIM_AND_OPEN``: the card, its account, the
+    rules, the policy), read only: ``claimed`` is False and nothing is locked (account None:
+    not opened yet; card None: not heard of)."""
+    row = (await session.execute(PEEK_TOP_UP, {"card_no": card_no})).one()
     return _claim_of(row)
 
 

@@ -47,9 +47,10 @@ accounts = Table(
     CheckConstraint("bonus >= 0", name="bonus_non_negative"),
 )
 
-# What a payment needs of a card, copied from members (pushed for blocks before they commit
-# there, and from its events): a payment reads it in its claim statement, not from members.
-# ``version`` is members' and only grows: an older state never overwrites a newer one.
+# What a payment, a top-up or a fee needs of a card, copied from members (pushed for blocks and
+# type changes before they commit there, and from its events): they read it in their claim
+# statement, not from members. ``version`` is members' and only grows: an older state never
+# overwrites a newer one. The type's terms (limits, fees) are NULL until heard of.
 cards = Table(
     "cards",
     metadata,
@@ -61,6 +62,11 @@ cards = Table(
     Column("card_type", String(32), nullable=False),
     Column("card_type_home_scope", Text, nullable=False, server_default=""),
     Column("version", BigInteger, nullable=False),
+    Column("max_balance", BigInteger),
+    Column("max_single_top_up", BigInteger),
+    Column("joining_fee", BigInteger),
+    Column("annual_fee", BigInteger),
+    Column("replacement_fee", BigInteger),
     _ts("updated_at"),
 )
 

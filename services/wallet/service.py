@@ -4,12 +4,13 @@ Each is one database transaction under the account's row lock, run once per requ
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.events.v1 import wallet_pb2 as ev
@@ -28,6 +29,8 @@ from services.wallet.domain import (
 from services.wallet.journal import Outcome, lock_account, open_account, post, run_once, ts
 from services.wallet.models import accounts, transactions
 
+R = TypeVar("R")
+
 
 def acting_path(p: Principal, given: str) -> str:
     """Where the transaction happens: the caller's own unit unless it names one in its scope."""
@@ -38,70 +41,108 @@ def acting_path(p: Principal, given: str) -> str:
     return given
 
 
-def _account_id(card) -> uuid.UUID:  # type: ignore[no-untyped-def]
-    return uuid.UUID(card.account_id)
-
-
 @dataclass(frozen=True)
-class _TopUpTarget:
-    """A top-up's card and where it happens, past the checks that need no database."""
+class _Limits:
+    """What the card's type lets a top-up bring (0 on the type: the deployment's default)."""
 
-    card: Any  # the members service's card
-    acting: str
     max_single: int
     max_balance: int
 
 
-async def _top_up_target(
-    ctx: WalletContext, p: Principal, card_no: str, amount: int, channel: str, acting_store_path: str
-) -> _TopUpTarget:
+def _top_up_acting(p: Principal, amount: int, channel: str, acting_store_path: str) -> str:
+    """The checks that need nothing stored; returns where the top-up happens."""
     access.require(p, access.MOVERS, "top up cards")
     domain.check_amount(amount)
     if channel not in domain.TOP_UP_CHANNELS:
         raise InvalidArgument(f"channel must be one of {', '.join(domain.TOP_UP_CHANNELS)}", field="channel")
-    acting = acting_path(p, acting_store_path)
-    card = await ctx.members.card(p, card_no)
+    return acting_path(p, acting_store_path)
+
+
+def _admit_top_up(
+    ctx: WalletContext, p: Principal, claim: journal.Claim, acting: str, amount: int
+) -> _Limits:
+    """The card (as ``claim`` read it) may take ``amount`` here: its type's scope, its single
+    top-up limit, HQ's top-up policy, its status — in this order, the order members' answer
+    was checked in when wallet asked it for the card. Raises ``_UnknownCard`` for a card (or
+    terms) wallet has not heard of."""
+    card = claim.card
+    if card is None or not card.terms_known:
+        raise _UnknownCard(card.card_no if card else "")
     rules.check_card_scope(card, acting, p)
-    max_single = card.max_single_top_up or ctx.settings.wallet_max_single_top_up
-    max_balance = card.max_balance or ctx.settings.wallet_max_balance
-    if amount > max_single:
-        raise domain.LimitExceeded(f"a single top-up may be at most {max_single} fen")
-    return _TopUpTarget(card, acting, max_single, max_balance)
-
-
-def _check_top_up_admitted(p: Principal, target: _TopUpTarget, claim: journal.Claim) -> None:
-    """HQ's top-up policy lets the caller take it here, and the card may take value."""
+    limits = _Limits(
+        card.max_single_top_up or ctx.settings.wallet_max_single_top_up,
+        card.max_balance or ctx.settings.wallet_max_balance,
+    )
+    if amount > limits.max_single:
+        raise domain.LimitExceeded(f"a single top-up may be at most {limits.max_single} fen")
     policy = claim.policy
-    rules.check_policy_row(SimpleNamespace(**policy) if policy else None, p, target.acting)
-    domain.check_card_usable(target.card.status)
+    rules.check_policy_row(SimpleNamespace(**policy) if policy else None, p, acting)
+    domain.check_card_usable(card.status)
+    return limits
 
 
 def _top_up_terms(
-    target: _TopUpTarget, claim: journal.Claim, account: Any, amount: int, now: datetime
+    limits: _Limits, claim: journal.Claim, account: Any, amount: int, acting: str, now: datetime
 ) -> domain.TopUpTerms:
     """The bonus (``domain.top_up_terms`` over the active rules ``claim`` read) and the limits:
     ``account``'s balance after the top-up and its bonus (None: an account not opened yet)."""
-    terms = domain.top_up_terms(rules.bonus_rule_views(claim.bonus_rules), amount, target.acting, now)
+    terms = domain.top_up_terms(rules.bonus_rule_views(claim.bonus_rules), amount, acting, now)
     held = account.principal + account.bonus if account is not None else 0
-    domain.check_top_up_limits(amount, held + amount + terms.bonus, target.max_single, target.max_balance)
+    domain.check_top_up_limits(amount, held + amount + terms.bonus, limits.max_single, limits.max_balance)
     return terms
 
 
-async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.Transaction:
-    target = await _top_up_target(ctx, p, req.card_no, req.amount, req.channel, req.acting_store_path)
-    card, acting = target.card, target.acting
+class _UnknownCard(Exception):
+    """Raised inside a claim for a card wallet has not heard of (or not of its type's terms):
+    its transaction rolls back (nothing claimed) and the request runs again after
+    ``cards.learn``."""
 
+
+class _Unstored(Exception):
+    """A refusal found inside a claim that is kept nowhere, as when it was checked before the
+    claim (a top-up over the card type's single limit may be sent again smaller)."""
+
+    def __init__(self, err: ChainclubError) -> None:
+        super().__init__(str(err))
+        self.err = err
+
+
+async def _learning(ctx: WalletContext, p: Principal, card_no: str, run: Callable[[], Awaitable[R]]) -> R:
+    """``run``, and once more after asking members for the card if wallet had not heard of it."""
+    try:
+        return await run()
+    except _UnknownCard:
+        await cards.learn(ctx, p, card_no)
+    return await run()
+
+
+async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.Transaction:
+    """Tops up the card's account. The card and its type's limits come from wallet's own copy
+    (``services.wallet.cards``), read in the claim statement under the account lock — members
+    is not asked but for a card wallet has not heard of."""
+    acting = _top_up_acting(p, req.amount, req.channel, req.acting_store_path)
+    try:
+        return await _learning(ctx, p, req.card_no, lambda: _top_up(ctx, p, req, acting))
+    except _Unstored as refused:
+        raise refused.err from None
+
+
+async def _top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest, acting: str) -> pb.Transaction:
     async def decide(session: journal.Executor, claim: journal.Claim, outcome: Outcome):  # type: ignore[no-untyped-def]
-        _check_top_up_admitted(p, target, claim)
+        try:
+            limits = _admit_top_up(ctx, p, claim, acting, req.amount)
+        except domain.LimitExceeded as err:
+            raise _Unstored(err) from None
+        card = claim.card
         account = claim.account
         if account is None:  # opened concurrently by another request: read it again, locked
             account = await open_account(
-                session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path
+                session, card.account_id, card.card_no, card.member_no, card.home_store_path
             )
         elif account.status != "open":
             raise ChainclubError("the card's stored-value account is closed", reason="conflict")
         now = ctx.now()
-        terms = _top_up_terms(target, claim, account, req.amount, now)
+        terms = _top_up_terms(limits, claim, account, req.amount, acting, now)
         rule, bonus, points = terms.rule, terms.bonus, terms.bonus_points
         txn_id = uuid.uuid4()
         raised = await rules.assess(
@@ -128,10 +169,7 @@ async def top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest) -> pb.T
         )  # fmt: skip
         return planned, "wallet.topup.completed", event, account.home_store_path
 
-    params = {
-        "account_id": _account_id(card), "card_no": card.card_no, "member_no": card.member_no,
-        "home": card.member_home_store_path, "usable": card.status == "active",
-    }  # fmt: skip
+    params = {"card_no": req.card_no}
     return await journal.run_claimed(ctx, "topup", req, journal.CLAIM_AND_OPEN, params, decide)
 
 
@@ -139,17 +177,23 @@ async def preview_top_up(ctx: WalletContext, p: Principal, req: pb.PreviewTopUpR
     """What ``top_up`` would give now, refused as it would refuse (a blocking risk rule
     included, without its alert): the same checks and the same bonus decision over the same
     reads, in a read-only transaction that claims, opens, locks and writes nothing."""
-    target = await _top_up_target(ctx, p, req.card_no, req.amount, req.channel, req.acting_store_path)
+    acting = _top_up_acting(p, req.amount, req.channel, req.acting_store_path)
+    return await _learning(ctx, p, req.card_no, lambda: _preview(ctx, p, req, acting))
+
+
+async def _preview(
+    ctx: WalletContext, p: Principal, req: pb.PreviewTopUpRequest, acting: str
+) -> pb.TopUpPreview:
     async with ctx.db.engine.connect() as session:
-        claim = await journal.peek_top_up(session, _account_id(target.card))
-        _check_top_up_admitted(p, target, claim)
+        claim = await journal.peek_top_up(session, req.card_no)
+        limits = _admit_top_up(ctx, p, claim, acting, req.amount)
         account = claim.account
         if account is not None and account.status != "open":
             raise ChainclubError("the card's stored-value account is closed", reason="conflict")
         now = ctx.now()
-        terms = _top_up_terms(target, claim, account, req.amount, now)
-        raised = await rules.risk_hits(ctx, session, kind="topup", account_id=_account_id(target.card),
-                                       amount=req.amount, acting=target.acting, now=now,
+        terms = _top_up_terms(limits, claim, account, req.amount, acting, now)
+        raised = await rules.risk_hits(ctx, session, kind="topup", account_id=claim.card.account_id,
+                                       amount=req.amount, acting=acting, now=now,
                                        loaded=claim.risk_rules)  # fmt: skip
     refused = rules.blocked(raised)
     if refused is not None:
@@ -160,11 +204,6 @@ async def preview_top_up(ctx: WalletContext, p: Principal, req: pb.PreviewTopUpR
     )  # fmt: skip
 
 
-class _UnknownCard(Exception):
-    """Raised inside a payment's claim for a card wallet has not heard of: its transaction
-    rolls back (nothing claimed) and the payment runs again after ``cards.learn``."""
-
-
 async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePaymentRequest) -> pb.Transaction:
     """Pays from the card's account. The card's status and scope come from wallet's own copy
     (``services.wallet.cards``), read in the claim statement under the account lock — members
@@ -173,11 +212,7 @@ async def capture_payment(ctx: WalletContext, p: Principal, req: pb.CapturePayme
     access.require(p, access.MOVERS, "take payments")
     domain.check_amount(req.amount)
     acting = acting_path(p, req.acting_store_path)
-    try:
-        return await _capture(ctx, p, req, acting)
-    except _UnknownCard:
-        await cards.learn(ctx, p, req.card_no)
-    return await _capture(ctx, p, req, acting)
+    return await _learning(ctx, p, req.card_no, lambda: _capture(ctx, p, req, acting))
 
 
 async def _capture(
@@ -310,8 +345,8 @@ async def charge_fee(ctx: WalletContext, p: Principal, req: pb.ChargeFeeRequest)
     if payment not in domain.FEE_PAYMENTS:
         raise InvalidArgument("payment must be cash or stored_value", field="payment")
     acting = acting_path(p, req.acting_store_path)
-    card = await ctx.members.card(p, req.card_no)
-    if not p.may_access(card.member_home_store_path):
+    card = await cards.card_of(ctx, p, req.card_no)
+    if not p.may_access(card.home_store_path):
         raise NotFound(f"no card {req.card_no!r}")  # fees stay with the member's home scope
     defaults = {"joining": card.joining_fee, "annual": card.annual_fee, "replacement": card.replacement_fee}
     amount = req.amount or defaults.get(req.fee_type, 0)
@@ -321,7 +356,7 @@ async def charge_fee(ctx: WalletContext, p: Principal, req: pb.ChargeFeeRequest)
 
     async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
         account = await open_account(
-            session, _account_id(card), card.card_no, card.member_no, card.member_home_store_path
+            session, card.account_id, card.card_no, card.member_no, card.home_store_path
         )
         if payment == "stored_value":
             domain.check_card_usable(card.status)
@@ -359,12 +394,12 @@ async def close_account(ctx: WalletContext, p: Principal, req: pb.CloseAccountRe
     if req.fee < 0:
         raise InvalidArgument("fee must not be negative", field="fee")
     acting = acting_path(p, req.acting_store_path)
-    card = await ctx.members.card(p, req.card_no)
-    if not p.may_access(card.member_home_store_path):
+    card = await cards.card_of(ctx, p, req.card_no)
+    if not p.may_access(card.home_store_path):
         raise NotFound(f"no card {req.card_no!r}")
 
     async def work(session: AsyncSession, outcome: Outcome) -> pb.Transaction:
-        account = await lock_account(session, _account_id(card))
+        account = await lock_account(session, card.account_id)
         if account is None or account.status != "open":
             raise domain.WalletError("there is no open account on this card", reason="conflict")
         fee = min(req.fee, account.principal)
@@ -399,18 +434,23 @@ def transaction_pb(r) -> pb.Transaction:  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
+_ACCOUNT = select(accounts.c.principal, accounts.c.bonus, accounts.c.status).where(
+    accounts.c.id == bindparam("id")
+)
+
+
 async def get_balance(ctx: WalletContext, p: Principal, req: pb.GetBalanceRequest) -> pb.Balance:
     """Any counter of the chain may see a card's balance (通存通兑); the card must exist."""
     access.require(p, access.READERS, "read balances")
-    card = await ctx.members.card(p, req.card_no)
-    if p.role == "auditor" and not p.may_access(card.member_home_store_path):
+    card = await cards.card_of(ctx, p, req.card_no)
+    if p.role == "auditor" and not p.may_access(card.home_store_path):
         raise NotFound(f"no card {req.card_no!r}")
-    async with ctx.db.sessions() as session:
-        row = (await session.execute(select(accounts).where(accounts.c.id == _account_id(card)))).first()
+    async with ctx.db.autocommit() as conn:
+        row = (await conn.execute(_ACCOUNT, {"id": card.account_id})).first()
     principal, bonus = (row.principal, row.bonus) if row else (0, 0)
     return pb.Balance(
-        principal=principal, bonus=bonus, total=principal + bonus, account_id=card.account_id, card_no=card.card_no,
-        card_status=card.status, status=row.status if row else "open",
+        principal=principal, bonus=bonus, total=principal + bonus, account_id=str(card.account_id),
+        card_no=card.card_no, card_status=card.status, status=row.status if row else "open",
     )  # fmt: skip
 
 
@@ -421,12 +461,12 @@ async def list_transactions(
     limit = req.page.limit or 50
     if not 1 <= limit <= 500:
         raise InvalidArgument("limit must be 1..500", field="limit")
-    card = await ctx.members.card(p, req.card_no)
-    if not p.may_access(card.member_home_store_path):
+    card = await cards.card_of(ctx, p, req.card_no)
+    if not p.may_access(card.home_store_path):
         raise NotFound(f"no card {req.card_no!r}")  # the history stays with the member's home scope
     query = (
         select(transactions)
-        .where(transactions.c.account_id == _account_id(card))
+        .where(transactions.c.account_id == card.account_id)
         .order_by(transactions.c.created_at.desc(), transactions.c.id)
     )
     if req.page.cursor:

@@ -48,7 +48,7 @@ class MemberAnonymized(_message.Message):
     def __init__(self, member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ...) -> None: ...
 
 class CardIssued(_message.Message):
-    __slots__ = ("card_no", "member_no", "card_type", "home_store_path", "account_id", "joining_fee", "holder_member_nos", "card_type_home_scope", "version")
+    __slots__ = ("card_no", "member_no", "card_type", "home_store_path", "account_id", "joining_fee", "holder_member_nos", "card_type_home_scope", "version", "terms")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,7 @@ class CardIssued(_message.Message):
     HOLDER_MEMBER_NOS_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_HOME_SCOPE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     member_no: str
     card_type: str
@@ -67,7 +68,8 @@ class CardIssued(_message.Message):
     holder_member_nos: _containers.RepeatedScalarFieldContainer[str]
     card_type_home_scope: str
     version: int
-    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., joining_fee: _Optional[int] = ..., holder_member_nos: _Optional[_Iterable[str]] = ..., card_type_home_scope: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+    terms: CardTypeTerms
+    def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., card_type: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., joining_fee: _Optional[int] = ..., holder_member_nos: _Optional[_Iterable[str]] = ..., card_type_home_scope: _Optional[str] = ..., version: _Optional[int] = ..., terms: _Optional[_Union[CardTypeTerms, _Mapping]] = ...) -> None: ...
 
 class CardStatusChanged(_message.Message):
     __slots__ = ("card_no", "member_no", "from_status", "to_status", "home_store_path", "acting_store_path", "actor", "reason", "version", "account_id", "card_type", "card_type_home_scope")
@@ -98,7 +100,7 @@ class CardStatusChanged(_message.Message):
     def __init__(self, card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., from_status: _Optional[str] = ..., to_status: _Optional[str] = ..., home_store_path: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., version: _Optional[int] = ..., account_id: _Optional[str] = ..., card_type: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ...) -> None: ...
 
 class CardReplaced(_message.Message):
-    __slots__ = ("old_card_no", "new_card_no", "member_no", "home_store_path", "account_id", "replacement_fee", "fee_payment", "acting_store_path", "actor", "card_type", "card_type_home_scope", "new_card_version")
+    __slots__ = ("old_card_no", "new_card_no", "member_no", "home_store_path", "account_id", "replacement_fee", "fee_payment", "acting_store_path", "actor", "card_type", "card_type_home_scope", "new_card_version", "terms")
     OLD_CARD_NO_FIELD_NUMBER: _ClassVar[int]
     NEW_CARD_NO_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +113,7 @@ class CardReplaced(_message.Message):
     CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_HOME_SCOPE_FIELD_NUMBER: _ClassVar[int]
     NEW_CARD_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
     old_card_no: str
     new_card_no: str
     member_no: str
@@ -123,4 +126,19 @@ class CardReplaced(_message.Message):
     card_type: str
     card_type_home_scope: str
     new_card_version: int
-    def __init__(self, old_card_no: _Optional[str] = ..., new_card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., replacement_fee: _Optional[int] = ..., fee_payment: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ..., card_type: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ..., new_card_version: _Optional[int] = ...) -> None: ...
+    terms: CardTypeTerms
+    def __init__(self, old_card_no: _Optional[str] = ..., new_card_no: _Optional[str] = ..., member_no: _Optional[str] = ..., home_store_path: _Optional[str] = ..., account_id: _Optional[str] = ..., replacement_fee: _Optional[int] = ..., fee_payment: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., actor: _Optional[str] = ..., card_type: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ..., new_card_version: _Optional[int] = ..., terms: _Optional[_Union[CardTypeTerms, _Mapping]] = ...) -> None: ...
+
+class CardTypeTerms(_message.Message):
+    __slots__ = ("max_balance", "max_single_top_up", "joining_fee", "annual_fee", "replacement_fee")
+    MAX_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    MAX_SINGLE_TOP_UP_FIELD_NUMBER: _ClassVar[int]
+    JOINING_FEE_FIELD_NUMBER: _ClassVar[int]
+    ANNUAL_FEE_FIELD_NUMBER: _ClassVar[int]
+    REPLACEMENT_FEE_FIELD_NUMBER: _ClassVar[int]
+    max_balance: int
+    max_single_top_up: int
+    joining_fee: int
+    annual_fee: int
+    replacement_fee: int
+    def __init__(self, max_balance: _Optional[int] = ..., max_single_top_up: _Optional[int] = ..., joining_fee: _Optional[int] = ..., annual_fee: _Optional[int] = ..., replacement_fee: _Optional[int] = ...) -> None: ...

@@ -579,7 +579,7 @@ class Liability(_message.Message):
     def __init__(self, org_path: _Optional[str] = ..., principal: _Optional[int] = ..., bonus: _Optional[int] = ..., total: _Optional[int] = ..., accounts: _Optional[int] = ...) -> None: ...
 
 class CardState(_message.Message):
-    __slots__ = ("card_no", "account_id", "member_no", "status", "home_store_path", "card_type", "card_type_home_scope", "version")
+    __slots__ = ("card_no", "account_id", "member_no", "status", "home_store_path", "card_type", "card_type_home_scope", "version", "terms")
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_NO_FIELD_NUMBER: _ClassVar[int]
@@ -588,6 +588,7 @@ class CardState(_message.Message):
     CARD_TYPE_FIELD_NUMBER: _ClassVar[int]
     CARD_TYPE_HOME_SCOPE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
     card_no: str
     account_id: str
     member_no: str
@@ -596,7 +597,22 @@ class CardState(_message.Message):
     card_type: str
     card_type_home_scope: str
     version: int
-    def __init__(self, card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., member_no: _Optional[str] = ..., status: _Optional[str] = ..., home_store_path: _Optional[str] = ..., card_type: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+    terms: CardTerms
+    def __init__(self, card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., member_no: _Optional[str] = ..., status: _Optional[str] = ..., home_store_path: _Optional[str] = ..., card_type: _Optional[str] = ..., card_type_home_scope: _Optional[str] = ..., version: _Optional[int] = ..., terms: _Optional[_Union[CardTerms, _Mapping]] = ...) -> None: ...
+
+class CardTerms(_message.Message):
+    __slots__ = ("max_balance", "max_single_top_up", "joining_fee", "annual_fee", "replacement_fee")
+    MAX_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    MAX_SINGLE_TOP_UP_FIELD_NUMBER: _ClassVar[int]
+    JOINING_FEE_FIELD_NUMBER: _ClassVar[int]
+    ANNUAL_FEE_FIELD_NUMBER: _ClassVar[int]
+    REPLACEMENT_FEE_FIELD_NUMBER: _ClassVar[int]
+    max_balance: int
+    max_single_top_up: int
+    joining_fee: int
+    annual_fee: int
+    replacement_fee: int
+    def __init__(self, max_balance: _Optional[int] = ..., max_single_top_up: _Optional[int] = ..., joining_fee: _Optional[int] = ..., annual_fee: _Optional[int] = ..., replacement_fee: _Optional[int] = ...) -> None: ...
 
 class SetCardStatusRequest(_message.Message):
     __slots__ = ("cards",)
