@@ -8,22 +8,20 @@ from chainclub.common.v1 import common_pb2
 from chainclub.notify.v1 import notify_pb2 as pb
 from chainclub.notify.v1 import notify_pb2_grpc
 from kit.grpcserver import current_principal, service_info
-from kit.runtime import Runtime
 from services.notify import follow_up_batches, service
-from services.notify.consumers import context_for
+from services.notify.context import NotifyContext
 
 Ctx = grpc.aio.ServicerContext
 
 
 class NotifyApi(notify_pb2_grpc.NotifyServiceServicer):
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
-        self.ctx = context_for(runtime)
+    def __init__(self, ctx: NotifyContext) -> None:
+        self.ctx = ctx
 
     async def GetServiceInfo(
         self, request: common_pb2.GetServiceInfoRequest, context: grpc.aio.ServicerContext
     ) -> common_pb2.ServiceInfo:
-        return service_info(self.rt)
+        return service_info(self.ctx)
 
     async def ListTemplates(self, request: pb.ListTemplatesRequest, context: Ctx) -> pb.ListTemplatesResponse:
         return await service.list_templates(self.ctx, current_principal(), request)

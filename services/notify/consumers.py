@@ -21,27 +21,9 @@ from chainclub.events.v1 import members_pb2 as mev
 from chainclub.events.v1 import wallet_pb2 as wev
 from kit.events import Event
 from kit.inbox import Route
-from kit.runtime import Runtime
 from services.notify import service
-from services.notify.channels import channels_from
-from services.notify.context import MembersClient, NotifyContext, ReportsClient
+from services.notify.context import NotifyContext
 from services.notify.domain import consumption_key, yuan
-
-_CONTEXTS: dict[int, NotifyContext] = {}
-
-
-def context_for(rt: Runtime) -> NotifyContext:
-    """One context (one members channel) per runtime."""
-    if (ctx := _CONTEXTS.get(id(rt))) is None:
-        members = MembersClient(rt.settings.members_addr, rt.keys)
-        ctx = _CONTEXTS[id(rt)] = NotifyContext(
-            rt.db,
-            rt.settings,
-            members,
-            channels_from(rt.settings, rt.db),
-            ReportsClient(rt.settings, members),
-        )
-    return ctx
 
 
 def _time(ctx: NotifyContext, at: Timestamp, fallback: datetime) -> str:
@@ -49,9 +31,7 @@ def _time(ctx: NotifyContext, at: Timestamp, fallback: datetime) -> str:
     return when.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
 
 
-def members_routes(rt: Runtime) -> dict[str, Route]:
-    ctx = context_for(rt)
-
+def members_routes(ctx: NotifyContext) -> dict[str, Route]:
     async def registered(session: AsyncSession, event: Event, msg: mev.MemberRegistered) -> None:
         now = ctx.now()
         await service.add_deliveries(
@@ -78,9 +58,7 @@ def members_routes(rt: Runtime) -> dict[str, Route]:
     }
 
 
-def wallet_routes(rt: Runtime) -> dict[str, Route]:
-    ctx = context_for(rt)
-
+def wallet_routes(ctx: NotifyContext) -> dict[str, Route]:
     async def payment(session: AsyncSession, event: Event, msg: wev.PaymentCaptured) -> None:
         now = ctx.now()
         key = consumption_key(msg.reference) if msg.reference else event.id
@@ -121,9 +99,7 @@ def wallet_routes(rt: Runtime) -> dict[str, Route]:
     }
 
 
-def loyalty_routes(rt: Runtime) -> dict[str, Route]:
-    ctx = context_for(rt)
-
+def loyalty_routes(ctx: NotifyContext) -> dict[str, Route]:
     async def purchase(session: AsyncSession, event: Event, msg: lev.PurchaseRecorded) -> None:
         if not msg.member_no:
             return

@@ -1,5 +1,7 @@
 """What notify's use cases need: the database, settings, the channels and the members client
-(contact details and consents are read at send time, never stored here)."""
+(contact details and consents are read at send time, never stored here). One per process,
+built by ``services.notify.main`` and shared by the servicer, the consumers and the jobs
+(so the process holds one members channel)."""
 
 from __future__ import annotations
 
@@ -113,6 +115,8 @@ class NotifyContext:
     members: MembersClient
     channels: dict[str, Channel] = field(default_factory=dict)
     reports: ReportsClient | None = None
+    name: str = "notify"  # the process's service name and schema, for ``service_info``
+    schema_revision: str = ""
 
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -1,13 +1,17 @@
-"""Composition root of the notify service: `chainclub serve notify`."""
+"""Composition root of the notify service: `chainclub serve notify`. The only module that
+builds a ``NotifyContext``: ``Service.start`` calls ``context`` once and hands the one
+context (one members channel, one set of channels) to the servicer, consumers and jobs."""
 
 from __future__ import annotations
 
 from chainclub.notify.v1 import notify_pb2, notify_pb2_grpc
 from kit.bus import ConsumerSpec
 from kit.config import Settings
-from kit.runtime import ConsumerDef, ServiceSpec, serve
+from kit.runtime import ConsumerDef, Runtime, ServiceSpec, serve
 from services.notify.api import NotifyApi
+from services.notify.channels import channels_from
 from services.notify.consumers import loyalty_routes, members_routes, wallet_routes
+from services.notify.context import MembersClient, NotifyContext, ReportsClient
 from services.notify.models import tables
 from services.notify.schedules import run_schedules
 from services.notify.sender import run_sender
@@ -15,10 +19,24 @@ from services.notify.sender import run_sender
 SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
 
 
-def spec() -> ServiceSpec:
+def context(rt: Runtime) -> NotifyContext:
+    members = MembersClient(rt.settings.members_addr, rt.keys)
+    return NotifyContext(
+        rt.db,
+        rt.settings,
+        members,
+        channels_from(rt.settings, rt.db),
+        ReportsClient(rt.settings, members),
+        name=rt.name,
+        schema_revision=rt.schema_revision,
+    )
+
+
+def spec() -> ServiceSpec[NotifyContext]:
     return ServiceSpec(
         name="notify",
         tables=tables,
+        context=context,
         servicers=[(notify_pb2_grpc.add_NotifyServiceServicer_to_server, NotifyApi, SERVICE_NAME)],
         consumers=[
             ConsumerDef(

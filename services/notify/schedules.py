@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.runtime import Runtime
 from services.notify import domain, report, service
 from services.notify.context import NotifyContext
 from services.notify.models import schedule_runs
@@ -139,13 +138,10 @@ async def run_due(ctx: NotifyContext, now: datetime) -> dict[str, int | None]:
     return results
 
 
-async def run_schedules(rt: Runtime) -> None:
+async def run_schedules(ctx: NotifyContext) -> None:
     """Background loop of the notify process (beside the sender)."""
-    from services.notify.consumers import context_for
-
-    ctx = context_for(rt)
     while True:
-        await asyncio.sleep(rt.settings.notify_jobs_interval_seconds)
+        await asyncio.sleep(ctx.settings.notify_jobs_interval_seconds)
         await run_due(ctx, ctx.now())
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select, update
 
 from kit.errors import NotFound
-from kit.runtime import Runtime
 from services.notify import domain, templates
 from services.notify.channels import Message, ProviderBusy
 from services.notify.context import NotifyContext
@@ -113,13 +112,10 @@ def _skip(reason: str) -> dict[str, Any]:
     return {"status": "skipped", "last_error": reason, "_outcome": "skipped"}
 
 
-async def run_sender(rt: Runtime) -> None:
+async def run_sender(ctx: NotifyContext) -> None:
     """Background loop of the notify process."""
-    from services.notify.consumers import context_for
-
-    ctx = context_for(rt)
     while True:
-        await asyncio.sleep(rt.settings.notify_jobs_interval_seconds)
+        await asyncio.sleep(ctx.settings.notify_jobs_interval_seconds)
         try:
             await send_due(ctx, ctx.now())
         except asyncio.CancelledError:

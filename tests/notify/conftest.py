@@ -25,7 +25,6 @@ from kit.events import cloudevent_headers
 from kit.runtime import Service
 from kit.testing import Infra
 from services.members.main import spec as members_spec
-from services.notify.consumers import context_for
 from services.notify.context import NotifyContext
 from services.notify.main import spec as notify_spec
 from tests.members.conftest import random_phone
@@ -45,7 +44,7 @@ class Mailbox:
 class NotifyWorld:
     settings: Settings
     members: Service
-    notify: Service
+    notify: Service[NotifyContext]
     mailbox: Mailbox
     channel: grpc.aio.Channel
     members_channel: grpc.aio.Channel
@@ -57,8 +56,7 @@ class NotifyWorld:
 
     @property
     def ctx(self) -> NotifyContext:
-        assert self.notify.runtime is not None
-        return context_for(self.notify.runtime)
+        return self.notify.context
 
     @property
     def api(self) -> notify_pb2_grpc.NotifyServiceStub:

@@ -61,7 +61,7 @@ async def test_follow_ups_scoped_and_completed_once(notify_gateway) -> None:
     code, store = await gw.store()
     _, other_store = await gw.store()
     member = await w.register(store, sms=False, email=False, wechat=False)
-    handler = loyalty_routes(w.notify.runtime)["loyalty.purchase.recorded"].handler
+    handler = loyalty_routes(w.notify.context)["loyalty.purchase.recorded"].handler
     msg = lev.PurchaseRecorded(
         checkout_id=uuid.uuid4().hex,
         member_no=member.member_no,
@@ -136,7 +136,7 @@ async def test_follow_up_at_a_store_other_than_the_home_store_is_completed_there
     _, home = await gw.store()
     away_code, away = await gw.store()
     member = await w.register(home, sms=False, email=False, wechat=False)
-    handler = loyalty_routes(w.notify.runtime)["loyalty.purchase.recorded"].handler
+    handler = loyalty_routes(w.notify.context)["loyalty.purchase.recorded"].handler
     msg = lev.PurchaseRecorded(checkout_id=uuid.uuid4().hex, member_no=member.member_no, store_path=away,
                                home_store_path=home, first_purchase_at_store=True)  # fmt: skip
     msg.at.FromDatetime(datetime(2026, 11, 30, 3, 0, tzinfo=UTC))

@@ -50,7 +50,7 @@ async def test_registration_gives_one_welcome_per_consenting_channel_even_when_r
     rows = await _deliveries(w, member.member_no)
     assert {r.channel for r in rows} == {"sms", "wechat", "email"}, rows
     # The same event handled again (a redelivery past the inbox) adds nothing.
-    handler = members_routes(w.notify.runtime)["members.member.registered"].handler
+    handler = members_routes(w.notify.context)["members.member.registered"].handler
     from chainclub.events.v1 import members_pb2 as mev
 
     async with w.ctx.db.transaction() as s:
@@ -103,7 +103,7 @@ async def test_first_purchase_creates_333_follow_ups_and_completing_one_writes_a
     w = notify_world
     store = random_store()
     member = await w.register(store, sms=False, email=False, wechat=False)
-    handler = loyalty_routes(w.notify.runtime)["loyalty.purchase.recorded"].handler
+    handler = loyalty_routes(w.notify.context)["loyalty.purchase.recorded"].handler
     msg = lev.PurchaseRecorded(
         checkout_id=uuid.uuid4().hex,
         member_no=member.member_no,
@@ -206,7 +206,7 @@ async def test_provider_down_ends_dead_and_visible(notify_world, provider) -> No
 
 async def test_risk_alert_is_mailed_to_the_hq_contacts(notify_world) -> None:
     w = notify_world
-    handler = wallet_routes(w.notify.runtime)["wallet.alert.raised"].handler
+    handler = wallet_routes(w.notify.context)["wallet.alert.raised"].handler
     alert_id = uuid.uuid4().hex
     msg = wev.AlertRaised(alert_id=alert_id, rule_name="单笔大额", kind="single_amount", action="alert",
                           card_no="8800000001", amount=600_000, acting_store_path="HQ/E/S1", detail=alert_id)  # fmt: skip
