@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.auth import Principal
@@ -51,6 +51,17 @@ async def record(
     )
 
 
+# One row on its own, written out once: ``record_alone`` runs after nearly every change another
+# service makes (each top-up among them), so it is one autocommit statement, not built per call.
+_INSERT_ALONE = text(
+    """
+    INSERT INTO audit_log (actor, actor_role, action, target_type, target_id, org_path, detail, ip, request_id)
+    VALUES (:actor, :actor_role, :action, :target_type, :target_id, :org_path, CAST(:detail AS jsonb), :ip,
+        :request_id)
+    """
+)
+
+
 async def record_alone(
     state,
     request: Request,
@@ -61,9 +72,15 @@ async def record_alone(
     org_path: str,
     detail: dict[str, Any] | None = None,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Audit a change another service made (its own transaction committed already)."""
-    async with state.db.transaction() as session:
-        await record(session, request, actor, action, target_type, target_id, org_path, detail)
+    """Audit a change another service made (its own transaction committed already): one
+    statement that commits by itself, no BEGIN and COMMIT around it."""
+    params = {
+        "actor": actor.sub, "actor_role": actor.role, "action": action, "target_type": target_type,
+        "target_id": target_id, "org_path": org_path, "detail": json.dumps(detail or {}),
+        "ip": client_ip(request), "request_id": request_id(request),
+    }  # fmt: skip
+    async with state.db.autocommit() as conn:
+        await conn.execute(_INSERT_ALONE, params)
 
 
 # --- reading the log ------------------------------------------------------------------------------
