@@ -71,7 +71,8 @@ async def fund(settings: Settings, seeded: Seeded) -> float:
         # What members' card events would have brought wallet (its copy of each card).
         copies = await members.fetch(
             "SELECT c.card_no, c.account_id, m.member_no, c.status, m.home_store_path, c.card_type,"
-            " coalesce(t.home_scope, '') FROM cards c JOIN members m ON m.id = c.member_id"
+            " coalesce(t.home_scope, ''), t.max_balance, t.max_single_top_up, t.joining_fee, t.annual_fee,"
+            " t.replacement_fee FROM cards c JOIN members m ON m.id = c.member_id"
             " LEFT JOIN card_types t ON t.code = c.card_type WHERE c.card_no = any($1::text[])",
             seeded.card_nos,
         )
@@ -118,9 +119,10 @@ async def fund(settings: Settings, seeded: Seeded) -> float:
             )
             await conn.copy_records_to_table(
                 "cards",
-                records=[(*c, 0) for c in copies],
+                records=[(*c[:7], 0, *c[7:]) for c in copies],
                 columns=["card_no", "account_id", "member_no", "status", "home_store_path", "card_type",
-                         "card_type_home_scope", "version"],
+                         "card_type_home_scope", "version", "max_balance", "max_single_top_up", "joining_fee",
+                         "annual_fee", "replacement_fee"],
             )  # fmt: skip
         for table in (accounts, transactions, postings):
             await conn.execute(f"ANALYZE {table.name}")
