@@ -1,6 +1,7 @@
 """What the wallet use cases need: the database, outbox, settings and the members client
-(top-ups, fees and reads ask members for the card; a payment reads wallet's own copy of it,
-``services.wallet.cards``, and asks members only for a card it has not heard of)."""
+(payments, top-ups, fees and reads take the card from wallet's own copy, ``services.wallet.cards``,
+and ask members only for a card, or its type's terms, wallet has not heard of; adjustments still
+ask members)."""
 
 from __future__ import annotations
 
