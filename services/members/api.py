@@ -11,31 +11,22 @@ from chainclub.common.v1 import common_pb2
 from chainclub.members.v1 import members_pb2 as pb
 from chainclub.members.v1 import members_pb2_grpc
 from kit.grpcserver import current_principal, service_info
-from kit.runtime import Runtime
 from services.members import cards, celebrations, imports, records, service
-from services.members.context import MembersContext, WalletClient
-from services.members.pii import Keyring
+from services.members.context import MembersContext
 from services.members.summary import daily_summary
 
 Ctx = grpc.aio.ServicerContext
 
 
-def context_for(rt: Runtime) -> MembersContext:
-    s = rt.settings
-    keyring = Keyring.from_config(s.pii_keys, s.pii_active_key, s.pii_index_key, s.profile)
-    return MembersContext(rt.db, rt.tables.outbox, keyring, s, WalletClient(s.wallet_addr, rt.keys))
-
-
 class MembersApi(members_pb2_grpc.MembersServiceServicer):
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
-        self.ctx = context_for(runtime)
+    def __init__(self, ctx: MembersContext) -> None:
+        self.ctx = ctx
         self.imports = imports.Imports(self.ctx)
 
     async def GetServiceInfo(
         self, request: common_pb2.GetServiceInfoRequest, context: Ctx
     ) -> common_pb2.ServiceInfo:
-        return service_info(self.rt)
+        return service_info(self.ctx)
 
     async def RegisterMember(self, request: pb.RegisterMemberRequest, context: Ctx) -> pb.Member:
         return await service.register(self.ctx, current_principal(), request)

@@ -1,5 +1,6 @@
 """What the members use cases need: the database, the outbox, the PII keyring, settings, and
-the wallet client that tells wallet of card status changes."""
+the wallet client that tells wallet of card status changes. One per process, built by
+``services.members.main`` and shared by the servicer and the jobs."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ class WalletClient:
 
     @property
     def stub(self) -> wallet_pb2_grpc.WalletServiceStub:
-        """Connected on first use: most contexts (imports, jobs) never change a card."""
+        """Connected on first use: a process that never changes a card opens no channel."""
         if self._stub is None:
             self._stub = wallet_pb2_grpc.WalletServiceStub(grpcclient.channel(self.addr))
         return self._stub
@@ -79,6 +80,8 @@ class MembersContext:
     keyring: Keyring
     settings: Settings
     wallet: WalletClient
+    name: str = "members"  # the process's service name and schema, for ``service_info``
+    schema_revision: str = ""
 
     def today(self) -> date:
         return datetime.now(CHAIN_TZ).date()

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from services.members.api import context_for
 from services.members.cards import expire_due
 from services.members.context import CHAIN_TZ
 from services.members.domain import add_months
@@ -309,7 +308,7 @@ async def test_validity_sets_the_expiry_and_an_expired_card_is_dead(world, clerk
             .where(cards.c.card_no == m["card"]["card_no"])
             .values(expires_on=today - timedelta(days=1))
         )
-    await expire_due(context_for(rt), SYSTEM)
+    await expire_due(world.service.context, SYSTEM)
     assert await status_of(world, m["card"]["card_no"]) == "expired"
     assert await status_of(world, keeps["card"]["card_no"]) == "active"
     for action in ("report-loss", "freeze", "cancel-loss", "unfreeze"):

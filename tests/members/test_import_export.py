@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import func, select
 
 from services.members import imports
-from services.members.api import context_for
 from services.members.imports import INTERRUPTED, JobLock, recover_interrupted
 from services.members.models import import_jobs
 from tests.members.conftest import principal_for, random_phone
@@ -277,7 +276,7 @@ async def test_a_job_of_another_scope_is_not_found(world, region_pair):
 
 
 async def test_jobs_left_by_a_gone_process_are_marked_interrupted(world):
-    ctx = context_for(world.service.runtime)
+    ctx = world.service.context
     orphan, alive = uuid.uuid4(), uuid.uuid4()
     async with ctx.db.transaction() as session:
         for job_id, status in ((orphan, "running"), (alive, "queued")):

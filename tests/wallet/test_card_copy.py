@@ -7,6 +7,8 @@ once. A world of its own (members, wallet, gateway), so its services can be stop
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +26,6 @@ from kit.auth import KeySet
 from kit.events import cloudevent_headers
 from kit.runtime import Service
 from kit.testing import Infra, eventually
-from services.members.api import context_for as members_context
 from services.members.cards import change_status
 from services.members.main import spec as members_spec
 from services.wallet.main import spec as wallet_spec
@@ -232,8 +233,10 @@ async def test_members_without_a_key_of_its_own_tells_blocks_with_the_staff_toke
     reaches wallet by the card's event — the card stays blocked until then."""
     s = await shop(w)
     card = await funded(w, s, 2_000)
-    ctx = members_context(w.service.runtime)
-    ctx.wallet.token = None  # cannot sign
+    # a copy of the service's context whose wallet client cannot sign (the service's own can)
+    wallet = copy.copy(w.service.context.wallet)
+    wallet.token = None
+    ctx = dataclasses.replace(w.service.context, wallet=wallet)
     clerk = KeySet.from_settings(w.settings).verify(s.grpc_clerk)
     await change_status(ctx, clerk, members_pb2.ChangeCardStatusRequest(card_no=card, action="report_loss"))
     assert await stored(w, card) == await in_members(w, card)
