@@ -61,9 +61,9 @@ class ConsumerDef(Generic[C]):
 class ServiceSpec(Generic[C]):
     name: str
     tables: MessagingTables
+    context: Callable[[Runtime], C]  # builds the context once per process, after migrations
     # (add_XServicer_to_server, factory(context) -> servicer, full service name)
     servicers: Sequence[tuple[Callable[[Any, grpc.aio.Server], None], Callable[[C], Any], str]]
-    context: Callable[[Runtime], C] = lambda rt: rt  # type: ignore[assignment,return-value]  # built once per process, after migrations
     consumers: Sequence[ConsumerDef[C]] = field(default_factory=list)
     produces: bool = True  # has a stream of its own
     background: Sequence[Callable[[C], Any]] = field(default_factory=list)  # async jobs

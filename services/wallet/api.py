@@ -8,26 +8,20 @@ from chainclub.common.v1 import common_pb2
 from chainclub.wallet.v1 import wallet_pb2 as pb
 from chainclub.wallet.v1 import wallet_pb2_grpc
 from kit.grpcserver import current_principal, service_info
-from kit.runtime import Runtime
 from services.wallet import adjustments, batch, bonus, cards, reports, rules, service, summary
-from services.wallet.context import MembersClient, WalletContext
+from services.wallet.context import WalletContext
 
 Ctx = grpc.aio.ServicerContext
 
 
-def context_for(rt: Runtime) -> WalletContext:
-    return WalletContext(rt.db, rt.tables.outbox, rt.settings, MembersClient(rt.settings.members_addr))
-
-
 class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
-        self.ctx = context_for(runtime)
+    def __init__(self, ctx: WalletContext) -> None:
+        self.ctx = ctx
 
     async def GetServiceInfo(
         self, request: common_pb2.GetServiceInfoRequest, context: Ctx
     ) -> common_pb2.ServiceInfo:
-        return service_info(self.rt)
+        return service_info(self.ctx)
 
     async def TopUp(self, request: pb.TopUpRequest, context: Ctx) -> pb.Transaction:
         return await service.top_up(self.ctx, current_principal(), request)

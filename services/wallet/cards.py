@@ -31,7 +31,6 @@ from kit.auth import Principal
 from kit.errors import Forbidden, InvalidArgument, Unavailable
 from kit.events import Event
 from kit.inbox import Route
-from kit.runtime import Runtime
 from services.wallet import access
 from services.wallet.context import WalletContext
 from services.wallet.journal import TERMS, Executor, StoredCard
@@ -181,7 +180,10 @@ async def _read(ctx: WalletContext, card_no: str) -> StoredCard | None:
 # wallet then does not know is asked of members when it pays).
 
 
-def members_routes(rt: Runtime) -> dict[str, Route]:
+def members_routes(ctx: WalletContext) -> dict[str, Route]:
+    """The handlers of members' card events: each writes wallet's copy of the card in the
+    inbox transaction and needs nothing else of the context."""
+
     async def issued(session: Executor, event: Event, msg: mev.CardIssued) -> None:
         if msg.version:
             await store(session, [pb.CardState(

@@ -46,6 +46,8 @@ class WalletContext:
     outbox: Table
     settings: Settings
     members: MembersClient
+    name: str = "wallet"  # the process's service name and schema, for ``service_info``
+    schema_revision: str = ""
 
     @cached_property
     def write_statement(self) -> TextClause:

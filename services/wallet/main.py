@@ -1,4 +1,6 @@
-"""Composition root of the wallet service: `chainclub serve wallet`."""
+"""Composition root of the wallet service: `chainclub serve wallet`. The only module that
+builds a ``WalletContext``: ``Service.start`` calls ``context`` once and hands the one
+context (one members channel) to the servicer, the consumer and the jobs."""
 
 from __future__ import annotations
 
@@ -6,22 +8,31 @@ from chainclub.wallet.v1 import wallet_pb2, wallet_pb2_grpc
 from kit.bus import ConsumerSpec
 from kit.config import Settings
 from kit.runtime import ConsumerDef, Runtime, ServiceSpec, serve
-from services.wallet.api import WalletApi, context_for
+from services.wallet.api import WalletApi
 from services.wallet.batch import mark_interrupted
 from services.wallet.cards import SUBJECTS, members_routes
+from services.wallet.context import MembersClient, WalletContext
 from services.wallet.models import tables
 
 SERVICE_NAME = wallet_pb2.DESCRIPTOR.services_by_name["WalletService"].full_name
 
 
-async def interrupted_batches(rt: Runtime) -> None:
-    await mark_interrupted(context_for(rt))
+def context(rt: Runtime) -> WalletContext:
+    return WalletContext(
+        rt.db,
+        rt.tables.outbox,
+        rt.settings,
+        MembersClient(rt.settings.members_addr),
+        name=rt.name,
+        schema_revision=rt.schema_revision,
+    )
 
 
-def spec() -> ServiceSpec:
+def spec() -> ServiceSpec[WalletContext]:
     return ServiceSpec(
         name="wallet",
         tables=tables,
+        context=context,
         servicers=[(wallet_pb2_grpc.add_WalletServiceServicer_to_server, WalletApi, SERVICE_NAME)],
         consumers=[
             # wallet's copy of the cards (members pushes blocks; the events bring the rest)
@@ -29,7 +40,7 @@ def spec() -> ServiceSpec:
                 ConsumerSpec(durable="wallet-members", stream="MEMBERS", subjects=SUBJECTS), members_routes
             )
         ],
-        background=[interrupted_batches],
+        background=[mark_interrupted],
     )
 
 
