@@ -22,8 +22,9 @@ from tests.support import private_nats_url, start_suite
 pytestmark = pytest.mark.e2e
 
 REGISTER = "/chainclub.members.v1.MembersService/RegisterMember"
-GET_CARD = "/chainclub.members.v1.MembersService/GetCard"
+CHANGE_CARD_STATUS = "/chainclub.members.v1.MembersService/ChangeCardStatus"
 TOP_UP = "/chainclub.wallet.v1.WalletService/TopUp"
+SET_CARD_STATUS = "/chainclub.wallet.v1.WalletService/SetCardStatus"
 CONSUMERS = {"loyalty": "loyalty-members", "notify": "notify-members"}
 
 
@@ -34,7 +35,8 @@ def traceparent() -> tuple[str, str, str]:
 
 
 def consumers_caught_up(nats_url: str, timeout: float = 30.0) -> None:
-    """Wait until loyalty and notify acknowledged every MEMBERS event (their spans ended)."""
+    """Wait until loyalty and notify acknowledged every MEMBERS event they take (their spans
+    ended): nothing left to deliver to them, nothing delivered unacknowledged."""
 
     async def check() -> None:
         nc = await nats.connect(nats_url, connect_timeout=5)
@@ -45,11 +47,16 @@ def consumers_caught_up(nats_url: str, timeout: float = 30.0) -> None:
             while time.monotonic() < deadline:
                 last = (await js.stream_info("MEMBERS")).state.last_seq
                 infos = {s: await js.consumer_info("MEMBERS", d) for s, d in CONSUMERS.items()}
-                seen = {s: (i.ack_floor.stream_seq, last) for s, i in infos.items()}
-                if last and all(i.ack_floor.stream_seq >= last for i in infos.values()):
+                seen = {
+                    s: (i.ack_floor.stream_seq, last, i.num_pending, i.num_ack_pending)
+                    for s, i in infos.items()
+                }
+                if last and all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos.values()):
                     return
                 await asyncio.sleep(0.1)
-            raise AssertionError(f"consumers not caught up in {timeout}s (ack floor, last): {seen}")
+            raise AssertionError(
+                f"consumers not caught up in {timeout}s (ack floor, last, pending, unacked): {seen}"
+            )
         finally:
             await nc.close()
 
@@ -134,6 +141,12 @@ def test_a_request_is_one_trace_from_the_gateway_through_services_and_events(
                 r = call("POST", f"/api/v1/cards/{card_no}/top-ups", clerk, json={"amount": 10_000, "channel": "cash"},
                          headers={"traceparent": top_up_tp, "Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
                 assert r.status_code == 201, r.text
+
+                loss_tp, loss_trace, _ = traceparent()
+                r = call(
+                    "POST", f"/api/v1/cards/{card_no}/report-loss", clerk, headers={"traceparent": loss_tp}
+                )
+                assert r.status_code == 200, r.text
             consumers_caught_up(nats_url)
             # Nothing was exported yet: the processors only send when the processes stop.
             assert [s for s in collector.snapshot() if s.trace_id == register_trace] == []
@@ -155,12 +168,18 @@ def test_a_request_is_one_trace_from_the_gateway_through_services_and_events(
         consumed = one(spans, service, "consume members.member.registered", register_trace)
         assert (consumed.kind_name, consumed.parent_span_id) == ("SPAN_KIND_CONSUMER", register.span_id)
 
-    # A service calling another continues the caller's trace.
+    # A top-up is the gateway and wallet alone (wallet reads its own copy of the card).
     gateway = one(spans, "gateway", "POST /api/v1/cards/{card_no}/top-ups", top_up_trace)
     top_up = one(spans, "wallet", TOP_UP, top_up_trace)
     assert server_span_of(spans, parent_of(spans, top_up, "gateway")) == gateway
-    get_card = one(spans, "members", GET_CARD, top_up_trace)
-    assert get_card.parent_span_id == top_up.span_id
+    assert [s.name for s in spans if s.trace_id == top_up_trace and s.service == "members"] == []
+
+    # A service calling another continues the caller's trace: members tells wallet of a block.
+    gateway = one(spans, "gateway", "POST /api/v1/cards/{card_no}/report-loss", loss_trace)
+    change = one(spans, "members", CHANGE_CARD_STATUS, loss_trace)
+    assert server_span_of(spans, parent_of(spans, change, "gateway")) == gateway
+    told = one(spans, "wallet", SET_CARD_STATUS, loss_trace)
+    assert told.parent_span_id == change.span_id
 
     for span in spans:
         assert span.resource["service.version"] == "7.7.7-e2e"

@@ -93,6 +93,18 @@ async def card_of_type(w: WalletWorld, s, ctype: str) -> str:  # type: ignore[no
     return card
 
 
+async def restart_members(w: WalletWorld, s, card_no: str) -> None:  # type: ignore[no-untyped-def]
+    """Members back on its address, once the gateway reaches it again (its channel reconnects
+    with a backoff)."""
+    w.service = Service(members_spec(), w.settings)
+    await w.service.start(w.settings.members_addr)
+
+    async def reached() -> bool:
+        return (await w.call("GET", f"/api/v1/cards/{card_no}", s.clerk)).status_code == 200
+
+    await eventually(reached, timeout=30, what="members reached again")
+
+
 def top_up(w: WalletWorld, token: str, card_no: str, amount: int, request_id: str):  # type: ignore[no-untyped-def]
     return w.wallet.TopUp(
         pb.TopUpRequest(request_id=request_id, card_no=card_no, amount=amount, channel="cash"),
@@ -133,8 +145,7 @@ async def test_top_ups_previews_fees_and_reads_need_no_members(w):
         )
         assert [t.kind for t in listed.transactions] == ["fee", "topup"]
     finally:
-        w.service = Service(members_spec(), w.settings)
-        await w.service.start(w.settings.members_addr)
+        await restart_members(w, s, card)
 
 
 async def test_a_card_type_limit_change_reaches_wallet_before_it_returns(w):
@@ -183,3 +194,23 @@ async def test_a_card_nobody_knows_is_not_found_and_nothing_is_kept(w):
     err = await fails(top_up(w, s.grpc_clerk, "99999999999", 100, request_id))
     assert err.reason == "not_found"
     assert await scalar(w, "SELECT count(*) FROM idempotency WHERE request_id = :r", r=request_id) == 0
+
+
+async def test_a_replacement_card_brings_its_type_terms_and_takes_top_ups_without_members(w):
+    s = await shop(w)
+    ctype = await card_type_grpc(w, max_single_top_up=3_000, replacement_fee=200)
+    old = await card_of_type(w, s, ctype)
+    assert (await w.call("POST", f"/api/v1/cards/{old}/report-loss", s.clerk)).status_code == 200
+    r = await w.call("POST", f"/api/v1/cards/{old}/replace", s.clerk, json={"fee_payment": "cash"})
+    assert r.status_code == 201, r.text
+    new = r.json()["card_no"]
+    replaced = await in_members(w, new)
+    assert await eventually(lambda: held(w, new), what="the replacement card in wallet") == replaced
+    await w.service.stop()
+    try:
+        err = await fails(top_up_grpc(w, s.grpc_clerk, new, 3_001))
+        assert (err.reason, err.detail) == ("limit_exceeded", "a single top-up may be at most 3000 fen")
+        assert (await top_up_grpc(w, s.grpc_clerk, new, 3_000)).balance.total == 3_000
+        assert (await fails(top_up_grpc(w, s.grpc_clerk, old, 100))).reason == "card_replaced"
+    finally:
+        await restart_members(w, s, new)
