@@ -122,8 +122,8 @@ def _check_home_scope(p: Principal, member, what: str) -> None:  # type: ignore[
         raise Forbidden(f"{what} needs the member's home store ({member.home_store_path}) or above")
 
 
-# The card, its owner, its type and its extra holders in one indexed query: wallet asks for
-# the card on every top-up (a payment reads wallet's own copy of it), so this is a hot path.
+# The card, its owner, its type and its extra holders in one indexed query: the counter
+# identifies a card by it (wallet reads its own copy and asks only for a card it never heard of).
 _HOLDER_NOS = (
     select(func.array_agg(aggregate_order_by(members.c.member_no, members.c.member_no)))
     .select_from(card_holders.join(members, members.c.id == card_holders.c.member_id))

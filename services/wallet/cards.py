@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from chainclub.events.v1 import members_pb2 as mev
@@ -154,25 +154,29 @@ async def learn(ctx: WalletContext, p: Principal, card_no: str) -> None:
         await store(session, [state_of(card)])
 
 
-_CARD = select(*(cards.c[name] for name in StoredCard.COLUMNS)).where(cards.c.card_no == bindparam("card_no"))
+CARD = select(*(cards.c[name] for name in StoredCard.COLUMNS)).where(cards.c.card_no == bindparam("card_no"))
+_WIDTH = len(StoredCard.COLUMNS)
 
 
-async def card_of(ctx: WalletContext, p: Principal, card_no: str) -> StoredCard:
-    """The card and its terms as wallet holds them, in one statement; asked of members first
-    when wallet has not heard of them (``learn``: members' ``NotFound`` for no such card)."""
-    card = await _read(ctx, card_no)
-    if card is None or not card.terms_known:
+async def card_of(
+    ctx: WalletContext, p: Principal, card_no: str, query: Select = CARD
+) -> tuple[StoredCard, Row]:
+    """The card and its terms as wallet holds them, with whatever else ``query`` (``CARD``, or
+    one that reads the card's columns first, by ``card_no``) reads along in the same
+    statement; asked of members first when wallet has not heard of them (``learn``: members'
+    ``NotFound`` for no such card)."""
+    row = await _read(ctx, card_no, query)
+    if row is None or row.max_balance is None:
         await learn(ctx, p, card_no)
-        card = await _read(ctx, card_no)
-    if card is None or not card.terms_known:  # learnt, and gone or changed meanwhile: ask again
+        row = await _read(ctx, card_no, query)
+    if row is None or row.max_balance is None:  # learnt, and gone or changed meanwhile: ask again
         raise Unavailable(f"card {card_no!r} is changing: try again")
-    return card
+    return StoredCard(*row[:_WIDTH]), row
 
 
-async def _read(ctx: WalletContext, card_no: str) -> StoredCard | None:
+async def _read(ctx: WalletContext, card_no: str, query: Select) -> Row | None:
     async with ctx.db.autocommit() as conn:
-        row = (await conn.execute(_CARD, {"card_no": card_no})).first()
-    return None if row is None else StoredCard(*row)
+        return (await conn.execute(query, {"card_no": card_no})).first()
 
 
 # --- members' events --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chainclub.events.v1 import wallet_pb2 as ev
@@ -28,6 +28,7 @@ from services.wallet.domain import (
 )
 from services.wallet.journal import Outcome, lock_account, open_account, post, run_once, ts
 from services.wallet.models import accounts, transactions
+from services.wallet.models import cards as card_copies
 
 R = TypeVar("R")
 
@@ -176,7 +177,8 @@ async def _top_up(ctx: WalletContext, p: Principal, req: pb.TopUpRequest, acting
 async def preview_top_up(ctx: WalletContext, p: Principal, req: pb.PreviewTopUpRequest) -> pb.TopUpPreview:
     """What ``top_up`` would give now, refused as it would refuse (a blocking risk rule
     included, without its alert): the same checks and the same bonus decision over the same
-    reads, in a read-only transaction that claims, opens, locks and writes nothing."""
+    reads, which claim, open, lock and write nothing (autocommit: no transaction to begin and
+    roll back around what is, without risk rules, one statement)."""
     acting = _top_up_acting(p, req.amount, req.channel, req.acting_store_path)
     return await _learning(ctx, p, req.card_no, lambda: _preview(ctx, p, req, acting))
 
@@ -184,7 +186,7 @@ async def preview_top_up(ctx: WalletContext, p: Principal, req: pb.PreviewTopUpR
 async def _preview(
     ctx: WalletContext, p: Principal, req: pb.PreviewTopUpRequest, acting: str
 ) -> pb.TopUpPreview:
-    async with ctx.db.engine.connect() as session:
+    async with ctx.db.autocommit() as session:
         claim = await journal.peek_top_up(session, req.card_no)
         limits = _admit_top_up(ctx, p, claim, acting, req.amount)
         account = claim.account
@@ -345,7 +347,7 @@ async def charge_fee(ctx: WalletContext, p: Principal, req: pb.ChargeFeeRequest)
     if payment not in domain.FEE_PAYMENTS:
         raise InvalidArgument("payment must be cash or stored_value", field="payment")
     acting = acting_path(p, req.acting_store_path)
-    card = await cards.card_of(ctx, p, req.card_no)
+    card, _ = await cards.card_of(ctx, p, req.card_no)
     if not p.may_access(card.home_store_path):
         raise NotFound(f"no card {req.card_no!r}")  # fees stay with the member's home scope
     defaults = {"joining": card.joining_fee, "annual": card.annual_fee, "replacement": card.replacement_fee}
@@ -394,7 +396,7 @@ async def close_account(ctx: WalletContext, p: Principal, req: pb.CloseAccountRe
     if req.fee < 0:
         raise InvalidArgument("fee must not be negative", field="fee")
     acting = acting_path(p, req.acting_store_path)
-    card = await cards.card_of(ctx, p, req.card_no)
+    card, _ = await cards.card_of(ctx, p, req.card_no)
     if not p.may_access(card.home_store_path):
         raise NotFound(f"no card {req.card_no!r}")
 
@@ -434,23 +436,23 @@ def transaction_pb(r) -> pb.Transaction:  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
-_ACCOUNT = select(accounts.c.principal, accounts.c.bonus, accounts.c.status).where(
-    accounts.c.id == bindparam("id")
-)
+# A balance: the card and its account (none yet: nothing topped up) in one statement.
+_CARD_AND_ACCOUNT = cards.CARD.add_columns(
+    accounts.c.principal, accounts.c.bonus, accounts.c.status.label("account_status")
+).outerjoin_from(card_copies, accounts, accounts.c.id == card_copies.c.account_id)
 
 
 async def get_balance(ctx: WalletContext, p: Principal, req: pb.GetBalanceRequest) -> pb.Balance:
     """Any counter of the chain may see a card's balance (通存通兑); the card must exist."""
     access.require(p, access.READERS, "read balances")
-    card = await cards.card_of(ctx, p, req.card_no)
+    card, row = await cards.card_of(ctx, p, req.card_no, _CARD_AND_ACCOUNT)
     if p.role == "auditor" and not p.may_access(card.home_store_path):
         raise NotFound(f"no card {req.card_no!r}")
-    async with ctx.db.autocommit() as conn:
-        row = (await conn.execute(_ACCOUNT, {"id": card.account_id})).first()
-    principal, bonus = (row.principal, row.bonus) if row else (0, 0)
+    opened = row.account_status is not None
+    principal, bonus = (row.principal, row.bonus) if opened else (0, 0)
     return pb.Balance(
         principal=principal, bonus=bonus, total=principal + bonus, account_id=str(card.account_id),
-        card_no=card.card_no, card_status=card.status, status=row.status if row else "open",
+        card_no=card.card_no, card_status=card.status, status=row.account_status if opened else "open",
     )  # fmt: skip
 
 
@@ -461,7 +463,7 @@ async def list_transactions(
     limit = req.page.limit or 50
     if not 1 <= limit <= 500:
         raise InvalidArgument("limit must be 1..500", field="limit")
-    card = await cards.card_of(ctx, p, req.card_no)
+    card, _ = await cards.card_of(ctx, p, req.card_no)
     if not p.may_access(card.home_store_path):
         raise NotFound(f"no card {req.card_no!r}")  # the history stays with the member's home scope
     query = (
