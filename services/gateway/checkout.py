@@ -264,6 +264,7 @@ async def _run(state: GatewayState, p: Principal, row, *, recover: bool) -> dict
                             amount=row.stored_value,
                             acting_store_path=row.store_path,
                             reference=str(cid),
+                            recorded_by_payer=quoted is not None,
                         ),
                         p,
                     )

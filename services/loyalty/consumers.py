@@ -61,7 +61,11 @@ def wallet_routes(ctx: LoyaltyContext) -> dict[str, Route]:
     async def payment_settled(conn: AsyncConnection, event: Event, msg: wev.PaymentCaptured) -> bool:
         """Most payments were confirmed by the gateway before their event arrives: one read
         says so, and the event is acknowledged without a write. A fresh one still pending is
-        for the gateway to confirm first: it comes back later, nothing opened meanwhile."""
+        for the gateway to confirm first: it comes back later, nothing opened meanwhile. A
+        payment its payer records itself (a checkout that reserved nothing: the gateway and its
+        resumer confirm it from the quote) has nothing here to recover: acknowledged unread."""
+        if msg.recorded_by_payer:
+            return True
         status = (
             await conn.execute(
                 select(reservations.c.status).where(reservations.c.checkout_id == msg.request_id)

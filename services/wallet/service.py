@@ -252,7 +252,7 @@ async def _capture(
             transaction_id=planned.txn.transaction_id, request_id=req.request_id, card_no=card.card_no,
             account_id=str(account.id), member_no=card.member_no, amount=req.amount, principal=from_principal,
             bonus=from_bonus, acting_store_path=acting, home_store_path=account.home_store_path,
-            reference=req.reference, at=ts(now),
+            reference=req.reference, at=ts(now), recorded_by_payer=req.recorded_by_payer,
         )  # fmt: skip
         return planned, "wallet.payment.captured", event, account.home_store_path
 

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
 from sqlalchemy import func, select, text
 
 from chainclub.events.v1 import loyalty_pb2 as ev
+from chainclub.events.v1 import wallet_pb2 as wev
 from chainclub.loyalty.v1 import loyalty_pb2 as pb
 from kit.errors import from_rpc_error
-from services.loyalty.models import points_accounts, points_entries, points_lots, purchases
+from kit.events import cloudevent_headers
+from services.loyalty.models import points_accounts, points_entries, points_lots, purchases, reservations
 from tests.loyalty.conftest import STORE, random_member_no
+from tests.support import consumed
 
 pytestmark = pytest.mark.integration
 
@@ -205,3 +209,43 @@ async def test_the_pricing_kept_in_memory_follows_every_change(loyalty_world):
 
 def update_tier(member_no: str, code: str):  # type: ignore[no-untyped-def]
     return points_accounts.update().where(points_accounts.c.member_no == member_no).values(tier=code)
+
+
+async def test_a_payment_its_payer_records_is_acknowledged_without_recovering(loyalty_world):
+    """The payment event of a checkout that reserved nothing says so (``recorded_by_payer``):
+    the consumer acknowledges it without reading or confirming. The control: the same event
+    without the flag, as old, confirms the pending reservation at once (recovery path)."""
+    w = loyalty_world
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)  # past the gateway's grace
+
+    async def paid_event(cid: str, total: int, *, recorded_by_payer: bool) -> int:
+        event = wev.PaymentCaptured(
+            transaction_id=str(uuid.uuid4()), request_id=cid, amount=total, acting_store_path=STORE,
+            recorded_by_payer=recorded_by_payer,
+        )  # fmt: skip
+        eid = str(uuid.uuid4())
+        headers = cloudevent_headers(
+            event_id=eid, subject="wallet.payment.captured", type_=event.DESCRIPTOR.full_name, source="tests",
+            time=long_ago, traceparent=None,
+        )  # fmt: skip
+        return (
+            await w.bus.js.publish("wallet.payment.captured", event.SerializeToString(), headers=headers)
+        ).seq
+
+    async def status(cid: str) -> str:
+        async with w.db.transaction() as s:
+            return (
+                await s.execute(select(reservations.c.status).where(reservations.c.checkout_id == cid))
+            ).scalar_one()
+
+    flagged, control = checkout_id(), checkout_id()
+    for cid in (flagged, control):
+        r = await w.stub.Reserve(
+            pb.ReserveRequest(checkout_id=cid, quote=w.quote_request(random_member_no())), metadata=w.md()
+        )
+    seq = await paid_event(flagged, r.quote.total_due, recorded_by_payer=True)
+    await consumed(w.bus.js, "WALLET", "loyalty-wallet", seq)
+    assert await status(flagged) == "pending"
+    seq = await paid_event(control, r.quote.total_due, recorded_by_payer=False)
+    await consumed(w.bus.js, "WALLET", "loyalty-wallet", seq)
+    assert await status(control) == "confirmed"

@@ -38,7 +38,7 @@ class TopUpCompleted(_message.Message):
     def __init__(self, transaction_id: _Optional[str] = ..., card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., member_no: _Optional[str] = ..., amount: _Optional[int] = ..., bonus: _Optional[int] = ..., bonus_points: _Optional[int] = ..., channel: _Optional[str] = ..., acting_store_path: _Optional[str] = ..., home_store_path: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class PaymentCaptured(_message.Message):
-    __slots__ = ("transaction_id", "request_id", "card_no", "account_id", "member_no", "amount", "principal", "bonus", "acting_store_path", "home_store_path", "reference", "at")
+    __slots__ = ("transaction_id", "request_id", "card_no", "account_id", "member_no", "amount", "principal", "bonus", "acting_store_path", "home_store_path", "reference", "at", "recorded_by_payer")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,7 @@ class PaymentCaptured(_message.Message):
     HOME_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_BY_PAYER_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     request_id: str
     card_no: str
@@ -63,7 +64,8 @@ class PaymentCaptured(_message.Message):
     home_store_path: str
     reference: str
     at: _timestamp_pb2.Timestamp
-    def __init__(self, transaction_id: _Optional[str] = ..., request_id: _Optional[str] = ..., card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., member_no: _Optional[str] = ..., amount: _Optional[int] = ..., principal: _Optional[int] = ..., bonus: _Optional[int] = ..., acting_store_path: _Optional[str] = ..., home_store_path: _Optional[str] = ..., reference: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    recorded_by_payer: bool
+    def __init__(self, transaction_id: _Optional[str] = ..., request_id: _Optional[str] = ..., card_no: _Optional[str] = ..., account_id: _Optional[str] = ..., member_no: _Optional[str] = ..., amount: _Optional[int] = ..., principal: _Optional[int] = ..., bonus: _Optional[int] = ..., acting_store_path: _Optional[str] = ..., home_store_path: _Optional[str] = ..., reference: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., recorded_by_payer: _Optional[bool] = ...) -> None: ...
 
 class PaymentRefunded(_message.Message):
     __slots__ = ("transaction_id", "payment_transaction_id", "payment_request_id", "card_no", "account_id", "member_no", "amount", "principal", "bonus", "acting_store_path", "home_store_path", "at")

@@ -107,18 +107,20 @@ class TopUpPreview(_message.Message):
     def __init__(self, amount: _Optional[int] = ..., bonus: _Optional[int] = ..., bonus_points: _Optional[int] = ..., rule_name: _Optional[str] = ..., rule_id: _Optional[str] = ...) -> None: ...
 
 class CapturePaymentRequest(_message.Message):
-    __slots__ = ("request_id", "card_no", "amount", "acting_store_path", "reference")
+    __slots__ = ("request_id", "card_no", "amount", "acting_store_path", "reference", "recorded_by_payer")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_NO_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     ACTING_STORE_PATH_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_BY_PAYER_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     card_no: str
     amount: int
     acting_store_path: str
     reference: str
-    def __init__(self, request_id: _Optional[str] = ..., card_no: _Optional[str] = ..., amount: _Optional[int] = ..., acting_store_path: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+    recorded_by_payer: bool
+    def __init__(self, request_id: _Optional[str] = ..., card_no: _Optional[str] = ..., amount: _Optional[int] = ..., acting_store_path: _Optional[str] = ..., reference: _Optional[str] = ..., recorded_by_payer: _Optional[bool] = ...) -> None: ...
 
 class RefundPaymentRequest(_message.Message):
     __slots__ = ("request_id", "payment_request_id", "amount", "reason")
