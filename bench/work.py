@@ -140,8 +140,9 @@ class WorkMeter:
 
     async def measure(self, call: Callable[[], Awaitable[None]], n: int, concurrency: int = 4) -> Work:
         """``n`` calls, ``concurrency`` at a time. The services also work when idle (relays and
-        job loops poll): that rate, read over IDLE_SECONDS first, is taken off. The counters are
-        read again QUIET_SECONDS after the last call, once the backends have reported."""
+        job loops poll): that rate, read over IDLE_SECONDS before the calls and again after
+        them, the lower of the two, is taken off. The counters are read QUIET_SECONDS after the
+        last call, once the backends have reported."""
         conn = await self._connect()
         try:
             idle_from, t0 = await self._read(conn), time.monotonic()
@@ -158,27 +159,37 @@ class WorkMeter:
             rpcs_after = await self._rpcs()
             await asyncio.sleep(QUIET_SECONDS)
             after, t2 = await self._read(conn), time.monotonic()
+            await asyncio.sleep(IDLE_SECONDS)
+            idle_to, t3 = await self._read(conn), time.monotonic()
         finally:
             await conn.close()
-        share = (t2 - t1) / (t1 - t0)  # the idle window's counts scaled to the measured one
+        measured = t2 - t1
+
+        def idle(first: dict | None, then: dict | None, key, window: float) -> float:  # type: ignore[type-arg, no-untyped-def]
+            return ((then or {}).get(key, 0) - (first or {}).get(key, 0)) / window
+
+        def background(field: str, key) -> float:  # type: ignore[no-untyped-def]
+            """What the services did by themselves during the measured window: the lower of
+            the idle rates before and after it (a start-up job may run through one of them)."""
+            before_rate = idle(getattr(idle_from, field), getattr(before, field), key, t1 - t0)
+            after_rate = idle(getattr(after, field), getattr(idle_to, field), key, t3 - t2)
+            return max(0.0, min(before_rate, after_rate)) * measured
 
         def per(field: str) -> dict[str, float] | None:
-            a, b, c = getattr(idle_from, field), getattr(before, field), getattr(after, field)
-            if a is None or b is None or c is None:
+            b, c = getattr(before, field), getattr(after, field)
+            if b is None or c is None or getattr(idle_from, field) is None or getattr(idle_to, field) is None:
                 return None
             out = {}
             for name, value in c.items():
-                idle = (b.get(name, 0) - a.get(name, 0)) * share
-                work = (value - b.get(name, 0) - idle) / n
+                work = (value - b.get(name, 0) - background(field, name)) / n
                 if work > 0.05:
                     out[name.removeprefix(self.prefix)] = work
             return out
 
         queries = []
-        if after.queries is not None and before.queries is not None and idle_from.queries is not None:
+        if None not in (after.queries, before.queries, idle_from.queries, idle_to.queries):
             for key, calls in after.queries.items():
-                idle = (before.queries.get(key, 0) - idle_from.queries.get(key, 0)) * share
-                work = (calls - before.queries.get(key, 0) - idle) / n
+                work = (calls - before.queries.get(key, 0) - background("queries", key)) / n
                 if work >= 0.2:
                     queries.append((key[0].removeprefix(self.prefix), " ".join(key[1].split()), work))
         queries.sort(key=lambda q: (-q[2], q[0]))
