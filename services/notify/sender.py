@@ -76,7 +76,8 @@ async def _attempt(ctx: NotifyContext, session, row: Any, now: datetime, quiet) 
             return _skip(f"no {row.locale} template for {row.event}/{row.channel}")
         message = Message(
             delivery_id=str(row.id), event=row.event, channel=row.channel, to=to,
-            subject=templates.render(template.subject, variables), body=templates.render(template.body, variables),
+            subject=await templates.render(template.subject, variables),
+            body=await templates.render(template.body, variables),
             member_no=row.member_no, org_path=row.org_path,
         )  # fmt: skip
         await ctx.channels[row.channel].send(message)

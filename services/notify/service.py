@@ -109,8 +109,8 @@ async def put_template(ctx: NotifyContext, p: Principal, req: pb.PutTemplateRequ
     locale = domain.check_locale(req.locale)
     if not req.body.strip():
         raise InvalidArgument("body is required", field="body")
-    templates.validate(kind, "subject", req.subject)
-    templates.validate(kind, "body", req.body)
+    await templates.check(kind, "subject", req.subject)
+    await templates.check(kind, "body", req.body)
     values = {"subject": req.subject, "body": req.body, "updated_by": p.sub, "updated_at": ctx.now()}
     async with ctx.db.transaction() as session:
         row = (
@@ -127,7 +127,7 @@ async def put_template(ctx: NotifyContext, p: Principal, req: pb.PutTemplateRequ
 async def preview_template(
     ctx: NotifyContext, p: Principal, req: pb.PreviewTemplateRequest
 ) -> pb.PreviewTemplateResponse:
-    _require(p, STAFF, "preview templates")
+    _require(p, EDITORS, "preview templates")  # it renders arbitrary text: the editors' tool
     kind = domain.event_kind(req.event)
     domain.check_channel(req.channel)
     subject, body = req.subject, req.body
@@ -140,7 +140,8 @@ async def preview_template(
     templates.validate(kind, "body", body)
     variables = {**templates.sample_variables(kind), **dict(req.variables)}
     return pb.PreviewTemplateResponse(
-        subject=templates.render(subject, variables), body=templates.render(body, variables)
+        subject=await templates.render(subject, variables, "subject"),
+        body=await templates.render(body, variables, "body"),
     )
 
 

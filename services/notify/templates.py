@@ -1,24 +1,30 @@
-"""Template text: a Jinja2 sandbox with strict undefined variables, validation at save time
-(syntax and the variables the event offers) and rendering at send time."""
+"""Template text: a Jinja2 sandbox with strict undefined variables and a cost budget
+(sandbox.py), validation at save time (syntax, the variables the event offers, and a trial
+rendering with sample values within the limits) and rendering at send time, in a worker thread
+with a time limit so that no template holds the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import lru_cache
 from typing import Any
 
 import jinja2
 from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
 
+from kit.errors import Unavailable
+from services.notify import sandbox
 from services.notify.domain import EventKind, InvalidTemplate
 
 MAX_LENGTH = 4000
+# A backstop: the sandbox's limits keep any rendering far below it.
+RENDER_SECONDS = 2.0
 
 
 @lru_cache(maxsize=1)
-def environment() -> SandboxedEnvironment:
+def environment() -> sandbox.CostedEnvironment:
     # Plain text (SMS, WeChat, text email): no HTML escaping.
-    return SandboxedEnvironment(
+    return sandbox.CostedEnvironment(
         undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
     )
 
@@ -44,13 +50,49 @@ def validate(kind: EventKind, field: str, text: str) -> None:
         )
 
 
-def render(text: str, variables: dict[str, Any]) -> str:
+async def render(text: str, variables: dict[str, Any], field: str | None = None) -> str:
+    """Renders in a worker thread; past RENDER_SECONDS the caller gets ``Unavailable`` (the
+    thread cannot be stopped, which is why the sandbox bounds the work itself). A refusal
+    names ``field`` (subject or body) when given."""
     try:
-        return environment().from_string(text).render(**variables)
+        return await asyncio.wait_for(asyncio.to_thread(render_now, text, variables), RENDER_SECONDS)
+    except TimeoutError:
+        raise Unavailable(f"template rendering took longer than {RENDER_SECONDS:g} s") from None
+    except InvalidTemplate as exc:
+        if field:
+            exc.extra.setdefault("field", field)
+        raise
+
+
+def render_now(text: str, variables: dict[str, Any]) -> str:
+    """Renders on the calling thread, within the sandbox's budget and output limit."""
+    sandbox.new_budget()
+    try:
+        out: list[str] = []
+        size = 0
+        for chunk in environment().from_string(text).generate(**variables):
+            size += len(chunk)
+            if size > sandbox.MAX_OUTPUT:
+                raise sandbox.TemplateTooCostly(
+                    f"more than {sandbox.MAX_OUTPUT} characters of output", "output"
+                )
+            out.append(chunk)
+        return "".join(out)
+    except InvalidTemplate:
+        raise
     except jinja2.UndefinedError as exc:
         raise InvalidTemplate(f"template uses a missing variable: {exc.message}") from None
     except jinja2.TemplateError as exc:  # the sandbox refusing something, say
         raise InvalidTemplate(f"template cannot be rendered: {exc}") from None
+    except (ArithmeticError, ValueError, TypeError, LookupError, RecursionError) as exc:
+        raise InvalidTemplate(f"template cannot be rendered: {type(exc).__name__}: {exc}") from None
+
+
+async def check(kind: EventKind, field: str, text: str) -> None:
+    """``validate``, then a trial rendering with sample values: a template the sandbox refuses
+    (too costly, say) is refused when saved rather than when a message is sent."""
+    validate(kind, field, text)
+    await render(text, sample_variables(kind), field)
 
 
 def sample_variables(kind: EventKind) -> dict[str, str]:

@@ -171,7 +171,7 @@ POST   /notifications/{delivery_id}/retry                notifications.retry    
 GET    /notify/templates                                 notify.templates.read     ok  ok  ok  ok    403  403  ok      401
 GET    /notify/templates/{event}/{channel}               notify.templates.read     ok  ok  ok  ok    403  403  ok      401
 PUT    /notify/templates/{event}/{channel}               notify.templates.write    ok  403 403 403   403  403  403     401
-POST   /notify/templates/{event}/{channel}/preview       notify.templates.read     ok  ok  ok  ok    403  403  ok      401
+POST   /notify/templates/{event}/{channel}/preview       notify.templates.write    ok  403 403 403   403  403  403     401
 GET    /follow-ups                                       followups.read            ok  ok  ok  ok    403  403  403     401
 POST   /follow-ups/{follow_up_id}/complete               followups.complete        ok  ok  ok  ok    403  403  403     401
 GET    /announcements                                    announcements.read        ok  ok  ok  ok    403  403  403     401

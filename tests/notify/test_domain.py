@@ -62,7 +62,7 @@ def test_template_validation_names_the_problem() -> None:
 
 def test_sandbox_refuses_unsafe_attribute_access() -> None:
     with pytest.raises(domain.InvalidTemplate):
-        templates.render("{{ member_name.__class__.__mro__ }}", {"member_name": "x"})
+        templates.render_now("{{ member_name.__class__.__mro__ }}", {"member_name": "x"})
 
 
 def test_one_consumption_key_per_checkout_and_one_greeting_key_per_member_and_day() -> None:

@@ -111,10 +111,11 @@ async def preview_template(
     event: str,
     channel: str,
     body: PreviewBody,
-    p: Annotated[Principal, Depends(permitted("notify.templates.read"))],
+    p: Annotated[Principal, Depends(permitted("notify.templates.write"))],
     state: State,
 ) -> dict:
-    """The template rendered with sample values (or the given ones); nothing is stored."""
+    """The template rendered with sample values (or the given ones); nothing is stored. For
+    those who edit templates: it renders any text the caller sends."""
     return await notify.preview_template(state, p, event, channel, body.locale, body.subject, body.body,
                                          body.variables)  # fmt: skip
 

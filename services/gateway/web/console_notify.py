@@ -103,8 +103,8 @@ async def _preview(
         return None, {"body": ctx._("Write the message text.")}
     try:
         return await notify.preview_template(ctx.state, ctx.p, event, channel, locale, subject, body), {}
-    except ChainclubError as exc:
-        if exc.reason != "invalid_argument":
+    except ChainclubError as exc:  # refused (too costly, say) or too slow: shown by the form
+        if exc.reason not in {"invalid_argument", "unavailable"}:
             raise
         return None, _template_errors(exc)
 
