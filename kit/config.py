@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     pii_active_key: str | None = None
     pii_index_key: str | None = None
     default_phone_region: str = "CN"
+    # Member imports: a file with more rows than this (after its header) is refused at upload,
+    # before it is parsed; the other limits (unpacked size, compression) are in
+    # services/members/import_limits.py.
+    members_import_max_rows: int = Field(100_000, ge=1)
 
     # Wallet: deployment defaults for card types without limits of their own (fen). China's
     # 2012 single-purpose prepaid card rules cap registered cards at 5 000 yuan.

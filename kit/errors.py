@@ -52,6 +52,7 @@ REASONS: dict[str, Reason] = {
     "limit_exceeded": Reason(grpc.StatusCode.FAILED_PRECONDITION, 422, "Limit exceeded"),
     "blocked_by_risk_rule": Reason(grpc.StatusCode.FAILED_PRECONDITION, 409, "Blocked by risk rule"),
     "pending_approval": Reason(grpc.StatusCode.FAILED_PRECONDITION, 409, "Pending approval"),
+    "import_too_large": Reason(grpc.StatusCode.INVALID_ARGUMENT, 413, "Import too large"),
     "rate_limited": Reason(grpc.StatusCode.RESOURCE_EXHAUSTED, 429, "Too many requests"),
     "unavailable": Reason(grpc.StatusCode.UNAVAILABLE, 503, "Service unavailable"),
     "internal": Reason(grpc.StatusCode.INTERNAL, 500, "Internal error"),

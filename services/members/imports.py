@@ -32,6 +32,7 @@ from kit.db import asyncpg_dsn
 from kit.errors import ChainclubError, InvalidArgument, NotFound
 from services.members import access, service
 from services.members.context import MembersContext
+from services.members.import_limits import check_limits
 from services.members.import_rows import (  # noqa: F401 - re-exported for callers and tests
     COLUMN_ALIASES,
     CONSENT_COLUMNS,
@@ -79,7 +80,7 @@ log = logging.getLogger("members.imports")
 BATCH = 500  # rows per transaction
 MAX_STORED_ERRORS = 10_000  # `failed` keeps counting past this
 ERRORS_SHOWN = 1000
-CONCURRENT_JOBS = 2  # per process; further jobs wait as "queued"
+CONCURRENT_JOBS = 2  # parses per process (a job's run, an upload's check); further jobs wait as "queued"
 IMPORTERS = access.MANAGERS
 INTERRUPTED = "interrupted; upload the file again (rows already imported are not duplicated)"
 
@@ -158,7 +159,9 @@ class Imports:
                     out.write(chunk.data)
             if size == 0:
                 raise InvalidArgument("the file is empty", field="file")
-            await asyncio.to_thread(check_file, path, fmt)
+            await asyncio.to_thread(check_limits, path, fmt, self.ctx.settings.members_import_max_rows)
+            async with self._slots:  # a parse is bounded once the limits hold, and counted here
+                await asyncio.to_thread(check_file, path, fmt)
             job_id = uuid.uuid4()
             lock = await JobLock.acquire(self.ctx, job_id)  # before the row exists: never orphan-looking
             try:

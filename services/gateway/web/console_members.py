@@ -196,9 +196,10 @@ async def upload(ctx: Ctx) -> Response:
     try:
         accepted = await member_io.upload_import(ctx.state, ctx.request, ctx.p, file)
     except ChainclubError as exc:
-        if exc.reason != "invalid_argument":
+        if exc.reason not in ("invalid_argument", "import_too_large"):
             raise
-        return ctx.render("console/members/import.html", status=422, errors={"file": exc.detail})
+        status = exc.spec.http_status
+        return ctx.render("console/members/import.html", status=status, errors={"file": exc.detail})
     return ctx.redirect(f"/console/members/import/{accepted.job_id}")
 
 
