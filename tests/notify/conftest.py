@@ -3,6 +3,7 @@ and a real aiosmtpd SMTP server for email."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from kit.events import cloudevent_headers
 from kit.runtime import Service
 from kit.testing import Infra
 from services.members.main import spec as members_spec
+from services.notify import templates
 from services.notify.context import NotifyContext
 from services.notify.main import spec as notify_spec
 from tests.members.conftest import random_phone
@@ -181,3 +183,19 @@ async def notify_gateway(notify_world: NotifyWorld) -> AsyncIterator[NotifyGatew
         httpx.AsyncClient(base_url=url, timeout=20) as http,
     ):
         yield NotifyGateway(notify_world, http)
+
+
+@pytest.fixture
+async def stalled_rendering(monkeypatch):  # type: ignore[no-untyped-def]
+    """Rendering that does not finish until the test ends, and a short time limit: what the
+    sandbox's limits should make impossible, to see the time limit hold on its own."""
+    release = threading.Event()
+
+    def stalled(text: str, variables: dict) -> str:  # type: ignore[type-arg]
+        release.wait(30)
+        return text
+
+    monkeypatch.setattr(templates, "render_now", stalled)
+    monkeypatch.setattr(templates, "RENDER_SECONDS", 0.3)
+    yield
+    release.set()

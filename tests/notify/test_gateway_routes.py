@@ -161,3 +161,33 @@ async def test_follow_up_at_a_store_other_than_the_home_store_is_completed_there
     )
     sub = KeySet.from_settings(w.settings).verify(away_clerk).sub
     assert [(v.outcome, v.store_path, v.staff) for v in visits.visits] == [("满意", away, sub)]
+
+
+async def test_preview_is_for_template_editors_and_refuses_costly_text_with_a_4xx(notify_gateway) -> None:
+    gw, w = notify_gateway, notify_gateway.world
+    path = "/api/v1/notify/templates/payment/sms/preview"
+    for role, scope in (("clerk", "HQ/R1/S1"), ("region_manager", "HQ/R1"), ("auditor", "HQ")):
+        r = await gw.call("POST", path, w.token(role, scope), json={"body": "{{ amount_yuan }} 元"})
+        assert r.status_code == 403 and r.json()["code"] == "forbidden", (role, r.text)
+
+    admin = w.token("hq_admin", "HQ")
+    r = await gw.call("POST", path, admin, json={"body": "{{ amount_yuan }} 元"})
+    assert r.status_code == 200 and r.json()["body"] == "128.00 元", r.text
+    for text in ("{{ 9**(9**9) }}", "{{ 'x' * 100000000 }}", "{% for i in range(10**6) %}{% endfor %}"):
+        r = await gw.call("POST", path, admin, json={"body": text})
+        assert r.status_code == 422, r.text
+        problem = r.json()
+        assert problem["code"] == "invalid_argument" and problem["detail"].startswith("template_too_costly:")
+        assert problem["errors"][0]["field"] == "body", problem
+
+
+async def test_preview_past_the_time_limit_is_a_503_and_the_gateway_keeps_answering(
+    notify_gateway, stalled_rendering
+) -> None:
+    gw, w = notify_gateway, notify_gateway.world
+    admin = w.token("hq_admin", "HQ")
+    preview = gw.call("POST", "/api/v1/notify/templates/payment/sms/preview", admin, json={"body": "x"})
+    listing = gw.call("GET", "/api/v1/notify/templates?event=payment", admin, timeout=2)
+    slow, other = await asyncio.gather(preview, listing)
+    assert slow.status_code == 503 and slow.json()["code"] == "unavailable", slow.text
+    assert other.status_code == 200 and other.json()["items"], other.text
