@@ -1,6 +1,7 @@
 """More of the console's members and segments in a real Chromium: the members search finds a
 member upgraded by a purchase under the new tier (loyalty's, not the tier at registration); an
 import with a bad phone, a bad date and a duplicate row says so in Chinese (and in English);
+one over the import limits (a zip bomb) is refused next to its file;
 the consumption tab lists the member's purchases after a checkout; follow-ups created for a
 segment from the member analysis screen appear on the follow-ups page with their purpose.
 Screenshots console-members-tier-*, console-members-import-codes-*, console-members-purchases-*,
@@ -12,6 +13,7 @@ import csv
 import io
 import re
 import uuid
+import zipfile
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,6 +22,7 @@ from tests.browser.helpers import Admin, User, page_errors, shot
 from tests.browser.pages import log_in, settled
 from tests.browser.test_console_segments import buy, chain_today
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BIG = 90_000_000  # fen: one purchase of it reaches the test's tier and no other
 
 
@@ -144,6 +147,26 @@ def test_an_import_with_bad_rows_says_what_is_wrong_in_chinese(page: Page, shop:
     shot(page, "console-members-import-codes-en")
     page.get_by_role("link", name="中文").click()
     assert errors == [], errors
+
+
+def zip_bomb() -> bytes:
+    """An XLSX-looking zip whose one part unpacks to 60 MiB of one letter (about 60 KiB packed)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z, z.open("xl/sharedStrings.xml", "w") as part:
+        for _ in range(60):
+            part.write(b"A" * (1 << 20))
+    return out.getvalue()
+
+
+def test_an_import_over_the_limits_is_refused_next_to_the_file(page: Page, shop: dict) -> None:
+    errors = page_errors(page)
+    log_in(page, shop["manager"], expect_path="/counter")
+    page.goto("/console/members/import")
+    page.get_by_label("文件").set_input_files({"name": "bomb.xlsx", "mimeType": XLSX, "buffer": zip_bomb()})
+    page.get_by_role("button", name="上传并导入").click()
+    expect(page.locator("#f-import-file-error")).to_contain_text("50 MiB (the import limit)")
+    expect(page).to_have_url(re.compile(r"/console/members/import$"))
+    assert all("413" in e for e in errors), errors  # the refused form's answer, nothing else
 
 
 def test_the_consumption_tab_lists_the_purchases(page: Page, shop: dict) -> None:
