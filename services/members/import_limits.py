@@ -23,11 +23,11 @@ MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
 MAX_SHARED_STRINGS = 1_000_000
 MAX_ENTRIES = 10_000  # parts in the zip (an XLSX has a few dozen)
 MAX_DIRECTORY_BYTES = 1024 * 1024  # the zip's central directory
-SHARED_STRINGS = "xl/sharedStrings.xml"
 BLOCK = 1 << 20
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>")
 ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'](\d+)["']""")
 STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si\b")
+SST_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sst\b")
 EOCD = b"PK\x05\x06"
 XLSX_MAGIC = b"PK\x03\x04"
 LINE_END = re.compile(r"\r\n|\r|\n")  # as the csv module ends rows (one block's "\r" + next "\n" counts 2)
@@ -92,11 +92,8 @@ def _check_xlsx(path: str, max_rows: int) -> None:
                     f"the workbook part {info.filename} is compressed more than {MAX_RATIO}:1 (the import limit)",
                     "compression_ratio",
                 )
-        for info in infos:
-            if info.filename == SHARED_STRINGS:
-                _check_shared_strings(book, info)
-            elif info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                _check_sheet_rows(book, info, max_rows)
+        for info in infos:  # by content, not name: the workbook's relations may put a part anywhere
+            _check_part(book, info, max_rows)
 
 
 def _check_directory(path: str) -> None:
@@ -120,7 +117,8 @@ def _check_directory(path: str) -> None:
 
 
 def _blocks(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """A part unpacked a block at a time; a tag cut by a block's end is carried over."""
+    """A part unpacked a block at a time, each ending after a tag: a tag cut by a block's end
+    goes with the next one (text holds no "<", so what follows the last "<" is a tag)."""
     carry = b""
     try:
         with book.open(info) as part:
@@ -128,35 +126,39 @@ def _blocks(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
                 data = carry + block
                 end = data.rfind(b">") + 1
                 yield data[:end]
-                carry = data[end:][-4096:]  # a start tag is far shorter; text is not counted
+                opened = data.rfind(b"<", end)
+                carry = data[opened:] if opened >= 0 else b""
+                if len(carry) > BLOCK:
+                    raise _too_large(
+                        f"the workbook part {info.filename} has a tag longer than {BLOCK >> 20} MiB "
+                        "(the import limit)",
+                        "tag_size",
+                    )
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
         raise InvalidArgument(f"the file is not a readable XLSX workbook ({exc})", field="file") from None
 
 
-def _check_shared_strings(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    if info.file_size > MAX_SHARED_STRINGS_BYTES:
-        raise _too_large(
-            f"the workbook's shared strings are larger than {MAX_SHARED_STRINGS_BYTES >> 20} MiB (the import limit)",
-            "shared_strings_size",
-        )
-    count = 0
+def _check_part(book: zipfile.ZipFile, info: zipfile.ZipInfo, max_rows: int) -> None:
+    """Shared strings (the part whose root is ``sst``) by size and count; rows of a sheet by
+    their tags, and by their numbers too: a reader fills the gap before a row numbered
+    1 000 000 with empty rows."""
+    rows = strings = 0
     for data in _blocks(book, info):
-        count += len(STRING_TAG.findall(data))
-        if count > MAX_SHARED_STRINGS:
+        if not strings and SST_TAG.search(data) and info.file_size > MAX_SHARED_STRINGS_BYTES:
+            raise _too_large(
+                f"the workbook's shared strings are larger than {MAX_SHARED_STRINGS_BYTES >> 20} MiB "
+                "(the import limit)",
+                "shared_strings_size",
+            )
+        strings += len(STRING_TAG.findall(data))
+        if strings > MAX_SHARED_STRINGS:
             raise _too_large(
                 f"the workbook has more than {MAX_SHARED_STRINGS} shared strings (the import limit)",
                 "shared_strings_count",
             )
-
-
-def _check_sheet_rows(book: zipfile.ZipFile, info: zipfile.ZipInfo, max_rows: int) -> None:
-    """Rows counted by their tags, and by their numbers too: a reader fills the gap before a
-    row numbered 1 000 000 with empty rows."""
-    count = 0
-    for data in _blocks(book, info):
         for attrs in ROW_TAG.findall(data):
-            count += 1
+            rows += 1
             number = ROW_NUMBER.search(attrs)
             digits = number[1].lstrip(b"0") if number else b""
-            if count > max_rows + 1 or len(digits) > 9 or int(digits or 0) > max_rows + 1:  # + the header
+            if rows > max_rows + 1 or len(digits) > 9 or int(digits or 0) > max_rows + 1:  # + the header
                 raise _too_large(f"the workbook has more than {max_rows} rows (the import limit)", "rows")

@@ -227,13 +227,38 @@ def test_a_highly_compressed_part_under_the_size_cap_is_refused(tmp_path):
         import_limits.check_limits(path, "xlsx", 100_000)
 
 
-def test_too_many_shared_strings_are_refused(tmp_path, monkeypatch):
+def test_shared_strings_and_rows_are_found_by_content_wherever_the_part_is(tmp_path, monkeypatch):
+    """The workbook's relations name its parts: a sheet or its strings may be at any path."""
     monkeypatch.setattr(import_limits, "MAX_SHARED_STRINGS", 1000)
-    path = _parts(tmp_path, {STRINGS: b"<sst>" + b"<si><t>x</t></si>" * 1001 + b"</sst>"})
+    sst = b'<x:sst xmlns:x="%s">' % MAIN.encode()
+    path = _parts(tmp_path, {"xl/strings.xml": sst + b"<x:si><x:t>x</x:t></x:si>" * 1001 + b"</x:sst>"})
     with pytest.raises(import_limits.ImportTooLarge, match="more than 1000 shared strings"):
         import_limits.check_limits(path, "xlsx", 100_000)
-    path = _parts(tmp_path, {STRINGS: b"<sst>" + b"<si><t>x</t></si>" * 1000 + b"</sst>"})
-    import_limits.check_limits(path, "xlsx", 100_000)
+    monkeypatch.setattr(import_limits, "MAX_SHARED_STRINGS_BYTES", 20_000)
+    path = _parts(tmp_path, {"strings.xml": b"<sst>" + b"<si><t>%d</t></si>" % 10**15 * 999 + b"</sst>"})
+    with pytest.raises(import_limits.ImportTooLarge, match="shared strings are larger than"):
+        import_limits.check_limits(path, "xlsx", 100_000)
+    path = _parts(tmp_path, {"xl/a.xml": b"<sheetData>" + b"<row/>" * 6 + b"</sheetData>"})
+    with pytest.raises(import_limits.ImportTooLarge, match="more than 4 rows"):
+        import_limits.check_limits(path, "xlsx", 4)
+    path = _parts(
+        tmp_path, {STRINGS: b"<sst>" + b"<si><t>x</t></si>" * 1000 + b"</sst>", SHEET: b"<row/>" * 5}
+    )
+    import_limits.check_limits(path, "xlsx", 4)  # at the limits: passes
+
+
+def test_a_row_tag_cut_by_a_block_end_is_counted(tmp_path, monkeypatch):
+    monkeypatch.setattr(import_limits, "BLOCK", 64)
+    padded = b'<row r="%d" spans="1:2" x14ac:dyDescent="0.25"/>'
+    path = _parts(
+        tmp_path, {SHEET: b"<sheetData>" + b"".join(padded % n for n in range(1, 13)) + b"</sheetData>"}
+    )
+    with pytest.raises(import_limits.ImportTooLarge, match="more than 10 rows"):
+        import_limits.check_limits(path, "xlsx", 10)
+    import_limits.check_limits(path, "xlsx", 11)
+    path = _parts(tmp_path, {SHEET: b'<sheetData><row r="1" a="' + b"y" * 200 + b'"/></sheetData>'})
+    with pytest.raises(import_limits.ImportTooLarge, match="a tag longer than"):
+        import_limits.check_limits(path, "xlsx", 10)
 
 
 def test_a_zip_of_too_many_parts_is_refused_from_its_end_record(tmp_path, monkeypatch):
