@@ -4,6 +4,7 @@ parser reads it, with a clear 413 and no job; the members service keeps answerin
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import time
 import zipfile
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from services.members import import_limits
+from services.members import import_limits, imports
 from tests.members.conftest import random_phone
 from tests.members.test_import_export import csv_bytes, job_count, run_import, upload
 
@@ -210,6 +211,34 @@ async def test_the_row_cap_is_a_setting_and_holds_for_csv_and_xlsx(world, manage
     assert (job["status"], job["total"], job["updated"] + job["unchanged"], job["created"]) == (
         "completed", 3, 2, 1,
     ), job  # fmt: skip
+
+
+def imports_of(world) -> imports.Imports:  # type: ignore[no-untyped-def]
+    """The members service's import use cases (its servicer holds the one instance)."""
+    found = [o for o in gc.get_objects() if isinstance(o, imports.Imports) and o.ctx is world.service.context]
+    assert len(found) == 1, found
+    return found[0]
+
+
+async def test_an_uploads_parse_takes_a_slot_of_the_job_semaphore(world, manager):
+    """With every slot taken (by running jobs, here by the test), an upload's header parse waits."""
+    slots = imports_of(world)._slots
+    for _ in range(imports.CONCURRENT_JOBS):
+        await slots.acquire()
+    try:
+        sent = asyncio.create_task(
+            upload(world, manager["token"], "one.csv", csv_bytes(["name,phone", f"限,{random_phone()}"]))
+        )
+        for _ in range(1000):  # up to 10 s until the upload ends or waits for a slot
+            if sent.done() or slots._waiters:
+                break
+            await asyncio.sleep(0.01)
+        assert not sent.done() and slots._waiters, sent
+    finally:
+        for _ in range(imports.CONCURRENT_JOBS):
+            slots.release()
+    r = await sent
+    assert r.status_code == 202, r.text
 
 
 def _parts(tmp_path, parts: dict[str, bytes]) -> str:  # type: ignore[no-untyped-def]
