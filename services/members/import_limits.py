@@ -21,6 +21,7 @@ MAX_RATIO = 100  # unpacked : packed, for a part larger than RATIO_FROM
 RATIO_FROM = 1024 * 1024
 MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
 MAX_SHARED_STRINGS = 1_000_000
+MAX_ROW_CHARS = 1_000_000  # one CSV row, quoted line ends and all
 MAX_ENTRIES = 10_000  # parts in the zip (an XLSX has a few dozen)
 MAX_DIRECTORY_BYTES = 1024 * 1024  # the zip's central directory
 BLOCK = 1 << 20
@@ -30,7 +31,7 @@ STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si\b")
 SST_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sst\b")
 EOCD = b"PK\x05\x06"
 XLSX_MAGIC = b"PK\x03\x04"
-LINE_END = re.compile(r"\r\n|\r|\n")  # as the csv module ends rows (one block's "\r" + next "\n" counts 2)
+LINE_END = re.compile(r"\r\n|\r|\n")  # as the csv module ends rows
 
 
 class ImportTooLarge(InvalidArgument):
@@ -52,21 +53,39 @@ def _too_large(detail: str, limit: str) -> ImportTooLarge:
 
 
 def _check_csv_rows(path: str, max_rows: int) -> None:
-    """At most ``max_rows`` rows after the header, counted by the line ends outside quoted
-    fields (a quote inside one is doubled, so each quote flips the state), a block at a time."""
-    rows, quoted, last = 0, False, ""
+    """At most ``max_rows`` rows after the header, each at most ``MAX_ROW_CHARS`` long (the
+    csv module makes a list of a row's cells: a line of a million commas is a million), read a
+    block at a time. Rows end at line ends outside quoted cells; a quote inside one is
+    doubled, so each quote flips the state."""
+    rows, run, quoted, last = 0, 0, False, ""  # run: characters of the row being read
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             while block := f.read(BLOCK):
+                if block.endswith("\r"):
+                    block += f.read(1)  # a "\r\n" stays one line end
                 for i, part in enumerate(block.split('"')):
                     quoted = quoted != (i > 0)
-                    if not quoted:
-                        rows += len(LINE_END.findall(part))
+                    run += i > 0
+                    start = 0
+                    for end in () if quoted else LINE_END.finditer(part):
+                        rows += 1
+                        _check_row(run + end.start() - start, rows, max_rows)
+                        run, start = 0, end.end()
+                    run += len(part) - start
+                    _check_row(run, rows, max_rows)
                 last = block[-1]
-                if rows + (last not in "\r\n") > max_rows + 1:  # + the header; a last row unended
-                    raise _too_large(f"the file has more than {max_rows} rows (the import limit)", "rows")
+            _check_row(0, rows + (last not in "\r\n"), max_rows)  # a last row without its line end
     except UnicodeDecodeError:
         return  # not a UTF-8 CSV: check_file says so
+
+
+def _check_row(length: int, rows: int, max_rows: int) -> None:
+    if length > MAX_ROW_CHARS:
+        raise _too_large(
+            f"the file has a row longer than {MAX_ROW_CHARS} characters (the import limit)", "row_size"
+        )
+    if rows > max_rows + 1:  # + the header
+        raise _too_large(f"the file has more than {max_rows} rows (the import limit)", "rows")
 
 
 def _check_xlsx(path: str, max_rows: int) -> None:

@@ -295,3 +295,19 @@ def test_a_zip_of_too_many_parts_is_refused_from_its_end_record(tmp_path, monkey
     path = _parts(tmp_path, {f"p{i}": b"x" for i in range(11)})
     with pytest.raises(import_limits.ImportTooLarge, match="more than 10 parts"):
         import_limits.check_limits(path, "xlsx", 100_000)
+
+
+def test_a_csv_row_of_a_million_cells_is_refused_but_quoted_line_ends_are_no_rows(tmp_path, monkeypatch):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(b"name,phone\n" + b"," * 1_000_001 + b"\n")
+    with pytest.raises(import_limits.ImportTooLarge, match="a row longer than 1000000 characters"):
+        import_limits.check_limits(str(path), "csv", 100_000)
+    path.write_bytes(b'"a ""quoted""\r\nheader",phone\r\n"x\ny",1\r\nz,2')  # three rows, the last unended
+    import_limits.check_limits(str(path), "csv", 2)
+    with pytest.raises(import_limits.ImportTooLarge, match="more than 1 rows"):
+        import_limits.check_limits(str(path), "csv", 1)
+    for block in range(1, 9):  # line ends and quotes cut by a block's end
+        monkeypatch.setattr(import_limits, "BLOCK", block)
+        import_limits.check_limits(str(path), "csv", 2)
+        with pytest.raises(import_limits.ImportTooLarge, match="more than 1 rows"):
+            import_limits.check_limits(str(path), "csv", 1)
