@@ -2,9 +2,10 @@
 
 openpyxl reads an XLSX's shared strings whole, even in read-only mode, so a small, highly
 compressed workbook (a zip bomb) could take the members process's memory, and with it
-identify and checkout. These checks look at the zip's directory and stream the parts that
-matter (the sheets and the shared strings) a block at a time, counting, without keeping them:
-a file that passes parses in bounded memory. A CSV is held to the same row cap.
+identify and checkout. These checks read the zip's end record and directory, then stream
+every part a block at a time, counting tags without keeping them (sheets and shared strings
+are known by their content: the workbook's relations may put them at any path): a file that
+passes parses in bounded memory. A CSV is held to the same row cap and a row length.
 """
 
 from __future__ import annotations
