@@ -133,7 +133,10 @@ class Imports:
     def __init__(self, ctx: MembersContext) -> None:
         self.ctx = ctx
         self.tasks: set[asyncio.Task[None]] = set()  # referenced so they are not collected
-        self._slots = asyncio.Semaphore(CONCURRENT_JOBS)
+        self._slots = asyncio.Semaphore(CONCURRENT_JOBS)  # the jobs' runs
+        # An upload's own parse (its header) has slots of its own: an upload is answered at once
+        # even while imports run; at most twice CONCURRENT_JOBS bounded parses per process.
+        self._upload_slots = asyncio.Semaphore(CONCURRENT_JOBS)
 
     async def upload(self, p: Principal, chunks: AsyncIterator[pb.ImportChunk]) -> pb.ImportJob:
         access.require(p, IMPORTERS, "import members")
@@ -160,7 +163,7 @@ class Imports:
             if size == 0:
                 raise InvalidArgument("the file is empty", field="file")
             await asyncio.to_thread(check_limits, path, fmt, self.ctx.settings.members_import_max_rows)
-            async with self._slots:  # a parse is bounded once the limits hold, and counted here
+            async with self._upload_slots:  # a parse is bounded once the limits hold, and counted here
                 await asyncio.to_thread(check_file, path, fmt)
             job_id = uuid.uuid4()
             lock = await JobLock.acquire(self.ctx, job_id)  # before the row exists: never orphan-looking

@@ -220,9 +220,10 @@ def imports_of(world) -> imports.Imports:  # type: ignore[no-untyped-def]
     return found[0]
 
 
-async def test_an_uploads_parse_takes_a_slot_of_the_job_semaphore(world, manager):
-    """With every slot taken (by running jobs, here by the test), an upload's header parse waits."""
-    slots = imports_of(world)._slots
+async def test_an_uploads_parse_takes_a_slot_of_the_upload_semaphore(world, manager):
+    """With every upload slot taken (by other uploads, here by the test), an upload's header
+    parse waits: parses are bounded in number as well as in size."""
+    slots = imports_of(world)._upload_slots
     for _ in range(imports.CONCURRENT_JOBS):
         await slots.acquire()
     try:
@@ -239,6 +240,22 @@ async def test_an_uploads_parse_takes_a_slot_of_the_job_semaphore(world, manager
             slots.release()
     r = await sent
     assert r.status_code == 202, r.text
+
+
+async def test_an_upload_is_answered_while_every_import_job_runs(world, manager):
+    """Running jobs (every job slot held, here by the test) do not hold up an upload's answer:
+    it is queued (202) and its job runs once a slot is free."""
+    slots = imports_of(world)._slots
+    for _ in range(imports.CONCURRENT_JOBS):
+        await slots.acquire()
+    try:
+        r = await upload(
+            world, manager["token"], "one.csv", csv_bytes(["name,phone", f"排,{random_phone()}"])
+        )
+        assert r.status_code == 202, r.text
+    finally:
+        for _ in range(imports.CONCURRENT_JOBS):
+            slots.release()
 
 
 def _parts(tmp_path, parts: dict[str, bytes]) -> str:  # type: ignore[no-untyped-def]
