@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import grpc
@@ -63,25 +64,31 @@ class WalletWorld(World):
         return KeySet.from_settings(self.settings).sign(claims, 900)
 
 
-@pytest.fixture(scope="session")
-async def wallet_world(infra: Infra) -> AsyncIterator[WalletWorld]:
-    settings = settings_for(infra, "w", wallet_adjustment_approval_threshold=100_000)
+@asynccontextmanager
+async def serving_wallet_world(infra: Infra, prefix: str, **overrides: object) -> AsyncIterator[WalletWorld]:
+    """Members, wallet and a gateway on databases of their own (``prefix``), the admin logged in."""
+    settings = settings_for(infra, prefix, **overrides)
     members = Service(members_spec(), settings)
     await members.start(settings.members_addr)
-    wallet = Service(wallet_spec(), settings)
-    await wallet.start(settings.wallet_addr)
-    channel = grpc.aio.insecure_channel(settings.wallet_addr)
+    w = WalletWorld("", settings, None, members)  # type: ignore[arg-type]
+    w.wallet_service = Service(wallet_spec(), settings)
+    await w.wallet_service.start(settings.wallet_addr)
+    w.channel = grpc.aio.insecure_channel(settings.wallet_addr)
     try:
         async with serving_gateway(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
-            w = WalletWorld(url, settings, http, members)
-            w.wallet_service = wallet
-            w.channel = channel
+            w.url, w.http = url, http
             w.admin = await w.login("admin", "admin")
             yield w
-    finally:
-        await channel.close()
-        await wallet.stop()
-        await members.stop()
+    finally:  # the services the world holds now (a test may have restarted one)
+        await w.channel.close()
+        await w.wallet_service.stop()
+        await w.service.stop()
+
+
+@pytest.fixture(scope="session")
+async def wallet_world(infra: Infra) -> AsyncIterator[WalletWorld]:
+    async with serving_wallet_world(infra, "w", wallet_adjustment_approval_threshold=100_000) as w:
+        yield w
 
 
 __all__ = ["WalletWorld", "random_phone"]

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import grpc
-import httpx
 import pytest
 from sqlalchemy import text
 
@@ -29,8 +28,8 @@ from kit.testing import Infra, eventually
 from services.members.cards import change_status
 from services.members.main import spec as members_spec
 from services.wallet.main import spec as wallet_spec
-from tests.support import consumed, serving_gateway, settings_for
-from tests.wallet.conftest import WalletWorld
+from tests.support import consumed
+from tests.wallet.conftest import WalletWorld, serving_wallet_world
 from tests.wallet.helpers import buckets, card_type_grpc, execute, fails, funded, issue, pay, shop
 
 pytestmark = pytest.mark.integration
@@ -40,23 +39,8 @@ FAILED = grpc.StatusCode.FAILED_PRECONDITION
 
 @pytest.fixture(scope="module")
 async def w(infra: Infra) -> AsyncIterator[WalletWorld]:
-    settings = settings_for(infra, "wc")
-    members = Service(members_spec(), settings)
-    await members.start(settings.members_addr)
-    wallet = Service(wallet_spec(), settings)
-    await wallet.start(settings.wallet_addr)
-    world = WalletWorld("", settings, None, members)  # type: ignore[arg-type]
-    world.wallet_service = wallet
-    world.channel = grpc.aio.insecure_channel(settings.wallet_addr)
-    try:
-        async with serving_gateway(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
-            world.url, world.http = url, http
-            world.admin = await world.login("admin", "admin")
-            yield world
-    finally:
-        await world.channel.close()
-        await world.wallet_service.stop()
-        await world.service.stop()
+    async with serving_wallet_world(infra, "wc") as world:
+        yield world
 
 
 async def stored(w: WalletWorld, card_no: str) -> tuple[str, int] | None:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-import httpx
 import pytest
 from sqlalchemy import text
 
@@ -19,9 +18,7 @@ from chainclub.wallet.v1 import wallet_pb2 as pb
 from kit.runtime import Service
 from kit.testing import Infra, eventually
 from services.members.main import spec as members_spec
-from services.wallet.main import spec as wallet_spec
-from tests.support import serving_gateway, settings_for
-from tests.wallet.conftest import WalletWorld
+from tests.wallet.conftest import WalletWorld, serving_wallet_world
 from tests.wallet.helpers import card_type_grpc, execute, fails, issue, key, scalar, shop, top_up_grpc
 
 pytestmark = pytest.mark.integration
@@ -31,23 +28,8 @@ TERMS = ("max_balance", "max_single_top_up", "joining_fee", "annual_fee", "repla
 
 @pytest.fixture(scope="module")
 async def w(infra: Infra) -> AsyncIterator[WalletWorld]:
-    settings = settings_for(infra, "wt")
-    members = Service(members_spec(), settings)
-    await members.start(settings.members_addr)
-    wallet = Service(wallet_spec(), settings)
-    await wallet.start(settings.wallet_addr)
-    world = WalletWorld("", settings, None, members)  # type: ignore[arg-type]
-    world.wallet_service = wallet
-    world.channel = grpc.aio.insecure_channel(settings.wallet_addr)
-    try:
-        async with serving_gateway(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
-            world.url, world.http = url, http
-            world.admin = await world.login("admin", "admin")
-            yield world
-    finally:
-        await world.channel.close()
-        await world.wallet_service.stop()
-        await world.service.stop()
+    async with serving_wallet_world(infra, "wt") as world:
+        yield world
 
 
 async def held(w: WalletWorld, card_no: str) -> dict[str, Any] | None:
